@@ -1,0 +1,40 @@
+package dev.herald.auth;
+
+import dev.herald.event.Topic;
+import dev.herald.event.TopicPattern;
+import java.util.List;
+
+/**
+ * Who is asking, and what they may do: from a verified token, or the anonymous client.
+ *
+ * @param subject   the token's {@code sub}, or null when anonymous
+ * @param subscribe patterns of topics this client may subscribe to (and read the history of)
+ * @param publish   patterns of topics this client may publish to
+ */
+public record Principal(String subject, List<TopicPattern> subscribe, List<TopicPattern> publish) {
+
+    /** Every right: used when authentication is turned off. */
+    public static final Principal UNRESTRICTED =
+            new Principal(null, List.of(TopicPattern.of("*")), List.of(TopicPattern.of("*")));
+
+    public Principal {
+        subscribe = List.copyOf(subscribe);
+        publish = List.copyOf(publish);
+    }
+
+    public boolean isAnonymous() {
+        return subject == null;
+    }
+
+    /** A subject may always subscribe to its own {@code user:<sub>} topic. */
+    public boolean maySubscribe(Topic topic) {
+        if (subject != null && topic.name().equals("user:" + subject)) {
+            return true;
+        }
+        return subscribe.stream().anyMatch(p -> p.matches(topic));
+    }
+
+    public boolean mayPublish(Topic topic) {
+        return publish.stream().anyMatch(p -> p.matches(topic));
+    }
+}

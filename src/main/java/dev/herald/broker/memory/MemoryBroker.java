@@ -1,0 +1,214 @@
+package dev.herald.broker.memory;
+
+import dev.herald.broker.Broker;
+import dev.herald.broker.BrokerListener;
+import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.HistoryPage;
+import dev.herald.broker.PublishRequest;
+import dev.herald.broker.PublishResult;
+import dev.herald.broker.Retention;
+import dev.herald.event.EventId;
+import dev.herald.event.Topic;
+import io.smallrye.mutiny.Uni;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The in-memory broker: one node only, history lost on restart. The default; it needs nothing.
+ * Use the Redis broker to run more than one node or to keep history across restarts.
+ *
+ * <p>Every call completes synchronously on the caller's thread. Live events are dispatched to the
+ * listener on the publishing thread, under the topic's lock, so per-topic order is the id order.
+ *
+ * <p>Idle topics are evicted, least recently published first, once there are more than
+ * {@link Retention#maxTopics()}; topics with live subscribers are kept. An evicted topic leaves a
+ * tombstone with its head id so that a cursor into its lost history still gets a reset.
+ */
+public final class MemoryBroker implements Broker {
+
+    private final Retention retention;
+    private final LongSupplier clock;
+    private final ConcurrentHashMap<Topic, TopicHistory> topics = new ConcurrentHashMap<>();
+    private final Set<Topic> live = ConcurrentHashMap.newKeySet();
+    private final Map<Topic, EventId> tombstones;
+    /** Positions from before this broker started name events it never had. */
+    private final EventId bootFloor;
+    private volatile BrokerListener listener;
+    private volatile boolean closed;
+
+    public MemoryBroker(Retention retention) {
+        this(retention, System::currentTimeMillis);
+    }
+
+    /** With an explicit clock (epoch millis), for tests of age-based retention. */
+    public MemoryBroker(Retention retention, LongSupplier clock) {
+        this.retention = retention;
+        this.clock = clock;
+        this.bootFloor = new EventId(clock.getAsLong(), 0);
+        int maxTombstones = retention.maxTopics();
+        this.tombstones = new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Topic, EventId> eldest) {
+                return size() > maxTombstones;
+            }
+        };
+    }
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    @Override
+    public void setListener(BrokerListener listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public Uni<PublishResult> publish(PublishRequest request) {
+        return Uni.createFrom().item(() -> publishNow(request));
+    }
+
+    private PublishResult publishNow(PublishRequest request) {
+        requireOpen();
+        while (true) {
+            long now = clock.getAsLong();
+            TopicHistory history = historyOf(request.topic(), now);
+            BrokerListener target = live.contains(request.topic()) ? listener : null;
+            PublishResult result = history.append(request, now, retention, target);
+            if (result != null) {
+                return result;
+            }
+        }
+    }
+
+    @Override
+    public Uni<HistoryPage> read(Topic topic, EventId after, int limit) {
+        return Uni.createFrom().item(() -> {
+            requireOpen();
+            long now = clock.getAsLong();
+            TopicHistory history = topics.get(topic);
+            if (history == null) {
+                EventId tombstone = tombstone(topic);
+                EventId head = tombstone == null ? EventId.ZERO : tombstone;
+                boolean truncated = after.isAfter(head) || (tombstone != null && after.isBefore(tombstone))
+                        || (!after.equals(EventId.ZERO) && after.isBefore(bootFloor));
+                return new HistoryPage(List.of(), truncated, head);
+            }
+            return history.read(after, limit, now, retention, bootFloor);
+        });
+    }
+
+    @Override
+    public Uni<EventId> head(Topic topic) {
+        return Uni.createFrom().item(() -> {
+            requireOpen();
+            TopicHistory history = topics.get(topic);
+            if (history != null) {
+                return history.head();
+            }
+            EventId tombstone = tombstone(topic);
+            return tombstone == null ? EventId.ZERO : tombstone;
+        });
+    }
+
+    @Override
+    public Uni<Void> subscribe(Topic topic) {
+        return Uni.createFrom().item(() -> {
+            live.add(topic);
+            return null;
+        });
+    }
+
+    @Override
+    public Uni<Void> unsubscribe(Topic topic) {
+        return Uni.createFrom().item(() -> {
+            live.remove(topic);
+            return null;
+        });
+    }
+
+    @Override
+    public Uni<Boolean> isAvailable() {
+        return Uni.createFrom().item(!closed);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        live.clear();
+    }
+
+    /** Number of topics held in memory (for tests and metrics). */
+    public int topicCount() {
+        return topics.size();
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new BrokerUnavailableException("the broker is closed");
+        }
+    }
+
+    private TopicHistory historyOf(Topic topic, long now) {
+        TopicHistory history = topics.get(topic);
+        if (history != null) {
+            return history;
+        }
+        history = topics.computeIfAbsent(topic, t -> {
+            EventId floor;
+            synchronized (tombstones) {
+                floor = tombstones.remove(t);
+            }
+            return new TopicHistory(t, floor == null ? EventId.ZERO : floor, now);
+        });
+        if (topics.size() > retention.maxTopics()) {
+            evictIdleTopics(topic);
+        }
+        return history;
+    }
+
+    private EventId tombstone(Topic topic) {
+        synchronized (tombstones) {
+            return tombstones.get(topic);
+        }
+    }
+
+    /**
+     * Evicts the least recently published topics without live subscribers, down to 90% of the limit,
+     * so that a steady stream of new topics pays for a sweep only once in a while.
+     */
+    private synchronized void evictIdleTopics(Topic keep) {
+        int target = Math.max(0, retention.maxTopics() - Math.max(1, retention.maxTopics() / 10));
+        if (topics.size() <= retention.maxTopics()) {
+            return;
+        }
+        record Candidate(Topic topic, long lastActivity) {
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        for (Map.Entry<Topic, TopicHistory> e : topics.entrySet()) {
+            if (!e.getKey().equals(keep) && !live.contains(e.getKey())) {
+                candidates.add(new Candidate(e.getKey(), e.getValue().lastActivity()));
+            }
+        }
+        candidates.sort(Comparator.comparingLong(Candidate::lastActivity));
+        for (Candidate c : candidates) {
+            if (topics.size() <= target) {
+                break;
+            }
+            TopicHistory removed = topics.remove(c.topic());
+            if (removed != null) {
+                EventId head = removed.evict();
+                synchronized (tombstones) {
+                    tombstones.put(c.topic(), head);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.herald.config;
+
+import dev.herald.broker.Broker;
+import dev.herald.broker.Retention;
+import dev.herald.broker.memory.MemoryBroker;
+import dev.herald.hub.Hub;
+import dev.herald.ops.HeraldMetrics;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+
+/** Builds the broker named by {@code herald.broker} and the node's hub on top of it. */
+@ApplicationScoped
+public class BrokerProducer {
+
+    @Produces
+    @ApplicationScoped
+    Broker broker(HeraldConfig config) {
+        Retention retention = new Retention(config.history().maxEvents(), config.history().maxAge(),
+                config.history().maxTopics(), config.publish().idempotencyWindow());
+        return switch (config.broker()) {
+            case "memory" -> new MemoryBroker(retention);
+            default -> throw new IllegalStateException("herald.broker=" + config.broker()
+                    + " is not supported; use 'memory'");
+        };
+    }
+
+    void close(@Disposes Broker broker) {
+        broker.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    Hub hub(Broker broker, HeraldMetrics metrics, HeraldConfig config) {
+        return new Hub(broker, metrics, config.subscriber().queueSize());
+    }
+}

@@ -1,0 +1,114 @@
+package dev.herald.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** All of Herald's own settings ({@code herald.*}). The README's configuration table mirrors this. */
+@ConfigMapping(prefix = "herald")
+public interface HeraldConfig {
+
+    /** Which broker backs this node: {@code memory} (one node) or {@code redis}. Default {@code memory}. */
+    @WithDefault("memory")
+    String broker();
+
+    History history();
+
+    Subscriber subscriber();
+
+    Subscription subscription();
+
+    Publish publish();
+
+    Sse sse();
+
+    Auth auth();
+
+    Cors cors();
+
+    Shutdown shutdown();
+
+    interface History {
+        /** Events kept per topic. Default 1000. */
+        @WithDefault("1000")
+        int maxEvents();
+
+        /** Events older than this are dropped from history. Default 1h. */
+        @WithDefault("1h")
+        Duration maxAge();
+
+        /** Memory broker: topics kept; the least recently published idle ones are evicted beyond it. Default 100000. */
+        @WithDefault("100000")
+        int maxTopics();
+
+        /** Largest {@code limit} the history API accepts. Default 1000. */
+        @WithDefault("1000")
+        int maxPageSize();
+    }
+
+    interface Subscriber {
+        /** Outbound events queued per connection before it is dropped as a slow consumer. Default 1000. */
+        @WithDefault("1000")
+        int queueSize();
+    }
+
+    interface Subscription {
+        /** Topics one subscription may name. Default 64. */
+        @WithDefault("64")
+        int maxTopics();
+    }
+
+    interface Publish {
+        /** Largest {@code data} of one event, in bytes of compact JSON. Default 65536. */
+        @WithDefault("65536")
+        int maxDataBytes();
+
+        /** Events in one batch publish. Default 1000. */
+        @WithDefault("1000")
+        int maxBatchSize();
+
+        /** Largest request body of a publish, in bytes. Default 1048576 (1 MiB). */
+        @WithDefault("1048576")
+        long maxBodyBytes();
+
+        /** How long an {@code Idempotency-Key} is remembered per topic. Default 10m. */
+        @WithDefault("10m")
+        Duration idempotencyWindow();
+    }
+
+    interface Sse {
+        /** Reconnect delay sent as {@code retry:} at the start of each stream. Default 2s. */
+        @WithDefault("2s")
+        Duration retry();
+
+        /** Interval of {@code : hb} comments that keep idle streams open through proxies. Default 15s. */
+        @WithDefault("15s")
+        Duration heartbeat();
+    }
+
+    interface Auth {
+        /** Verify tokens and topic rights. Turn off only for local experiments. Default true. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Topic patterns that clients without a token may subscribe to. Default none. */
+        Optional<List<String>> anonymousSubscribe();
+    }
+
+    interface Cors {
+        /** Origins allowed to open WebSockets (and, later, cross-origin requests). Default none. */
+        Optional<List<String>> origins();
+    }
+
+    interface Shutdown {
+        /** After SIGTERM, how long readiness is DOWN before connections are told to go. Default 5s. */
+        @WithDefault("5s")
+        Duration drainDelay();
+
+        /** Connections are told to go spread evenly over this interval. Default 5s. */
+        @WithDefault("5s")
+        Duration spread();
+    }
+}

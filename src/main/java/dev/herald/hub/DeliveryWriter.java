@@ -1,0 +1,16 @@
+package dev.herald.hub;
+
+import dev.herald.event.Event;
+
+/** Writes deliveries in one wire format to one connection; used by {@link Subscription#drain}. */
+public interface DeliveryWriter {
+
+    /** Whether the connection can take another write now (its own write buffer is not full). */
+    boolean canWrite();
+
+    /** Writes an event; {@code cursor} is the subscription's position after it. */
+    void write(Event event, String cursor, boolean singleTopic);
+
+    /** Writes a server notice; {@code cursor} is the subscription's position after it. */
+    void write(Notice notice, String cursor);
+}

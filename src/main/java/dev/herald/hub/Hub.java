@@ -1,0 +1,212 @@
+package dev.herald.hub;
+
+import dev.herald.broker.Broker;
+import dev.herald.broker.BrokerListener;
+import dev.herald.broker.HistoryPage;
+import dev.herald.event.Cursor;
+import dev.herald.event.Event;
+import dev.herald.event.EventId;
+import dev.herald.event.InvalidInputException;
+import dev.herald.event.Topic;
+import dev.herald.ops.HeraldMetrics;
+import io.smallrye.mutiny.Uni;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * The node-local registry of subscriptions. The node subscribes to the broker once per topic with at
+ * least one local subscription (reference counted here), and fans each live event out to that
+ * topic's subscriptions only: a publish to a topic with k local subscribers costs O(k).
+ */
+public final class Hub implements BrokerListener {
+
+    private static final Logger LOG = Logger.getLogger(Hub.class);
+    /** History is replayed in pages of this many events. */
+    static final int REPLAY_PAGE = 500;
+
+    private final Broker broker;
+    private final HeraldMetrics metrics;
+    private final int queueSize;
+    private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
+
+    private static final class TopicSubscribers {
+        final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+        Uni<Void> brokerSubscribed;
+    }
+
+    public Hub(Broker broker, HeraldMetrics metrics, int queueSize) {
+        this.broker = broker;
+        this.metrics = metrics;
+        this.queueSize = queueSize;
+        broker.setListener(this);
+    }
+
+    /**
+     * Opens a subscription: registers it for live events, then replays history after the cursor (or
+     * starts from each topic's head when there is none), queuing a {@code herald.reset} notice for
+     * topics whose history no longer reaches back to the cursor, then goes live. The returned
+     * subscription has its {@link Subscription#initialCursor()} set; deliveries follow through the sink.
+     *
+     * @param cursorText the client's cursor, or null to start from now
+     */
+    public Uni<Subscription> open(List<Topic> topicList, String cursorText, SubscriberSink sink) {
+        Subscription subscription = new Subscription(topicList, sink, queueSize);
+        Cursor cursor = null;
+        boolean invalidCursor = false;
+        if (cursorText != null) {
+            try {
+                cursor = Cursor.decode(cursorText);
+            } catch (InvalidInputException e) {
+                invalidCursor = true;
+            }
+        }
+        Cursor from = cursor;
+        boolean invalid = invalidCursor;
+        return register(subscription)
+                .chain(() -> startPositions(subscription.topics(), from))
+                .map(start -> {
+                    subscription.start(start.positions);
+                    List<Notice> notices = new ArrayList<>();
+                    if (invalid) {
+                        notices.add(reset(subscription.topics(), "invalid-cursor"));
+                    } else if (!start.reset.isEmpty()) {
+                        notices.add(reset(start.reset, "history-exceeded"));
+                    }
+                    subscription.replay(notices, start.replay);
+                    if (!start.replay.isEmpty()) {
+                        metrics.eventsReplayed(start.replay.size());
+                    }
+                    if (!subscription.goLive()) {
+                        dropSlowConsumer(subscription);
+                    }
+                    return subscription;
+                })
+                .onFailure().invoke(failure -> close(subscription));
+    }
+
+    private Notice reset(List<Topic> resetTopics, String reason) {
+        metrics.resetSent(reason);
+        String list = resetTopics.stream().map(t -> "\"" + t.name() + "\"").collect(Collectors.joining(","));
+        return new Notice(Notice.RESET, "{\"topics\":[" + list + "],\"reason\":\"" + reason + "\"}");
+    }
+
+    private record Start(Map<Topic, EventId> positions, List<Topic> reset, List<Event> replay) {
+    }
+
+    private Uni<Start> startPositions(List<Topic> topicList, Cursor cursor) {
+        Start start = new Start(new LinkedHashMap<>(), new ArrayList<>(), new ArrayList<>());
+        Uni<Start> chain = Uni.createFrom().item(start);
+        for (Topic topic : topicList) {
+            EventId position = cursor == null ? null : cursor.positionOf(topic).orElse(null);
+            if (position == null) {
+                // Not in the cursor (no cursor, or a topic added to the subscription): live from now.
+                chain = chain.chain(s -> broker.head(topic).map(head -> {
+                    s.positions.put(topic, head);
+                    return s;
+                }));
+            } else {
+                chain = chain.chain(s -> replayTopic(topic, position, position, new ArrayList<>(), null)
+                        .map(replay -> {
+                            if (replay.truncated) {
+                                s.reset.add(topic);
+                                s.positions.put(topic, replay.head);
+                            } else {
+                                s.positions.put(topic, position);
+                                s.replay.addAll(replay.events);
+                            }
+                            return s;
+                        }));
+            }
+        }
+        return chain;
+    }
+
+    private record Replay(List<Event> events, boolean truncated, EventId head) {
+    }
+
+    /** Reads history after {@code from} page by page up to the head seen on the first page. */
+    private Uni<Replay> replayTopic(Topic topic, EventId cursor, EventId from, List<Event> acc, EventId stopAt) {
+        return broker.read(topic, from, REPLAY_PAGE).chain(page -> {
+            EventId target = stopAt == null ? page.head() : stopAt;
+            if (page.truncated()) {
+                return Uni.createFrom().item(new Replay(List.of(), true, page.head()));
+            }
+            acc.addAll(page.events());
+            if (page.events().size() < REPLAY_PAGE || !lastId(page).isBefore(target)) {
+                return Uni.createFrom().item(new Replay(acc, false, page.head()));
+            }
+            return replayTopic(topic, cursor, lastId(page), acc, target);
+        });
+    }
+
+    private static EventId lastId(HistoryPage page) {
+        return page.events().get(page.events().size() - 1).id();
+    }
+
+    private Uni<Void> register(Subscription subscription) {
+        List<Uni<Void>> ready = new ArrayList<>();
+        for (Topic topic : subscription.topics()) {
+            TopicSubscribers ts = topics.compute(topic, (t, current) -> {
+                if (current == null) {
+                    current = new TopicSubscribers();
+                    Uni<Void> subscribed = broker.subscribe(t).memoize().indefinitely();
+                    subscribed.subscribe().with(ok -> { }, failure -> { });
+                    current.brokerSubscribed = subscribed;
+                }
+                current.subscriptions.add(subscription);
+                return current;
+            });
+            ready.add(ts.brokerSubscribed);
+        }
+        metrics.subscriptionsAdded(subscription.topics().size());
+        return Uni.join().all(ready).andFailFast().replaceWithVoid();
+    }
+
+    /** Removes a subscription (connection closed); unsubscribes the node from topics left without any. */
+    public void close(Subscription subscription) {
+        if (!subscription.markClosed()) {
+            return;
+        }
+        for (Topic topic : subscription.topics()) {
+            topics.computeIfPresent(topic, (t, current) -> {
+                current.subscriptions.remove(subscription);
+                if (!current.subscriptions.isEmpty()) {
+                    return current;
+                }
+                broker.unsubscribe(t).subscribe().with(ok -> { },
+                        failure -> LOG.debugf(failure, "unsubscribe from %s failed", t));
+                return null;
+            });
+        }
+        metrics.subscriptionsRemoved(subscription.topics().size());
+    }
+
+    @Override
+    public void onEvent(Event event) {
+        TopicSubscribers ts = topics.get(event.topic());
+        if (ts == null) {
+            return;
+        }
+        for (Subscription subscription : ts.subscriptions) {
+            if (!subscription.offer(event)) {
+                dropSlowConsumer(subscription);
+            }
+        }
+    }
+
+    private void dropSlowConsumer(Subscription subscription) {
+        close(subscription);
+        subscription.sink().close(SubscriberSink.CloseReason.SLOW_CONSUMER);
+    }
+
+    /** Number of topics this node is subscribed to at the broker (for tests and metrics). */
+    public int activeTopics() {
+        return topics.size();
+    }
+}

@@ -1,0 +1,227 @@
+package dev.herald.hub;
+
+import dev.herald.event.Cursor;
+import dev.herald.event.Event;
+import dev.herald.event.EventId;
+import dev.herald.event.Topic;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One connection's subscription to one or more topics: its position in each topic and its bounded
+ * outbound queue.
+ *
+ * <p>Life: created in <em>replaying</em> state, in which live events from the hub are held in a
+ * pending list while the hub replays history; {@link #goLive} then moves the pending events that are
+ * newer than the replay into the queue. From then on each live event is queued unless its id is not
+ * newer than the last one queued for its topic (a duplicate from a broker gap fill or from the
+ * handoff). This is the gap-free, duplicate-free resume: every event after the cursor is either in
+ * the replay or was received live after registration, and the id filter removes the overlap.
+ *
+ * <p>Threads: {@link #offer} is called by broker threads (several at once for different topics);
+ * {@link #drain} by the connection's own thread only.
+ */
+public final class Subscription {
+
+    /** The cursor of a single-topic subscription after an event depends on the event alone. */
+    public static final Event.Encoding<String> SINGLE_TOPIC_CURSOR = new Event.Encoding<>(0,
+            e -> Cursor.encode(new long[] {Cursor.topicKey(e.topic())}, new EventId[] {e.id()}));
+
+    private final List<Topic> topics;
+    private final Map<Topic, Integer> index;
+    private final long[] topicKeys;
+    private final SubscriberSink sink;
+    private final int capacity;
+    /** Queued events are checked against this (guarded by this). */
+    private final EventId[] enqueued;
+    /** Positions after the last delivery written (drain thread only). */
+    private final EventId[] delivered;
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    /** The queue bound: the capacity, plus the replay backlog while it drains. */
+    private final AtomicInteger limit;
+    private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    private List<Event> pending = new ArrayList<>();
+    private volatile boolean closed;
+    private String initialCursor;
+
+    Subscription(List<Topic> topics, SubscriberSink sink, int capacity) {
+        this.topics = List.copyOf(topics);
+        this.sink = sink;
+        this.capacity = capacity;
+        this.limit = new AtomicInteger(capacity);
+        this.index = new HashMap<>();
+        this.topicKeys = new long[topics.size()];
+        this.enqueued = new EventId[topics.size()];
+        this.delivered = new EventId[topics.size()];
+        for (int i = 0; i < this.topics.size(); i++) {
+            index.put(this.topics.get(i), i);
+            topicKeys[i] = Cursor.topicKey(this.topics.get(i));
+            enqueued[i] = EventId.ZERO;
+            delivered[i] = EventId.ZERO;
+        }
+    }
+
+    public List<Topic> topics() {
+        return topics;
+    }
+
+    /** The position this subscription started from, to hand to the client before any delivery. */
+    public String initialCursor() {
+        return initialCursor;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Sets the starting positions (replaying state, before any replay is queued). */
+    synchronized void start(Map<Topic, EventId> positions) {
+        positions.forEach((topic, id) -> {
+            int i = index.get(topic);
+            enqueued[i] = id;
+            delivered[i] = id;
+        });
+        initialCursor = Cursor.encode(topicKeys, delivered.clone());
+    }
+
+    /** Queues notices and replayed events ahead of live ones; the queue bound grows by the backlog. */
+    synchronized void replay(List<Notice> notices, List<Event> events) {
+        for (Notice n : notices) {
+            queue.add(n);
+        }
+        for (Event e : events) {
+            int i = index.get(e.topic());
+            if (e.id().isAfter(enqueued[i])) {
+                enqueued[i] = e.id();
+                queue.add(e);
+            }
+        }
+        int backlog = queue.size();
+        size.addAndGet(backlog);
+        limit.addAndGet(backlog);
+    }
+
+    /**
+     * Ends replaying: queues the live events received meanwhile that are newer than the replay.
+     * Returns false when they do not fit (the caller drops the subscription as a slow consumer).
+     */
+    boolean goLive() {
+        boolean fits = true;
+        synchronized (this) {
+            List<Event> held = pending;
+            pending = null;
+            for (Event e : held) {
+                if (!enqueue(e)) {
+                    fits = false;
+                    break;
+                }
+            }
+        }
+        wake();
+        return fits;
+    }
+
+    /** Called by the hub for each live event of one of this subscription's topics. */
+    boolean offer(Event event) {
+        synchronized (this) {
+            if (closed) {
+                return true;
+            }
+            if (pending != null) {
+                if (pending.size() >= capacity) {
+                    return false;
+                }
+                pending.add(event);
+                return true;
+            }
+            if (!enqueue(event)) {
+                return false;
+            }
+        }
+        wake();
+        return true;
+    }
+
+    private boolean enqueue(Event event) {
+        Integer i = index.get(event.topic());
+        if (i == null || !event.id().isAfter(enqueued[i])) {
+            return true;
+        }
+        if (size.get() >= limit.get()) {
+            return false;
+        }
+        enqueued[i] = event.id();
+        queue.add(event);
+        size.incrementAndGet();
+        return true;
+    }
+
+    private void wake() {
+        if (!queue.isEmpty() && wakeScheduled.compareAndSet(false, true)) {
+            sink.wakeUp();
+        }
+    }
+
+    /**
+     * Writes queued deliveries while the writer can take them. Called on the connection's thread after
+     * {@link SubscriberSink#wakeUp} and whenever the connection becomes writable again.
+     */
+    public void drain(DeliveryWriter writer) {
+        while (true) {
+            Object item;
+            while (!closed && writer.canWrite() && (item = queue.poll()) != null) {
+                size.decrementAndGet();
+                if (limit.get() > capacity) {
+                    limit.decrementAndGet();
+                }
+                if (item instanceof Event e) {
+                    int i = index.get(e.topic());
+                    delivered[i] = e.id();
+                    if (topics.size() == 1) {
+                        writer.write(e, e.encoded(SINGLE_TOPIC_CURSOR), true);
+                    } else {
+                        writer.write(e, Cursor.encode(topicKeys, delivered), false);
+                    }
+                } else {
+                    writer.write((Notice) item, Cursor.encode(topicKeys, delivered));
+                }
+            }
+            if (closed || !writer.canWrite()) {
+                return;
+            }
+            wakeScheduled.set(false);
+            if (queue.isEmpty() || !wakeScheduled.compareAndSet(false, true)) {
+                return;
+            }
+        }
+    }
+
+    /** The current position after the last written delivery (connection thread). */
+    public String currentCursor() {
+        return Cursor.encode(topicKeys, delivered);
+    }
+
+    SubscriberSink sink() {
+        return sink;
+    }
+
+    /** Stops queuing; returns false if it was already closed. */
+    boolean markClosed() {
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            pending = null;
+        }
+        queue.clear();
+        size.set(0);
+        return true;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.herald.ops;
+
+import dev.herald.config.HeraldConfig;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Graceful shutdown (DESIGN.md section 9). On SIGTERM Quarkus fires {@link ShutdownDelayInitiatedEvent}
+ * before it stops the HTTP server; this observer then, synchronously:
+ * <ol>
+ *   <li>turns readiness DOWN (so Kubernetes removes the pod from its Service endpoints);</li>
+ *   <li>waits {@code herald.shutdown.drain-delay} while the endpoints update, still serving;</li>
+ *   <li>stops accepting new subscriptions;</li>
+ *   <li>tells every open connection to go, spread evenly over {@code herald.shutdown.spread}, each with
+ *   a jittered reconnect delay so clients do not stampede the other pods;</li>
+ *   <li>returns when the connections are gone; Quarkus then finishes in-flight requests (accepted
+ *   publishes) and closes the broker.</li>
+ * </ol>
+ * The whole drain is bounded so that the process exits within {@code quarkus.shutdown.timeout}.
+ */
+@ApplicationScoped
+public class Drain {
+
+    private static final Logger LOG = Logger.getLogger(Drain.class);
+
+    private final Set<Drainable> connections = ConcurrentHashMap.newKeySet();
+    private final Duration drainDelay;
+    private final Duration spread;
+    private final Duration retry;
+    private final Duration budget;
+    private volatile boolean shuttingDown;
+    private volatile boolean accepting = true;
+
+    public Drain(HeraldConfig config,
+                 @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "30s") Duration shutdownTimeout) {
+        this.drainDelay = config.shutdown().drainDelay();
+        this.spread = config.shutdown().spread();
+        this.retry = config.sse().retry();
+        // Leave a second of the shutdown timeout for Quarkus' own steps.
+        this.budget = shutdownTimeout.minusSeconds(1).isNegative() ? Duration.ZERO : shutdownTimeout.minusSeconds(1);
+    }
+
+    /** True from the first moment of shutdown (readiness reports DOWN). */
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    /** False once connections are being told to go: transports refuse new subscriptions with 503. */
+    public boolean accepting() {
+        return accepting;
+    }
+
+    public void register(Drainable connection) {
+        connections.add(connection);
+    }
+
+    public void unregister(Drainable connection) {
+        connections.remove(connection);
+    }
+
+    public int openConnections() {
+        return connections.size();
+    }
+
+    void onShutdown(@Observes ShutdownDelayInitiatedEvent event) {
+        drainNow();
+    }
+
+    /** Runs the drain; public for tests that cannot send a signal to their own JVM. */
+    public void drainNow() {
+        if (shuttingDown) {
+            return;
+        }
+        shuttingDown = true;
+        long deadline = System.nanoTime() + budget.toNanos();
+        LOG.infof("shutting down: readiness DOWN, draining %d connection(s) after %s", connections.size(), drainDelay);
+        sleepUntil(Math.min(deadline, System.nanoTime() + drainDelay.toNanos()));
+        accepting = false;
+        List<Drainable> toldToGo = new ArrayList<>(connections);
+        long spreadNanos = Math.max(0, Math.min(spread.toNanos(), deadline - System.nanoTime() - 500_000_000L));
+        long start = System.nanoTime();
+        for (int i = 0; i < toldToGo.size(); i++) {
+            sleepUntil(start + spreadNanos * i / Math.max(1, toldToGo.size()));
+            long jitter = ThreadLocalRandom.current().nextLong(Math.max(1, spread.toMillis() + 1));
+            toldToGo.get(i).goAway(retry.plusMillis(jitter));
+        }
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            sleepUntil(Math.min(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)));
+        }
+        LOG.infof("drain finished, %d connection(s) left", connections.size());
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        long wait = nanoTime - System.nanoTime();
+        if (wait > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

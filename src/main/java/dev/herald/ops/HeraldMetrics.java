@@ -1,0 +1,35 @@
+package dev.herald.ops;
+
+/**
+ * The domain events Herald counts. One Micrometer implementation ({@link MicrometerMetrics}); labels
+ * are of low cardinality only (transport, reason, broker), never a topic or a user.
+ */
+public interface HeraldMetrics {
+
+    void connectionOpened(String transport);
+
+    void connectionClosed(String transport);
+
+    void subscriptionsAdded(int topics);
+
+    void subscriptionsRemoved(int topics);
+
+    void eventPublished(boolean duplicate);
+
+    /** One event written to one connection, {@code latencyMillis} after it was published. */
+    void eventDelivered(String transport, long latencyMillis);
+
+    void slowConsumerDropped(String transport);
+
+    void eventsReplayed(int count);
+
+    /** A {@code herald.reset} sent; reason is {@code history-exceeded} or {@code invalid-cursor}. */
+    void resetSent(String reason);
+
+    /** reason: missing, invalid, expired, forbidden. */
+    void authFailed(String reason);
+
+    void brokerReconnected(String broker);
+
+    void gapFilled(String broker, int events);
+}

@@ -1,0 +1,125 @@
+package dev.herald.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** {@link HeraldMetrics} on Micrometer, exported by Prometheus at {@code /q/metrics}. */
+@ApplicationScoped
+public class MicrometerMetrics implements HeraldMetrics {
+
+    private final MeterRegistry registry;
+    private final Map<String, AtomicLong> connections = new ConcurrentHashMap<>();
+    private final AtomicLong subscriptions = new AtomicLong();
+    private final Counter published;
+    private final Counter duplicates;
+    private final Counter replayed;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> latency = new ConcurrentHashMap<>();
+
+    public MicrometerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.published = Counter.builder("herald.events.published").description("Events stored by publishes")
+                .register(registry);
+        this.duplicates = Counter.builder("herald.events.duplicates")
+                .description("Publishes answered from the idempotency window, storing nothing").register(registry);
+        this.replayed = Counter.builder("herald.events.replayed")
+                .description("Events replayed from history to resuming subscribers").register(registry);
+        registry.gauge("herald.subscriptions", subscriptions);
+        for (String transport : new String[] {"sse"}) {
+            connectionsOf(transport);
+        }
+    }
+
+    private AtomicLong connectionsOf(String transport) {
+        return connections.computeIfAbsent(transport, t -> {
+            AtomicLong gauge = new AtomicLong();
+            io.micrometer.core.instrument.Gauge.builder("herald.connections", gauge, AtomicLong::get)
+                    .description("Open subscriber connections").tag("transport", t).register(registry);
+            return gauge;
+        });
+    }
+
+    private Counter counter(String name, String tagKey, String tagValue, String description) {
+        return counters.computeIfAbsent(name + '\u0000' + tagValue,
+                k -> Counter.builder(name).description(description).tag(tagKey, tagValue).register(registry));
+    }
+
+    @Override
+    public void connectionOpened(String transport) {
+        connectionsOf(transport).incrementAndGet();
+    }
+
+    @Override
+    public void connectionClosed(String transport) {
+        connectionsOf(transport).decrementAndGet();
+    }
+
+    @Override
+    public void subscriptionsAdded(int topics) {
+        subscriptions.addAndGet(topics);
+    }
+
+    @Override
+    public void subscriptionsRemoved(int topics) {
+        subscriptions.addAndGet(-topics);
+    }
+
+    @Override
+    public void eventPublished(boolean duplicate) {
+        (duplicate ? duplicates : published).increment();
+    }
+
+    @Override
+    public void eventDelivered(String transport, long latencyMillis) {
+        counter("herald.deliveries", "transport", transport, "Events written to subscriber connections")
+                .increment();
+        latency.computeIfAbsent(transport, t -> Timer.builder("herald.delivery.latency")
+                        .description("From publish (event ts) to the write on a subscriber connection")
+                        .tag("transport", t)
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofSeconds(30))
+                        .register(registry))
+                .record(Math.max(0, latencyMillis), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void slowConsumerDropped(String transport) {
+        counter("herald.slow.consumer.disconnects", "transport", transport,
+                "Connections dropped because their outbound queue was full").increment();
+    }
+
+    @Override
+    public void eventsReplayed(int count) {
+        replayed.increment(count);
+    }
+
+    @Override
+    public void resetSent(String reason) {
+        counter("herald.resets", "reason", reason, "herald.reset events sent to subscribers").increment();
+    }
+
+    @Override
+    public void authFailed(String reason) {
+        counter("herald.auth.failures", "reason", reason, "Requests refused by authentication or authorization")
+                .increment();
+    }
+
+    @Override
+    public void brokerReconnected(String broker) {
+        counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established").increment();
+    }
+
+    @Override
+    public void gapFilled(String broker, int events) {
+        counter("herald.broker.gap.fills", "broker", broker, "Events recovered from history after a reconnect")
+                .increment(events);
+    }
+}

@@ -1,0 +1,152 @@
+package dev.herald.publish;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.api.PayloadTooLargeException;
+import dev.herald.broker.PublishRequest;
+import dev.herald.config.HeraldConfig;
+import dev.herald.event.Event;
+import dev.herald.event.InvalidInputException;
+import dev.herald.event.Topic;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns publish bodies into {@link PublishRequest}s, enforcing every rule before anything is
+ * published: JSON object shape, known fields only, type rules, data size, batch size, key format.
+ * {@code data} is re-serialized compactly, so no raw line break from the client survives (the SSE
+ * framing relies on it).
+ */
+final class PublishParser {
+
+    private static final Set<String> SINGLE_FIELDS = Set.of("type", "data");
+    private static final Set<String> BATCH_FIELDS = Set.of("topic", "type", "data", "idempotencyKey");
+    static final int MAX_KEY_LENGTH = 128;
+
+    private final ObjectMapper mapper;
+    private final HeraldConfig.Publish limits;
+
+    PublishParser(ObjectMapper mapper, HeraldConfig.Publish limits) {
+        this.mapper = mapper;
+        this.limits = limits;
+    }
+
+    JsonNode parseObject(String body) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidInputException("the request body is empty: send a JSON object");
+        }
+        JsonNode root;
+        try {
+            root = mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException("the request body is not valid JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw new InvalidInputException("the request body must be a JSON object");
+        }
+        return root;
+    }
+
+    PublishRequest toRequest(Topic topic, JsonNode event, String idempotencyKey, boolean batch) {
+        Set<String> allowed = batch ? BATCH_FIELDS : SINGLE_FIELDS;
+        for (Iterator<String> names = event.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                throw new InvalidInputException("unknown field '" + name.substring(0, Math.min(40, name.length()))
+                        .replaceAll("\\p{Cntrl}", "?") + "'; allowed: " + allowed);
+            }
+        }
+        JsonNode typeNode = event.get("type");
+        String type;
+        if (typeNode == null || typeNode.isNull()) {
+            type = Event.DEFAULT_TYPE;
+        } else if (typeNode.isTextual()) {
+            type = Event.requirePublishableType(typeNode.asText());
+        } else {
+            throw new InvalidInputException("'type' must be a string");
+        }
+        JsonNode data = event.get("data");
+        if (data == null) {
+            throw new InvalidInputException("'data' is required (any JSON value, null included)");
+        }
+        String compact;
+        try {
+            compact = mapper.writeValueAsString(data);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException("'data' cannot be serialized");
+        }
+        int bytes = compact.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > limits.maxDataBytes()) {
+            throw new PayloadTooLargeException("'data' is " + bytes + " bytes; the limit is "
+                    + limits.maxDataBytes());
+        }
+        return new PublishRequest(topic, type, compact, idempotencyKey);
+    }
+
+    List<PublishRequest> parseBatch(String body) {
+        JsonNode root = parseObject(body);
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("events")) {
+                throw new InvalidInputException("unknown field in batch; allowed: [events]");
+            }
+        }
+        JsonNode events = root.get("events");
+        if (events == null || !events.isArray()) {
+            throw new InvalidInputException("'events' must be an array");
+        }
+        if (events.isEmpty()) {
+            throw new InvalidInputException("'events' is empty");
+        }
+        if (events.size() > limits.maxBatchSize()) {
+            throw new PayloadTooLargeException("a batch holds at most " + limits.maxBatchSize() + " events, got "
+                    + events.size());
+        }
+        List<PublishRequest> requests = new ArrayList<>(events.size());
+        int i = 0;
+        for (JsonNode event : events) {
+            try {
+                if (!event.isObject()) {
+                    throw new InvalidInputException("must be a JSON object");
+                }
+                JsonNode topic = event.get("topic");
+                if (topic == null || !topic.isTextual()) {
+                    throw new InvalidInputException("'topic' is required and must be a string");
+                }
+                JsonNode key = event.get("idempotencyKey");
+                if (key != null && !key.isNull() && !key.isTextual()) {
+                    throw new InvalidInputException("'idempotencyKey' must be a string");
+                }
+                requests.add(toRequest(Topic.of(topic.asText()), event,
+                        checkKey(key == null || key.isNull() ? null : key.asText()), true));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("events[" + i + "]: " + e.getMessage());
+            } catch (PayloadTooLargeException e) {
+                throw new PayloadTooLargeException("events[" + i + "]: " + e.getMessage());
+            }
+            i++;
+        }
+        return requests;
+    }
+
+    /** An idempotency key is 1–128 visible ASCII characters; null stays null. */
+    static String checkKey(String key) {
+        if (key == null) {
+            return null;
+        }
+        if (key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+            throw new InvalidInputException("an idempotency key has 1 to 128 characters");
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                throw new InvalidInputException("an idempotency key has visible ASCII characters only");
+            }
+        }
+        return key;
+    }
+}

@@ -1,0 +1,163 @@
+package dev.herald.transport.sse;
+
+import dev.herald.event.Event;
+import dev.herald.hub.DeliveryWriter;
+import dev.herald.hub.Hub;
+import dev.herald.hub.Notice;
+import dev.herald.hub.SubscriberSink;
+import dev.herald.hub.Subscription;
+import dev.herald.ops.Drain;
+import dev.herald.ops.Drainable;
+import dev.herald.ops.HeraldMetrics;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
+
+/**
+ * One open SSE stream. Everything that touches the response runs on the connection's Vert.x context;
+ * the hub reaches it through {@link #wakeUp} and {@link #close}. Backpressure: deliveries are written
+ * only while the response's write queue has room; the rest wait in the subscription's bounded queue,
+ * and a subscription whose queue overflows is dropped as a slow consumer.
+ */
+final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
+
+    static final String TRANSPORT = "sse";
+
+    private final Context context;
+    private final HttpServerResponse response;
+    private final Hub hub;
+    private final Drain drain;
+    private final HeraldMetrics metrics;
+    private final long heartbeatMillis;
+    private Subscription subscription;
+    private long heartbeatTimer = -1;
+    private boolean started;
+    private boolean ended;
+    private boolean drainHandlerSet;
+
+    SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
+                  Duration heartbeat) {
+        this.context = context;
+        this.response = response;
+        this.hub = hub;
+        this.drain = drain;
+        this.metrics = metrics;
+        this.heartbeatMillis = heartbeat.toMillis();
+        response.closeHandler(v -> cleanUp());
+    }
+
+    /** Writes the head and the preamble, then starts delivering. On the connection's context. */
+    void start(Subscription subscription, long retryMillis) {
+        this.subscription = subscription;
+        if (ended || response.closed()) {
+            cleanUp();
+            return;
+        }
+        response.setStatusCode(200)
+                .setChunked(true)
+                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                // nginx and other proxies would otherwise buffer the stream.
+                .putHeader("X-Accel-Buffering", "no");
+        response.write(SseFrames.preamble(retryMillis, subscription.initialCursor()));
+        started = true;
+        metrics.connectionOpened(TRANSPORT);
+        drain.register(this);
+        heartbeatTimer = context.owner().setPeriodic(heartbeatMillis, id -> heartbeat());
+        drainNow();
+    }
+
+    @Override
+    public void wakeUp() {
+        context.runOnContext(v -> drainNow());
+    }
+
+    private void drainNow() {
+        if (!started || ended) {
+            return;
+        }
+        subscription.drain(this);
+        if (!ended && response.writeQueueFull() && !drainHandlerSet) {
+            drainHandlerSet = true;
+            response.drainHandler(v -> {
+                drainHandlerSet = false;
+                drainNow();
+            });
+        }
+    }
+
+    @Override
+    public boolean canWrite() {
+        return !ended && !response.writeQueueFull();
+    }
+
+    @Override
+    public void write(Event event, String cursor, boolean singleTopic) {
+        byte[] frame = singleTopic ? event.encoded(SseFrames.SINGLE_TOPIC_FRAME)
+                : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.TAIL));
+        // Wrapping shares the cached bytes: the frame is encoded once for every connection.
+        response.write(Buffer.buffer(Unpooled.wrappedBuffer(frame)));
+        metrics.eventDelivered(TRANSPORT, System.currentTimeMillis() - event.ts());
+    }
+
+    @Override
+    public void write(Notice notice, String cursor) {
+        response.write(SseFrames.notice(notice, cursor));
+    }
+
+    private void heartbeat() {
+        if (!ended && !response.writeQueueFull()) {
+            response.write(SseFrames.HEARTBEAT);
+        }
+    }
+
+    @Override
+    public void close(CloseReason reason) {
+        context.runOnContext(v -> {
+            if (reason == CloseReason.SLOW_CONSUMER) {
+                metrics.slowConsumerDropped(TRANSPORT);
+            }
+            end();
+        });
+    }
+
+    @Override
+    public void goAway(Duration retry) {
+        context.runOnContext(v -> {
+            if (!ended && started) {
+                // The id is the position after the last event written: the client resumes from there
+                // on another node; events still queued here are replayed to it from history.
+                response.write(SseFrames.shutdown(retry.toMillis(), subscription.currentCursor()));
+            }
+            end();
+        });
+    }
+
+    private void end() {
+        if (!ended) {
+            ended = true;
+            if (!response.ended()) {
+                response.end();
+            }
+            cleanUp();
+        }
+    }
+
+    private void cleanUp() {
+        ended = true;
+        if (heartbeatTimer >= 0) {
+            context.owner().cancelTimer(heartbeatTimer);
+            heartbeatTimer = -1;
+        }
+        if (subscription != null) {
+            hub.close(subscription);
+        }
+        if (started) {
+            started = false;
+            metrics.connectionClosed(TRANSPORT);
+            drain.unregister(this);
+        }
+    }
+}

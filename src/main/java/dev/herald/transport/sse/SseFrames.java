@@ -1,0 +1,51 @@
+package dev.herald.transport.sse;
+
+import dev.herald.event.Event;
+import dev.herald.hub.Notice;
+import dev.herald.hub.Subscription;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The SSE wire format. Frames are built from validated parts only: event types and topics come from
+ * restricted alphabets, cursors are base64url, and envelopes are one-line JSON, so no CR or LF from
+ * a client can end a field early and inject a field or an event of its own.
+ */
+final class SseFrames {
+
+    /** {@code event:} and {@code data:} lines of an event, shared by every connection. */
+    static final Event.Encoding<byte[]> TAIL = new Event.Encoding<>(1,
+            e -> ("event: " + e.type() + "\ndata: " + e.envelope() + "\n\n").getBytes(StandardCharsets.UTF_8));
+
+    /** The whole frame of an event on single-topic subscriptions, whose cursor depends on the event alone. */
+    static final Event.Encoding<byte[]> SINGLE_TOPIC_FRAME = new Event.Encoding<>(2,
+            e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(TAIL)));
+
+    private SseFrames() {
+    }
+
+    static byte[] idLine(String cursor) {
+        return ("id: " + cursor + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    static String notice(Notice notice, String cursor) {
+        return "id: " + cursor + "\nevent: " + notice.type() + "\ndata: " + notice.data() + "\n\n";
+    }
+
+    static String preamble(long retryMillis, String cursor) {
+        return "retry: " + retryMillis + "\nid: " + cursor + "\n\n";
+    }
+
+    static String shutdown(long retryMillis, String cursor) {
+        return "retry: " + retryMillis + "\nid: " + cursor + "\nevent: herald.shutdown\ndata: {\"retry\":"
+                + retryMillis + "}\n\n";
+    }
+
+    static final String HEARTBEAT = ": hb\n\n";
+}

@@ -1,0 +1,112 @@
+package dev.herald.transport.sse;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.api.ProblemMapping;
+import dev.herald.api.RouteProblems;
+import dev.herald.auth.TokenExtractor;
+import dev.herald.auth.TopicAuthorizer;
+import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.config.HeraldConfig;
+import dev.herald.event.InvalidInputException;
+import dev.herald.event.Topic;
+import dev.herald.hub.Hub;
+import dev.herald.ops.Drain;
+import dev.herald.ops.HeraldMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code GET /v1/stream?topic=a&topic=b}: Server-Sent Events (DESIGN.md section 5).
+ *
+ * <p>A raw Vert.x route rather than a JAX-RS {@code Multi}: the stream writes pre-encoded frame bytes
+ * shared by every connection, applies its own per-connection backpressure, and decides 400/401/403/503
+ * before the head is written (JAX-RS cannot change the status of a started stream).
+ */
+@ApplicationScoped
+public class SseResource {
+
+    private final Hub hub;
+    private final TopicAuthorizer authorizer;
+    private final Drain drain;
+    private final HeraldMetrics metrics;
+    private final HeraldConfig config;
+    private final ObjectMapper mapper;
+
+    public SseResource(Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
+                       ObjectMapper mapper) {
+        this.hub = hub;
+        this.authorizer = authorizer;
+        this.drain = drain;
+        this.metrics = metrics;
+        this.config = config;
+        this.mapper = mapper;
+    }
+
+    void install(@Observes Router router) {
+        router.get("/v1/stream").handler(this::stream);
+    }
+
+    private void stream(RoutingContext ctx) {
+        List<Topic> topics;
+        try {
+            topics = topics(ctx.queryParam("topic"));
+        } catch (InvalidInputException e) {
+            fail(ctx, e);
+            return;
+        }
+        if (!drain.accepting()) {
+            fail(ctx, new BrokerUnavailableException("this node is shutting down; reconnect"));
+            return;
+        }
+        String token = TokenExtractor.extract(ctx.request());
+        String lastEventId = ctx.request().getHeader("Last-Event-ID");
+        String cursor = lastEventId != null && !lastEventId.isBlank() ? lastEventId.trim()
+                : ctx.request().getParam("lastEventId");
+        Context context = Vertx.currentContext();
+        // Token verification may touch files or a JWKS endpoint: off the event loop.
+        context.<Void>executeBlocking(() -> {
+            authorizer.requireSubscribe(authorizer.authenticate(token), topics);
+            return null;
+        }).onComplete(authorized -> {
+            if (authorized.failed()) {
+                fail(ctx, authorized.cause());
+                return;
+            }
+            SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
+                    config.sse().heartbeat());
+            hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
+                    .subscribe().with(
+                            subscription -> context.runOnContext(
+                                    v -> connection.start(subscription, config.sse().retry().toMillis())),
+                            failure -> context.runOnContext(v -> fail(ctx, failure)));
+        });
+    }
+
+    private List<Topic> topics(List<String> names) {
+        if (names.isEmpty()) {
+            throw new InvalidInputException("name at least one topic: /v1/stream?topic=<name>");
+        }
+        int max = config.subscription().maxTopics();
+        if (names.size() > max) {
+            throw new InvalidInputException("a subscription names at most " + max + " topics, got " + names.size());
+        }
+        Set<Topic> unique = new LinkedHashSet<>();
+        for (String name : names) {
+            unique.add(Topic.of(name));
+        }
+        return List.copyOf(unique);
+    }
+
+    private void fail(RoutingContext ctx, Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        RouteProblems.send(ctx, mapper, ProblemMapping.map(cause));
+    }
+}
