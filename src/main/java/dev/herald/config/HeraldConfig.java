@@ -30,6 +30,8 @@ public interface HeraldConfig {
 
     Shutdown shutdown();
 
+    Dev dev();
+
     interface History {
         /** Events kept per topic. Default 1000. */
         @WithDefault("1000")
@@ -110,5 +112,11 @@ public interface HeraldConfig {
         /** Connections are told to go spread evenly over this interval. Default 5s. */
         @WithDefault("5s")
         Duration spread();
+    }
+
+    interface Dev {
+        /** Dev profile only: the PKCS#8 PEM key that {@code /dev/token} signs with. Default {@code config/dev/jwt-private.pem}. */
+        @WithDefault("config/dev/jwt-private.pem")
+        String privateKey();
     }
 }

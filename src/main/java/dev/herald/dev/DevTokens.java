@@ -1,11 +1,13 @@
 package dev.herald.dev;
 
+import dev.herald.config.HeraldConfig;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +35,8 @@ public class DevTokens {
     private static final Logger LOG = Logger.getLogger(DevTokens.class);
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
-    @ConfigProperty(name = "herald.dev.private-key", defaultValue = "config/dev/jwt-private.pem")
-    String privateKeyPath;
+    @Inject
+    HeraldConfig config;
 
     @ConfigProperty(name = "mp.jwt.verify.issuer", defaultValue = "herald-dev")
     String issuer;
@@ -80,7 +82,7 @@ public class DevTokens {
     }
 
     private PrivateKey privateKey() throws Exception {
-        String pem = Files.readString(Path.of(privateKeyPath));
+        String pem = Files.readString(Path.of(config.dev().privateKey()));
         String base64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
         return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
     }

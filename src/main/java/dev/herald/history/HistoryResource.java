@@ -25,7 +25,7 @@ import jakarta.ws.rs.core.MediaType;
  * first. Reading history needs the right to subscribe to the topic. The answer also says whether
  * events after {@code after} were already dropped ({@code truncated}).
  */
-@Path("/v1/topics/{topic}/events")
+@Path("/v1")
 public class HistoryResource {
 
     static final int DEFAULT_LIMIT = 100;
@@ -41,6 +41,7 @@ public class HistoryResource {
     }
 
     @GET
+    @Path("/topics/{topic}/events")
     @Produces(MediaType.APPLICATION_JSON)
     @Blocking
     public Uni<String> history(@PathParam("topic") String topicName, @QueryParam("after") String after,
