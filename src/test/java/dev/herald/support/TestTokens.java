@@ -1,0 +1,68 @@
+package dev.herald.support;
+
+import io.smallrye.jwt.build.Jwt;
+import io.smallrye.jwt.build.JwtClaimsBuilder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+
+/** Tokens for tests, signed with the test key pair in {@code src/test/resources/test-keys}. */
+public final class TestTokens {
+
+    public static final String ISSUER = "herald-test";
+    static final String KEY = "test-keys/jwt-private.pem";
+    static final String OTHER_KEY = "test-keys/other-private.pem";
+
+    private TestTokens() {
+    }
+
+    public static String token(String subject, List<String> subscribe, List<String> publish) {
+        return claims(subject, subscribe, publish).sign(KEY);
+    }
+
+    /** May subscribe and publish everywhere. */
+    public static String admin() {
+        return token("admin", List.of("*"), List.of("*"));
+    }
+
+    public static String expired(String subject) {
+        return claims(subject, List.of("*"), List.of("*"))
+                .issuedAt(Instant.now().minusSeconds(7200)).expiresAt(Instant.now().minusSeconds(3600)).sign(KEY);
+    }
+
+    public static String wrongIssuer(String subject) {
+        return Jwt.issuer("someone-else").subject(subject).claim("subscribe", List.of("*"))
+                .claim("publish", List.of("*")).expiresIn(3600).sign(KEY);
+    }
+
+    /** Signed by a key the server does not trust. */
+    public static String foreignKey(String subject) {
+        return claims(subject, List.of("*"), List.of("*")).sign(OTHER_KEY);
+    }
+
+    /** A valid token whose payload was edited after signing (rights escalated). */
+    public static String tampered(String subject) {
+        String valid = token(subject, List.of("public:*"), List.of());
+        String[] parts = valid.split("\\.");
+        String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+                .replace("\"public:*\"", "\"*\"");
+        return parts[0] + "." + Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+    }
+
+    /** An unsigned token ({@code alg: none}) claiming every right. */
+    public static String algNone(String subject) {
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String header = b64.encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
+        long exp = Instant.now().plusSeconds(3600).getEpochSecond();
+        String payload = b64.encodeToString(("{\"iss\":\"" + ISSUER + "\",\"sub\":\"" + subject + "\",\"exp\":" + exp
+                + ",\"subscribe\":[\"*\"],\"publish\":[\"*\"]}").getBytes(StandardCharsets.UTF_8));
+        return header + "." + payload + ".";
+    }
+
+    private static JwtClaimsBuilder claims(String subject, List<String> subscribe, List<String> publish) {
+        return Jwt.issuer(ISSUER).subject(subject).claim("subscribe", subscribe).claim("publish", publish)
+                .expiresIn(3600);
+    }
+}
