@@ -1,0 +1,78 @@
+package dev.herald.ops;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.herald.support.HttpApi;
+import dev.herald.support.SseClient;
+import dev.herald.support.TestTokens;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The packaged jar in the prod profile: serves the API and probes, and mints no tokens. */
+@QuarkusIntegrationTest
+@WithTestResource(ProdProfileIT.TestKey.class)
+class ProdProfileIT {
+
+    /** The prod profile has no key: hand it the test public key, as an operator would hand theirs. */
+    public static class TestKey implements QuarkusTestResourceLifecycleManager {
+        @Override
+        public Map<String, String> start() {
+            return Map.of("mp.jwt.verify.publickey.location",
+                    Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath().toString(),
+                    "mp.jwt.verify.issuer", TestTokens.ISSUER);
+        }
+
+        @Override
+        public void stop() {
+        }
+    }
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Test
+    void devTokenEndpointDoesNotExistInProd() {
+        given().get("/dev/token").then().statusCode(404);
+        given().get("/dev/token?sub=root&publish=*").then().statusCode(404);
+        given().post("/dev/token").then().statusCode(404);
+    }
+
+    @Test
+    void publishesAndStreamsWithAnOperatorKey() {
+        try (SseClient sse = SseClient.open(base, List.of("it:prod"), TestTokens.admin(), null)) {
+            assertEquals(200, sse.status(), sse.errorBody());
+            assertNotNull(sse.next(Duration.ofSeconds(5)));
+            String id = HttpApi.publishOk(TestTokens.admin(), "it:prod", "greeting", "{\"hello\":\"prod\"}");
+            SseClient.Frame frame = sse.nextEvent(Duration.ofSeconds(5));
+            assertNotNull(frame);
+            assertEquals("greeting", frame.event());
+            org.junit.jupiter.api.Assertions.assertTrue(frame.data().contains("\"id\":\"" + id + "\""));
+        }
+    }
+
+    @Test
+    void tokensFromOtherIssuersAreRefused() {
+        HttpApi.publish(TestTokens.wrongIssuer("mallory"), "it:prod", "{\"data\":1}").then().statusCode(401);
+        HttpApi.publish(null, "it:prod", "{\"data\":1}").then().statusCode(401);
+    }
+
+    @Test
+    void probesAndMetricsAreServed() {
+        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/metrics").then().statusCode(200).body(containsString("herald_events_published_total"));
+    }
+}
