@@ -3,6 +3,7 @@ package dev.herald.ops;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.Map;
@@ -10,8 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** {@link HeraldMetrics} on Micrometer, exported by Prometheus at {@code /q/metrics}. */
+/**
+ * {@link HeraldMetrics} on Micrometer, exported by Prometheus at {@code /q/metrics}. Created at startup
+ * so every meter is exported (at zero) before the first event.
+ */
 @ApplicationScoped
+@Startup
 public class MicrometerMetrics implements HeraldMetrics {
 
     private final MeterRegistry registry;
