@@ -15,6 +15,8 @@ import jakarta.json.JsonValue;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.logging.Logger;
 import org.jose4j.jwt.consumer.InvalidJwtException;
@@ -44,12 +46,29 @@ public class TopicAuthorizer {
         this.anonymous = new Principal(null,
                 config.auth().anonymousSubscribe().orElse(List.of()).stream().map(TopicPattern::of).toList(),
                 List.of());
+        if (enabled && !keyConfigured()) {
+            // Fail at startup rather than answer every request with 401.
+            throw new IllegalStateException("herald.auth.enabled=true but no token verification key is configured: set "
+                    + "mp.jwt.verify.publickey.location (PEM or JWKS file/URL), mp.jwt.verify.publickey, or "
+                    + "smallrye.jwt.verify.key.location (see README, 'Topics, auth')");
+        }
         if (!enabled) {
             LOG.warn("\n**********************************************************************\n"
                     + "*  AUTHENTICATION IS OFF (herald.auth.enabled=false): anyone can     *\n"
                     + "*  publish to and subscribe to every topic. Never run this in prod.  *\n"
                     + "**********************************************************************");
         }
+    }
+
+    private static boolean keyConfigured() {
+        Config config = ConfigProvider.getConfig();
+        for (String name : new String[] {"mp.jwt.verify.publickey.location", "mp.jwt.verify.publickey",
+                "smallrye.jwt.verify.key.location", "smallrye.jwt.verify.key"}) {
+            if (config.getOptionalValue(name, String.class).filter(v -> !v.isBlank()).isPresent()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public boolean enabled() {
