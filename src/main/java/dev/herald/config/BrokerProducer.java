@@ -3,6 +3,12 @@ package dev.herald.config;
 import dev.herald.broker.Broker;
 import dev.herald.broker.Retention;
 import dev.herald.broker.memory.MemoryBroker;
+import dev.herald.broker.redis.RedisBroker;
+import dev.herald.broker.redis.RedisBrokerSettings;
+import dev.herald.ops.MicrometerMetrics;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import jakarta.enterprise.inject.Instance;
 import dev.herald.hub.Hub;
 import dev.herald.ops.HeraldMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,13 +21,17 @@ public class BrokerProducer {
 
     @Produces
     @ApplicationScoped
-    Broker broker(HeraldConfig config) {
+    Broker broker(HeraldConfig config, Vertx vertx, Instance<Redis> redis, MicrometerMetrics metrics) {
         Retention retention = new Retention(config.history().maxEvents(), config.history().maxAge(),
                 config.history().maxTopics(), config.publish().idempotencyWindow());
         return switch (config.broker()) {
             case "memory" -> new MemoryBroker(retention);
+            // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...).
+            case "redis" -> new RedisBroker(vertx, redis.get(), new RedisBrokerSettings(config.redis().keyPrefix(),
+                    retention, config.redis().commandTimeout(), config.redis().idleTopicTtl(),
+                    config.redis().shardedPubsub()), metrics);
             default -> throw new IllegalStateException("herald.broker=" + config.broker()
-                    + " is not supported; use 'memory'");
+                    + " is not supported; use 'memory' or 'redis'");
         };
     }
 

@@ -16,6 +16,8 @@ public interface HeraldConfig {
 
     History history();
 
+    Redis redis();
+
     Subscriber subscriber();
 
     Subscription subscription();
@@ -48,6 +50,24 @@ public interface HeraldConfig {
         /** Largest {@code limit} the history API accepts. Default 1000. */
         @WithDefault("1000")
         int maxPageSize();
+    }
+
+    interface Redis {
+        /** Prefix of every Redis key and channel Herald uses. Default {@code herald:}. */
+        @WithDefault("herald:")
+        String keyPrefix();
+
+        /** A Redis command not answered within this fails (publishes answer 503). Default 2s. */
+        @WithDefault("2s")
+        Duration commandTimeout();
+
+        /** A topic's Redis keys expire after this long without a publish. Default 24h. */
+        @WithDefault("24h")
+        Duration idleTopicTtl();
+
+        /** Use sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7 Cluster). Default false. */
+        @WithDefault("false")
+        boolean shardedPubsub();
     }
 
     interface Subscriber {

@@ -200,6 +200,18 @@ public final class Hub implements BrokerListener {
         }
     }
 
+    @Override
+    public void onHistoryLost(Topic topic) {
+        TopicSubscribers ts = topics.get(topic);
+        if (ts == null) {
+            return;
+        }
+        for (Subscription subscription : List.copyOf(ts.subscriptions)) {
+            close(subscription);
+            subscription.sink().close(SubscriberSink.CloseReason.RESYNC);
+        }
+    }
+
     private void dropSlowConsumer(Subscription subscription) {
         close(subscription);
         subscription.sink().close(SubscriberSink.CloseReason.SLOW_CONSUMER);

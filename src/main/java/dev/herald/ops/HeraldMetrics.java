@@ -28,8 +28,4 @@ public interface HeraldMetrics {
 
     /** reason: missing, invalid, expired, forbidden. */
     void authFailed(String reason);
-
-    void brokerReconnected(String broker);
-
-    void gapFilled(String broker, int events);
 }

@@ -1,5 +1,6 @@
 package dev.herald.ops;
 
+import dev.herald.broker.BrokerMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 @ApplicationScoped
 @Startup
-public class MicrometerMetrics implements HeraldMetrics {
+public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> connections = new ConcurrentHashMap<>();
@@ -126,5 +127,17 @@ public class MicrometerMetrics implements HeraldMetrics {
     public void gapFilled(String broker, int events) {
         counter("herald.broker.gap.fills", "broker", broker, "Events recovered from history after a reconnect")
                 .increment(events);
+    }
+
+    @Override
+    public void brokerCommand(String broker, String command, long nanos) {
+        latency.computeIfAbsent(broker + '\u0000' + command, k -> Timer.builder("herald.broker.command.latency")
+                        .description("Latency of commands to the broker backend")
+                        .tag("broker", broker).tag("command", command)
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofNanos(100_000))
+                        .maximumExpectedValue(Duration.ofSeconds(5))
+                        .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 }

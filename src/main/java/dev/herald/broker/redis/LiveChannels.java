@@ -1,0 +1,302 @@
+package dev.herald.broker.redis;
+
+import dev.herald.broker.BrokerListener;
+import dev.herald.broker.BrokerMetrics;
+import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.event.Event;
+import dev.herald.event.EventId;
+import dev.herald.event.Topic;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * The node's one pub/sub connection to Redis, subscribed to the channels of the topics that have
+ * local subscribers. All state is confined to one Vert.x context.
+ *
+ * <p>Redis does not restore subscriptions after a connection loss, so this class does: it reconnects
+ * with backoff, subscribes again to every active channel, then reads each active topic's stream from
+ * the last id it delivered and hands the missed events to the listener before the live events that
+ * arrived meanwhile (held until then), deduplicated by id. If the stream no longer reaches back that
+ * far, the listener is told that history was lost for the topic.
+ */
+final class LiveChannels {
+
+    private static final Logger LOG = Logger.getLogger(LiveChannels.class);
+    private static final int FILL_PAGE = 500;
+    private static final long MIN_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 2000;
+
+    private static final class TopicState {
+        final Topic topic;
+        EventId lastDelivered;
+        /** Live events held while the gap after a reconnect is being filled (null when live). */
+        List<Event> held;
+
+        TopicState(Topic topic) {
+            this.topic = topic;
+        }
+    }
+
+    private final Vertx vertx;
+    private final Context context;
+    private final Redis redis;
+    private final RedisKeys keys;
+    private final RedisBroker broker;
+    private final BrokerMetrics metrics;
+    private final Command subscribeCommand;
+    private final Command unsubscribeCommand;
+    private final Map<String, TopicState> active = new HashMap<>();
+    private volatile BrokerListener listener;
+    private RedisConnection connection;
+    private Future<RedisConnection> connecting;
+    private boolean lostOnce;
+    private long backoffMs = MIN_BACKOFF_MS;
+    private volatile boolean up;
+    private volatile boolean closed;
+
+    LiveChannels(Vertx vertx, Redis redis, RedisKeys keys, RedisBroker broker, boolean sharded, BrokerMetrics metrics) {
+        this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
+        this.redis = redis;
+        this.keys = keys;
+        this.broker = broker;
+        this.metrics = metrics;
+        this.subscribeCommand = sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE;
+        this.unsubscribeCommand = sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE;
+        context.runOnContext(v -> ensureConnected());
+    }
+
+    void setListener(BrokerListener listener) {
+        this.listener = listener;
+    }
+
+    /** Whether the pub/sub connection is up (readiness). */
+    boolean connected() {
+        return up;
+    }
+
+    Uni<Void> subscribe(Topic topic) {
+        return Uni.createFrom().<Void>emitter(emitter -> context.runOnContext(v -> {
+            String channel = keys.channel(topic);
+            TopicState state = active.computeIfAbsent(channel, c -> new TopicState(topic));
+            ensureConnected()
+                    .compose(conn -> conn.send(Request.cmd(subscribeCommand).arg(channel)))
+                    .compose(ok -> redis.send(Request.cmd(Command.HGET).arg(keys.meta(topic)).arg("h")))
+                    .onComplete(ar -> context.runOnContext(x -> {
+                        if (ar.succeeded()) {
+                            // The gap fill after a reconnect starts here if no event arrived yet.
+                            if (state.lastDelivered == null) {
+                                state.lastDelivered = ar.result() == null ? EventId.ZERO
+                                        : EventId.parse(ar.result().toString());
+                            }
+                            emitter.complete(null);
+                        } else {
+                            emitter.fail(new BrokerUnavailableException("Redis subscribe failed: "
+                                    + ar.cause().getMessage(), ar.cause()));
+                        }
+                    }));
+        })).ifNoItem().after(Duration.ofSeconds(5))
+                .failWith(() -> new BrokerUnavailableException("Redis subscribe timed out"));
+    }
+
+    Uni<Void> unsubscribe(Topic topic) {
+        return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> {
+            String channel = keys.channel(topic);
+            active.remove(channel);
+            if (connection != null) {
+                connection.send(Request.cmd(unsubscribeCommand).arg(channel));
+            }
+            emitter.complete(null);
+        }));
+    }
+
+    void close() {
+        closed = true;
+        up = false;
+        context.runOnContext(v -> {
+            if (connection != null) {
+                connection.close();
+                connection = null;
+            }
+        });
+    }
+
+    private Future<RedisConnection> ensureConnected() {
+        if (connection != null) {
+            return Future.succeededFuture(connection);
+        }
+        if (closed) {
+            return Future.failedFuture(new BrokerUnavailableException("the broker is closed"));
+        }
+        if (connecting != null) {
+            return connecting;
+        }
+        Promise<RedisConnection> promise = Promise.promise();
+        connecting = promise.future();
+        redis.connect().onComplete(ar -> context.runOnContext(v -> {
+            connecting = null;
+            if (ar.failed()) {
+                LOG.debugf("Redis pub/sub connection failed: %s", ar.cause().getMessage());
+                scheduleReconnect();
+                promise.fail(ar.cause());
+                return;
+            }
+            RedisConnection conn = ar.result();
+            conn.handler(message -> context.runOnContext(x -> onMessage(message)));
+            conn.exceptionHandler(e -> context.runOnContext(x -> lost(conn, e)));
+            conn.endHandler(e -> context.runOnContext(x -> lost(conn, null)));
+            connection = conn;
+            backoffMs = MIN_BACKOFF_MS;
+            if (!lostOnce || active.isEmpty()) {
+                up = true;
+                promise.complete(conn);
+                return;
+            }
+            resubscribeAndFill(conn, promise);
+        }));
+        return connecting;
+    }
+
+    /** After a reconnect: subscribe to every active channel again, then fill each topic's gap. */
+    private void resubscribeAndFill(RedisConnection conn, Promise<RedisConnection> promise) {
+        Request subscribe = Request.cmd(subscribeCommand);
+        active.keySet().forEach(subscribe::arg);
+        conn.send(subscribe).onComplete(ar -> context.runOnContext(v -> {
+            if (ar.failed()) {
+                lost(conn, ar.cause());
+                promise.fail(ar.cause());
+                return;
+            }
+            metrics.brokerReconnected(RedisBroker.NAME);
+            LOG.infof("Redis pub/sub reconnected; filling gaps of %d topic(s)", active.size());
+            up = true;
+            promise.complete(conn);
+            for (TopicState state : new ArrayList<>(active.values())) {
+                if (state.held != null) {
+                    fill(state, state.lastDelivered == null ? EventId.ZERO : state.lastDelivered, 0);
+                }
+            }
+        }));
+    }
+
+    private void fill(TopicState state, EventId from, int filled) {
+        broker.read(state.topic, from, FILL_PAGE).subscribe().with(
+                page -> context.runOnContext(v -> {
+                    if (active.get(keys.channel(state.topic)) != state) {
+                        return; // unsubscribed meanwhile
+                    }
+                    if (page.truncated()) {
+                        LOG.warnf("events of %s were trimmed during the outage; its subscribers resynchronize", state.topic);
+                        BrokerListener l = listener;
+                        if (l != null) {
+                            l.onHistoryLost(state.topic);
+                        }
+                        state.lastDelivered = page.head();
+                    }
+                    for (Event e : page.events()) {
+                        deliver(state, e);
+                    }
+                    int total = filled + page.events().size();
+                    if (!page.truncated() && page.events().size() == FILL_PAGE) {
+                        fill(state, page.events().get(page.events().size() - 1).id(), total);
+                        return;
+                    }
+                    List<Event> held = state.held;
+                    state.held = null;
+                    for (Event e : held) {
+                        deliver(state, e);
+                    }
+                    if (total > 0) {
+                        metrics.gapFilled(RedisBroker.NAME, total);
+                    }
+                }),
+                failure -> LOG.debugf("gap fill of %s failed (%s); retried after the next reconnect",
+                        state.topic, failure.getMessage()));
+    }
+
+    private void lost(RedisConnection conn, Throwable cause) {
+        if (connection != conn) {
+            return;
+        }
+        connection = null;
+        up = false;
+        lostOnce = true;
+        conn.close();
+        LOG.warnf("Redis pub/sub connection lost%s; reconnecting", cause == null ? "" : " (" + cause.getMessage() + ")");
+        for (TopicState state : active.values()) {
+            if (state.held == null) {
+                state.held = new ArrayList<>();
+            }
+        }
+        scheduleReconnect();
+    }
+
+    private void scheduleReconnect() {
+        if (closed) {
+            return;
+        }
+        long delay = backoffMs;
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        vertx.setTimer(delay, id -> context.runOnContext(v -> ensureConnected()));
+    }
+
+    private void onMessage(Response message) {
+        if (message == null || message.size() < 3) {
+            return;
+        }
+        String kind = message.get(0).toString();
+        if (!kind.equals("message") && !kind.equals("smessage")) {
+            return;
+        }
+        TopicState state = active.get(message.get(1).toString());
+        if (state == null) {
+            return;
+        }
+        Event event = decode(state.topic, message.get(2).toString());
+        if (event == null) {
+            return;
+        }
+        if (state.held != null) {
+            state.held.add(event);
+        } else {
+            deliver(state, event);
+        }
+    }
+
+    /** Live payload: {@code <id>\n<type>\n<data>} (type and data never contain a line break). */
+    static Event decode(Topic topic, String payload) {
+        int first = payload.indexOf('\n');
+        int second = first < 0 ? -1 : payload.indexOf('\n', first + 1);
+        if (second < 0) {
+            LOG.warnf("ignoring a malformed live message on %s", topic);
+            return null;
+        }
+        EventId id = EventId.parse(payload.substring(0, first));
+        return new Event(id, topic, payload.substring(first + 1, second), payload.substring(second + 1), id.millis());
+    }
+
+    private void deliver(TopicState state, Event event) {
+        if (state.lastDelivered != null && !event.id().isAfter(state.lastDelivered)) {
+            return;
+        }
+        state.lastDelivered = event.id();
+        BrokerListener l = listener;
+        if (l != null) {
+            l.onEvent(event);
+        }
+    }
+}

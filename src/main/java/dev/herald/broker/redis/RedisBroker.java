@@ -1,0 +1,197 @@
+package dev.herald.broker.redis;
+
+import dev.herald.broker.Broker;
+import dev.herald.broker.BrokerListener;
+import dev.herald.broker.BrokerMetrics;
+import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.HistoryPage;
+import dev.herald.broker.PublishRequest;
+import dev.herald.broker.PublishResult;
+import dev.herald.event.Event;
+import dev.herald.event.EventId;
+import dev.herald.event.Topic;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The Redis broker: any number of Herald nodes on one Redis (or Redis Cluster) act as one gateway.
+ * Choose it to run more than one node or to keep history across restarts.
+ *
+ * <ul>
+ *   <li>Publish runs one Lua script: idempotency check, XADD to the topic's stream trimmed to the
+ *   retention, and PUBLISH of the event on the topic's channel, atomically. 202 means the XADD
+ *   happened.</li>
+ *   <li>History and resume read the stream, so a cursor from any node resumes on any other.</li>
+ *   <li>Live events come from one pub/sub connection per node, subscribed only to the topics with
+ *   local subscribers ({@link LiveChannels}); after that connection drops and returns, each active
+ *   topic's stream is read from the last id delivered, so nothing published meanwhile is lost.</li>
+ * </ul>
+ * Every call is non-blocking (Vert.x Redis client); failures and timeouts become
+ * {@link BrokerUnavailableException}.
+ */
+public final class RedisBroker implements Broker {
+
+    static final String NAME = "redis";
+    private static final RedisScript PUBLISH = RedisScript.load("publish.lua");
+    private static final RedisScript READ = RedisScript.load("read.lua");
+
+    private final Redis redis;
+    private final RedisKeys keys;
+    private final RedisBrokerSettings settings;
+    private final BrokerMetrics metrics;
+    private final LiveChannels live;
+    private volatile boolean closed;
+
+    public RedisBroker(Vertx vertx, Redis redis, RedisBrokerSettings settings, BrokerMetrics metrics) {
+        this.redis = redis;
+        this.keys = new RedisKeys(settings.keyPrefix());
+        this.settings = settings;
+        this.metrics = metrics;
+        this.live = new LiveChannels(vertx, redis, keys, this, settings.shardedPubSub(), metrics);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public void setListener(BrokerListener listener) {
+        live.setListener(listener);
+    }
+
+    @Override
+    public Uni<PublishResult> publish(PublishRequest request) {
+        Topic topic = request.topic();
+        String key = request.idempotencyKey();
+        List<String> args = List.of(
+                keys.channel(topic), request.type(), request.data(),
+                String.valueOf(settings.retention().maxEvents()),
+                String.valueOf(settings.retention().maxAge().toMillis()),
+                String.valueOf(settings.retention().idempotencyWindow().toMillis()),
+                key == null ? "0" : "1",
+                settings.shardedPubSub() ? "SPUBLISH" : "PUBLISH",
+                String.valueOf(settings.idleTopicTtl().toMillis()));
+        List<String> scriptKeys = List.of(keys.stream(topic), keys.meta(topic),
+                keys.idempotency(topic, key == null ? "-" : key));
+        return script(PUBLISH, scriptKeys, args).map(r ->
+                new PublishResult(topic, EventId.parse(r.get(0).toString()), r.get(1).toInteger() == 1));
+    }
+
+    @Override
+    public Uni<HistoryPage> read(Topic topic, EventId after, int limit) {
+        String start = after.equals(EventId.ZERO) ? "-" : "(" + after;
+        return script(READ, List.of(keys.stream(topic), keys.meta(topic)),
+                List.of(start, String.valueOf(limit), String.valueOf(settings.retention().maxAge().toMillis())))
+                .map(r -> {
+                    EventId head = EventId.parse(r.get(0).toString());
+                    EventId floor = EventId.parse(r.get(1).toString());
+                    List<Event> events = entries(topic, r.get(2));
+                    boolean truncated = after.isBefore(floor) || after.isAfter(head);
+                    return new HistoryPage(events, truncated, head);
+                });
+    }
+
+    /** Decodes XRANGE entries: [[id, [field, value, ...]], ...]. */
+    static List<Event> entries(Topic topic, Response entries) {
+        List<Event> events = new ArrayList<>(entries == null ? 0 : entries.size());
+        if (entries == null) {
+            return events;
+        }
+        for (Response entry : entries) {
+            EventId id = EventId.parse(entry.get(0).toString());
+            Response fields = entry.get(1);
+            String type = null;
+            String data = null;
+            for (int i = 0; i + 1 < fields.size(); i += 2) {
+                String field = fields.get(i).toString();
+                if (field.equals("t")) {
+                    type = fields.get(i + 1).toString();
+                } else if (field.equals("d")) {
+                    data = fields.get(i + 1).toString();
+                }
+            }
+            events.add(new Event(id, topic, type, data, id.millis()));
+        }
+        return events;
+    }
+
+    @Override
+    public Uni<EventId> head(Topic topic) {
+        return send("HGET", Request.cmd(Command.HGET).arg(keys.meta(topic)).arg("h"))
+                .map(r -> r == null ? EventId.ZERO : EventId.parse(r.toString()));
+    }
+
+    @Override
+    public Uni<Void> subscribe(Topic topic) {
+        return live.subscribe(topic);
+    }
+
+    @Override
+    public Uni<Void> unsubscribe(Topic topic) {
+        return live.unsubscribe(topic);
+    }
+
+    @Override
+    public Uni<Boolean> isAvailable() {
+        if (closed || !live.connected()) {
+            return Uni.createFrom().item(false);
+        }
+        return send("PING", Request.cmd(Command.PING)).map(r -> true).onFailure().recoverWithItem(false);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        live.close();
+    }
+
+    private Uni<Response> script(RedisScript script, List<String> scriptKeys, List<String> args) {
+        Request bySha = Request.cmd(Command.EVALSHA).arg(script.sha()).arg(scriptKeys.size());
+        scriptKeys.forEach(bySha::arg);
+        args.forEach(bySha::arg);
+        return send("EVALSHA", bySha).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
+            Request byText = Request.cmd(Command.EVAL).arg(script.text()).arg(scriptKeys.size());
+            scriptKeys.forEach(byText::arg);
+            args.forEach(byText::arg);
+            return send("EVAL", byText);
+        });
+    }
+
+    private static boolean isNoScript(Throwable t) {
+        return t.getMessage() != null && t.getMessage().startsWith("NOSCRIPT");
+    }
+
+    /** Sends one command with the configured timeout; failures become BrokerUnavailableException. */
+    Uni<Response> send(String name, Request request) {
+        if (closed) {
+            return Uni.createFrom().failure(new BrokerUnavailableException("the broker is closed"));
+        }
+        return Uni.createFrom().deferred(() -> {
+                    long start = System.nanoTime();
+                    return uni(redis.send(request))
+                            .onTermination().invoke(() -> metrics.brokerCommand(NAME, name, System.nanoTime() - start));
+                })
+                .ifNoItem().after(settings.commandTimeout()).failWith(() -> new TimeoutException(name + " timed out"))
+                .onFailure(t -> !(t instanceof BrokerUnavailableException) && !isNoScript(t))
+                .transform(t -> new BrokerUnavailableException("Redis: " + t.getMessage(), t));
+    }
+
+    static <T> Uni<T> uni(Future<T> future) {
+        return Uni.createFrom().emitter(emitter -> future.onComplete(ar -> {
+            if (ar.succeeded()) {
+                emitter.complete(ar.result());
+            } else {
+                emitter.fail(ar.cause());
+            }
+        }));
+    }
+}

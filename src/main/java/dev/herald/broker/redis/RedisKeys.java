@@ -1,0 +1,47 @@
+package dev.herald.broker.redis;
+
+import dev.herald.event.Topic;
+
+/**
+ * Where a topic lives in Redis. Every key and the channel of a topic carry the hash tag
+ * {@code {topic}}, so they map to one cluster slot (topic names cannot contain braces):
+ * <ul>
+ *   <li>{@code <prefix>{<topic>}:s} the stream (history)</li>
+ *   <li>{@code <prefix>{<topic>}:m} a hash: {@code h} head id, {@code f} floor id (newest trimmed)</li>
+ *   <li>{@code <prefix>{<topic>}:i:<key>} an idempotency key, holding the original id</li>
+ *   <li>{@code <prefix>{<topic>}:c} the live channel</li>
+ * </ul>
+ */
+final class RedisKeys {
+
+    private final String prefix;
+
+    RedisKeys(String prefix) {
+        this.prefix = prefix;
+    }
+
+    String stream(Topic topic) {
+        return prefix + "{" + topic.name() + "}:s";
+    }
+
+    String meta(Topic topic) {
+        return prefix + "{" + topic.name() + "}:m";
+    }
+
+    String idempotency(Topic topic, String key) {
+        return prefix + "{" + topic.name() + "}:i:" + key;
+    }
+
+    String channel(Topic topic) {
+        return prefix + "{" + topic.name() + "}:c";
+    }
+
+    /** The topic of one of our channels, or null for anything else. */
+    Topic topicOf(String channel) {
+        if (!channel.startsWith(prefix + "{") || !channel.endsWith("}:c")) {
+            return null;
+        }
+        String name = channel.substring(prefix.length() + 1, channel.length() - 3);
+        return Topic.isValid(name) ? Topic.of(name) : null;
+    }
+}
