@@ -110,9 +110,15 @@ public final class Event {
     public <T> T encoded(Encoding<T> encoding) {
         Object cached = encodings.get(encoding.slot());
         if (cached == null) {
-            cached = encoding.encoder().apply(this);
-            if (!encodings.compareAndSet(encoding.slot(), null, cached)) {
+            // Fix: check-then-CAS let concurrent first callers (several event loops fanning out the
+            // same event) each run the encoder; the slow path now encodes under a lock, so the
+            // encoder runs once per event and format. The fast path stays lock-free.
+            synchronized (encodings) {
                 cached = encodings.get(encoding.slot());
+                if (cached == null) {
+                    cached = encoding.encoder().apply(this);
+                    encodings.set(encoding.slot(), cached);
+                }
             }
         }
         return (T) cached;

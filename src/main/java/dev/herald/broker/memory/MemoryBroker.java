@@ -80,8 +80,12 @@ public final class MemoryBroker implements Broker {
         while (true) {
             long now = clock.getAsLong();
             TopicHistory history = historyOf(request.topic(), now);
-            BrokerListener target = live.contains(request.topic()) ? listener : null;
-            PublishResult result = history.append(request, now, retention, target);
+            // Fix: whether the topic is live is decided inside append, under the topic's lock. Checked
+            // here, a publish racing a subscribe could store its event after the subscribe completed
+            // (and after the hub's history read) without delivering it live: a silent gap. Racing an
+            // unsubscribe, it delivered after the unsubscribe completed.
+            PublishResult result = history.append(request, now, retention,
+                    () -> live.contains(request.topic()) ? listener : null);
             if (result != null) {
                 return result;
             }

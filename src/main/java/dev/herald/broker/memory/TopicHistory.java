@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One topic's retained events, head id and idempotency keys. Every method holds the instance lock:
@@ -46,8 +47,9 @@ final class TopicHistory {
     }
 
     /** Returns null when this history was evicted meanwhile: the caller retries on a fresh one. */
+    /** {@code target} gives the live listener, or null when the topic is not subscribed; asked under the lock. */
     synchronized PublishResult append(PublishRequest request, long now, Retention retention,
-                                      BrokerListener listener) {
+                                      Supplier<BrokerListener> target) {
         if (evicted) {
             return null;
         }
@@ -73,6 +75,7 @@ final class TopicHistory {
                 oldest.remove();
             }
         }
+        BrokerListener listener = target.get();
         if (listener != null) {
             listener.onEvent(event);
         }
