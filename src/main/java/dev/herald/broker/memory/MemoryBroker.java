@@ -206,13 +206,18 @@ public final class MemoryBroker implements Broker {
             if (topics.size() <= target) {
                 break;
             }
-            TopicHistory removed = topics.remove(c.topic());
-            if (removed != null) {
-                EventId head = removed.evict();
-                synchronized (tombstones) {
-                    tombstones.put(c.topic(), head);
-                }
+            TopicHistory history = topics.get(c.topic());
+            if (history == null) {
+                continue;
             }
+            // Mark evicted and write the tombstone before removing: a publish racing the eviction
+            // retries until the topic is gone, then recreates it above the tombstone's head, so ids
+            // keep increasing.
+            EventId head = history.evict();
+            synchronized (tombstones) {
+                tombstones.put(c.topic(), head);
+            }
+            topics.remove(c.topic(), history);
         }
     }
 }
