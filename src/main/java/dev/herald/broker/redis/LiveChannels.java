@@ -16,6 +16,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -224,8 +225,14 @@ final class LiveChannels {
                         metrics.gapFilled(RedisBroker.NAME, total);
                     }
                 }),
-                failure -> LOG.debugf("gap fill of %s failed (%s); retried after the next reconnect",
-                        state.topic, failure.getMessage()));
+                // The topic's live events stay held until its gap is filled: never leave it stuck. Start
+                // over from a fresh connection, which fills again.
+                failure -> context.runOnContext(v -> {
+                    LOG.debugf("gap fill of %s failed (%s); reconnecting to retry", state.topic, failure.getMessage());
+                    if (connection != null) {
+                        lost(connection, failure);
+                    }
+                }));
     }
 
     private void lost(RedisConnection conn, Throwable cause) {
@@ -255,7 +262,9 @@ final class LiveChannels {
     }
 
     private void onMessage(Response message) {
-        if (message == null || message.size() < 3) {
+        // Pushes are arrays (RESP2 multi-bulk, RESP3 push); anything else (an error, a status) is not an event.
+        if (message == null || (message.type() != ResponseType.MULTI && message.type() != ResponseType.PUSH)
+                || message.size() < 3) {
             return;
         }
         String kind = message.get(0).toString();
