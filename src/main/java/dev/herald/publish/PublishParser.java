@@ -1,6 +1,7 @@
 package dev.herald.publish;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.PayloadTooLargeException;
@@ -41,7 +42,10 @@ final class PublishParser {
         }
         JsonNode root;
         try {
-            root = mapper.readTree(body);
+            // Trailing content after the object ({"data":1}} or two objects back to back) is malformed,
+            // not ignored: Jackson's readTree stops after the first value unless told otherwise, and a
+            // body that parses differently in a proxy or WAF in front of us is a smuggling vector.
+            root = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(body);
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("the request body is not valid JSON");
         }

@@ -17,6 +17,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -63,6 +64,7 @@ public class PublishResource {
     public Uni<Response> publish(@PathParam("topic") String topicName,
                                  @HeaderParam("Idempotency-Key") String idempotencyKey,
                                  @Context HttpServerRequest http, String body) {
+        requireContentType(http);
         Topic topic = Topic.of(topicName);
         Principal principal = authorizer.authenticate(TokenExtractor.extract(http));
         authorizer.requirePublish(principal, topic);
@@ -80,6 +82,7 @@ public class PublishResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Blocking
     public Uni<Response> publishBatch(@Context HttpServerRequest http, String body) {
+        requireContentType(http);
         Principal principal = authorizer.authenticate(TokenExtractor.extract(http));
         List<PublishRequest> requests = parser.parseBatch(body);
         // All are validated and authorized before any is published.
@@ -94,5 +97,17 @@ public class PublishResource {
             }
             return Response.accepted(new BatchAccepted(accepted)).build();
         });
+    }
+
+    /**
+     * {@code @Consumes} refuses a wrong Content-Type but lets a request without one through; a body
+     * without a declared type is refused too (415), so that only clients that say they send JSON can
+     * publish (a cross-site form or beacon cannot set {@code application/json} without a preflight).
+     */
+    private static void requireContentType(HttpServerRequest http) {
+        String contentType = http.getHeader("Content-Type");
+        if (contentType == null || contentType.isBlank()) {
+            throw new NotSupportedException();
+        }
     }
 }

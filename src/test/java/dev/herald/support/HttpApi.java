@@ -3,11 +3,18 @@ package dev.herald.support;
 import static io.restassured.RestAssured.given;
 
 import io.restassured.response.Response;
+import java.util.List;
+import java.util.UUID;
 
-/** Publishing through the real HTTP API, for tests. */
+/** Publishing and reading history through the real HTTP API, for tests. */
 public final class HttpApi {
 
     private HttpApi() {
+    }
+
+    /** A fresh topic name {@code prefix:<uuid>}, so that tests never share a topic. */
+    public static String topic(String prefix) {
+        return prefix + ":" + UUID.randomUUID();
     }
 
     public static Response publish(String token, String topic, String body) {
@@ -22,5 +29,29 @@ public final class HttpApi {
     public static String publishOk(String token, String topic, String type, String dataJson) {
         return publish(token, topic, "{\"type\":\"" + type + "\",\"data\":" + dataJson + "}")
                 .then().statusCode(202).extract().path("id");
+    }
+
+    /** Publishes with an admin token and returns the id. */
+    public static String publishOk(String topic, String dataJson) {
+        return publishOk(TestTokens.admin(), topic, "message", dataJson);
+    }
+
+    public static Response publishBatch(String token, String body) {
+        var spec = given().contentType("application/json").body(body);
+        if (token != null) {
+            spec = spec.header("Authorization", "Bearer " + token);
+        }
+        return spec.post("/v1/events");
+    }
+
+    /** {@code GET /v1/topics/{topic}/events} with an admin token (query string appended as given). */
+    public static Response history(String topic, String query) {
+        return given().header("Authorization", "Bearer " + TestTokens.admin())
+                .get("/v1/topics/{topic}/events" + (query == null || query.isEmpty() ? "" : "?" + query), topic);
+    }
+
+    /** The ids in a topic's history (first page of up to 1000), oldest first. */
+    public static List<String> historyIds(String topic) {
+        return history(topic, "limit=1000").then().statusCode(200).extract().jsonPath().getList("events.id");
     }
 }

@@ -1,0 +1,37 @@
+package dev.herald.support;
+
+import static io.restassured.RestAssured.given;
+
+/** Reads Prometheus samples from {@code /q/metrics}, for tests. */
+public final class Metrics {
+
+    private Metrics() {
+    }
+
+    /**
+     * The sum of the samples of {@code name} whose labels contain every one of {@code labels} (each
+     * like {@code transport="sse"}); 0 when there is none.
+     */
+    public static double value(String name, String... labels) {
+        String text = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        double sum = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) {
+                continue;
+            }
+            boolean all = true;
+            for (String label : labels) {
+                all &= line.contains(label);
+            }
+            if (all) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    /** Events stored by publishes since the application started. */
+    public static double published() {
+        return value("herald_events_published_total");
+    }
+}
