@@ -75,8 +75,13 @@ public final class Hub implements BrokerListener {
                     List<Notice> notices = new ArrayList<>();
                     if (invalid) {
                         notices.add(reset(subscription.topics(), "invalid-cursor"));
-                    } else if (!start.reset.isEmpty()) {
-                        notices.add(reset(start.reset, "history-exceeded"));
+                    } else {
+                        if (!start.reset.isEmpty()) {
+                            notices.add(reset(start.reset, "history-exceeded"));
+                        }
+                        if (!start.unknown.isEmpty()) {
+                            notices.add(reset(start.unknown, "invalid-cursor"));
+                        }
                     }
                     subscription.replay(notices, start.replay);
                     if (!start.replay.isEmpty()) {
@@ -96,18 +101,24 @@ public final class Hub implements BrokerListener {
         return new Notice(Notice.RESET, "{\"topics\":[" + list + "],\"reason\":\"" + reason + "\"}");
     }
 
-    private record Start(Map<Topic, EventId> positions, List<Topic> reset, List<Event> replay) {
+    private record Start(Map<Topic, EventId> positions, List<Topic> reset, List<Topic> unknown, List<Event> replay) {
     }
 
     private Uni<Start> startPositions(List<Topic> topicList, Cursor cursor) {
-        Start start = new Start(new LinkedHashMap<>(), new ArrayList<>(), new ArrayList<>());
+        Start start = new Start(new LinkedHashMap<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         Uni<Start> chain = Uni.createFrom().item(start);
         for (Topic topic : topicList) {
             EventId position = cursor == null ? null : cursor.positionOf(topic).orElse(null);
             if (position == null) {
-                // Not in the cursor (no cursor, or a topic added to the subscription): live from now.
+                // No cursor: live from now. A cursor that does not name this topic (a topic added to the
+                // subscription, or a forged cursor): live from now too, but said with a reset, so that
+                // no cursor can skip events silently.
+                boolean unnamed = cursor != null;
                 chain = chain.chain(s -> broker.head(topic).map(head -> {
                     s.positions.put(topic, head);
+                    if (unnamed) {
+                        s.unknown.add(topic);
+                    }
                     return s;
                 }));
             } else {

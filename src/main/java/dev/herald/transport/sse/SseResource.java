@@ -70,11 +70,12 @@ public class SseResource {
         String cursor = lastEventId != null && !lastEventId.isBlank() ? lastEventId.trim()
                 : ctx.request().getParam("lastEventId");
         Context context = Vertx.currentContext();
-        // Token verification may touch files or a JWKS endpoint: off the event loop.
+        // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
+        // connections arriving on one event loop are verified in parallel.
         context.<Void>executeBlocking(() -> {
             authorizer.requireSubscribe(authorizer.authenticate(token), topics);
             return null;
-        }).onComplete(authorized -> {
+        }, false).onComplete(authorized -> {
             if (authorized.failed()) {
                 fail(ctx, authorized.cause());
                 return;

@@ -272,4 +272,25 @@ class SseStreamTest {
             nextIsOnly(sse, topic);
         }
     }
+
+    @Test
+    void aTopicTheCursorDoesNotNameStartsLiveWithAnExplicitReset() {
+        String known = topic("room");
+        String added = topic("room");
+        String cursor;
+        try (SseClient sse = subscribe(null, known)) {
+            HttpApi.publishOk(ADMIN, known, "m", "1");
+            cursor = sse.expectEvent(WAIT).id();
+        }
+        String missed = HttpApi.publishOk(ADMIN, known, "m", "2");
+        HttpApi.publishOk(ADMIN, added, "m", "3"); // before the resume: not owed, the cursor never had it
+        try (SseClient sse = subscribe(cursor, known, added)) {
+            SseClient.Frame reset = sse.expectEvent(WAIT);
+            assertEquals("herald.reset", reset.event());
+            assertEquals(List.of(added), envelope(reset).getList("topics"));
+            assertEquals("invalid-cursor", envelope(reset).getString("reason"));
+            assertEquals(missed, envelope(sse.expectEvent(WAIT)).getString("id"), "the named topic still resumes");
+            nextIsOnly(sse, added);
+        }
+    }
 }
