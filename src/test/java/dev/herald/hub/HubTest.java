@@ -1,0 +1,133 @@
+package dev.herald.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herald.broker.PublishRequest;
+import dev.herald.broker.Retention;
+import dev.herald.broker.memory.MemoryBroker;
+import dev.herald.event.Event;
+import dev.herald.event.Topic;
+import dev.herald.ops.HeraldMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/** The hub on the memory broker, without HTTP: fan-out per topic, reference counting, resync. */
+class HubTest {
+
+    private final MemoryBroker broker = new MemoryBroker(new Retention(100, Duration.ofHours(1), 1000, Duration.ofMinutes(1)));
+    private final Hub hub = new Hub(broker, new NoMetrics(), 10);
+
+    /** A sink that drains synchronously into a list. */
+    private static final class Collecting implements SubscriberSink, DeliveryWriter {
+        final List<Event> events = new CopyOnWriteArrayList<>();
+        final List<CloseReason> closed = new CopyOnWriteArrayList<>();
+        Subscription subscription;
+
+        @Override
+        public void wakeUp() {
+            if (subscription != null) {
+                subscription.drain(this);
+            }
+        }
+
+        @Override
+        public void close(CloseReason reason) {
+            closed.add(reason);
+        }
+
+        @Override
+        public boolean canWrite() {
+            return true;
+        }
+
+        @Override
+        public void write(Event event, String cursor, boolean singleTopic) {
+            events.add(event);
+        }
+
+        @Override
+        public void write(Notice notice, String cursor) {
+        }
+    }
+
+    private Collecting open(String... topics) {
+        Collecting sink = new Collecting();
+        sink.subscription = hub.open(java.util.Arrays.stream(topics).map(Topic::of).toList(), null, sink)
+                .await().atMost(Duration.ofSeconds(5));
+        sink.subscription.drain(sink);
+        return sink;
+    }
+
+    private void publish(String topic, int n) {
+        broker.publish(new PublishRequest(Topic.of(topic), "m", String.valueOf(n), null)).await().indefinitely();
+    }
+
+    @Test
+    void eachEventReachesOnlyTheSubscriptionsOfItsTopic() {
+        Collecting a = open("a");
+        Collecting ab = open("a", "b");
+        Collecting c = open("c");
+        publish("a", 1);
+        publish("b", 2);
+        assertEquals(1, a.events.size());
+        assertEquals(2, ab.events.size());
+        assertEquals(0, c.events.size());
+    }
+
+    @Test
+    void theBrokerSubscriptionOfATopicLastsWhileOneLocalSubscriptionNeedsIt() {
+        Collecting first = open("t");
+        Collecting second = open("t");
+        assertEquals(1, hub.activeTopics());
+        hub.close(first.subscription);
+        assertEquals(1, hub.activeTopics());
+        publish("t", 1);
+        assertEquals(1, second.events.size());
+        hub.close(second.subscription);
+        assertEquals(0, hub.activeTopics());
+    }
+
+    @Test
+    void aSubscriptionWhoseQueueOverflowsIsDroppedAsASlowConsumer() {
+        Collecting stalled = new Collecting();
+        stalled.subscription = hub.open(List.of(Topic.of("slow")), null, stalled).await().indefinitely();
+        // Never drained: its subscription field is set, but wakeUp is a no-op for this test.
+        Collecting healthy = open("slow");
+        stalled.subscription = null;
+        for (int i = 0; i < 20; i++) {
+            publish("slow", i);
+        }
+        assertEquals(List.of(SubscriberSink.CloseReason.SLOW_CONSUMER), stalled.closed);
+        assertEquals(20, healthy.events.size(), "a slow consumer does not hold the others back");
+    }
+
+    @Test
+    void lostHistoryEndsTheSubscriptionsOfThatTopicForAResync() {
+        Collecting lost = open("gone");
+        Collecting other = open("kept");
+        hub.onHistoryLost(Topic.of("gone"));
+        assertEquals(List.of(SubscriberSink.CloseReason.RESYNC), lost.closed);
+        assertTrue(other.closed.isEmpty());
+        assertTrue(lost.subscription.isClosed());
+        assertEquals(1, hub.activeTopics());
+        publish("gone", 1);
+        assertTrue(lost.events.isEmpty());
+    }
+
+    private static final class NoMetrics implements HeraldMetrics {
+        @Override public void connectionOpened(String transport) { }
+        @Override public void connectionClosed(String transport) { }
+        @Override public void subscriptionsAdded(int topics) { }
+        @Override public void subscriptionsRemoved(int topics) { }
+        @Override public void eventPublished(boolean duplicate) { }
+        @Override public void eventDelivered(String transport, long latencyMillis) { }
+        @Override public void slowConsumerDropped(String transport) { }
+        @Override public void eventsReplayed(int count) { }
+        @Override public void resetSent(String reason) { }
+        @Override public void authFailed(String reason) { }
+    }
+}
