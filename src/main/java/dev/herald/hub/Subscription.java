@@ -46,6 +46,8 @@ public final class Subscription {
     /** The queue bound: the capacity, plus the replay backlog while it drains. */
     private final AtomicInteger limit;
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    /** Replayed events still queued: they are drained before any live event. */
+    private final AtomicInteger replayBacklog = new AtomicInteger();
     private List<Event> pending = new ArrayList<>();
     private volatile boolean closed;
     private String initialCursor;
@@ -100,6 +102,7 @@ public final class Subscription {
             if (e.id().isAfter(enqueued[i])) {
                 enqueued[i] = e.id();
                 queue.add(e);
+                replayBacklog.incrementAndGet();
             }
         }
         int backlog = queue.size();
@@ -183,10 +186,11 @@ public final class Subscription {
                 if (item instanceof Event e) {
                     int i = index.get(e.topic());
                     delivered[i] = e.id();
+                    boolean replayed = replayBacklog.get() > 0 && replayBacklog.getAndDecrement() > 0;
                     if (topics.size() == 1) {
-                        writer.write(e, e.encoded(SINGLE_TOPIC_CURSOR), true);
+                        writer.write(e, e.encoded(SINGLE_TOPIC_CURSOR), true, replayed);
                     } else {
-                        writer.write(e, Cursor.encode(topicKeys, delivered), false);
+                        writer.write(e, Cursor.encode(topicKeys, delivered), false, replayed);
                     }
                 } else {
                     writer.write((Notice) item, Cursor.encode(topicKeys, delivered));

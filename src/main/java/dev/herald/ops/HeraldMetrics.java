@@ -16,7 +16,10 @@ public interface HeraldMetrics {
 
     void eventPublished(boolean duplicate);
 
-    /** One event written to one connection, {@code latencyMillis} after it was published. */
+    /**
+     * One event written to one connection, {@code latencyMillis} after it was published; negative for
+     * replayed events, which count as deliveries but not in the live latency histogram.
+     */
     void eventDelivered(String transport, long latencyMillis);
 
     void slowConsumerDropped(String transport);

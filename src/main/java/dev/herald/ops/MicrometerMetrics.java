@@ -86,6 +86,9 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     public void eventDelivered(String transport, long latencyMillis) {
         counter("herald.deliveries", "transport", transport, "Events written to subscriber connections")
                 .increment();
+        if (latencyMillis < 0) {
+            return;
+        }
         latency.computeIfAbsent(transport, t -> Timer.builder("herald.delivery.latency")
                         .description("From publish (event ts) to the write on a subscriber connection")
                         .tag("transport", t)
@@ -93,7 +96,7 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
                         .minimumExpectedValue(Duration.ofMillis(1))
                         .maximumExpectedValue(Duration.ofSeconds(30))
                         .register(registry))
-                .record(Math.max(0, latencyMillis), TimeUnit.MILLISECONDS);
+                .record(latencyMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override

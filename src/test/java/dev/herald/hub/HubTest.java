@@ -45,7 +45,7 @@ class HubTest {
         }
 
         @Override
-        public void write(Event event, String cursor, boolean singleTopic) {
+        public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
             events.add(event);
         }
 

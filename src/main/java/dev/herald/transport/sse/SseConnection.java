@@ -94,12 +94,12 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     }
 
     @Override
-    public void write(Event event, String cursor, boolean singleTopic) {
+    public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
         byte[] frame = singleTopic ? event.encoded(SseFrames.SINGLE_TOPIC_FRAME)
                 : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.TAIL));
         // Wrapping shares the cached bytes: the frame is encoded once for every connection.
         response.write(Buffer.buffer(Unpooled.wrappedBuffer(frame)));
-        metrics.eventDelivered(TRANSPORT, System.currentTimeMillis() - event.ts());
+        metrics.eventDelivered(TRANSPORT, replayed ? -1 : System.currentTimeMillis() - event.ts());
     }
 
     @Override
