@@ -346,8 +346,12 @@ class HardeningTest {
         try (SseClient sse = SseClient.open(base, List.of(topic), ADMIN, "A".repeat(5000))) {
             assertEquals(200, sse.status());
             SseClient.Frame preamble = sse.preamble(WAIT);
-            assertNotNull(preamble.id());
-            assertEquals("invalid-cursor", resetReason(sse.expectEvent(WAIT)));
+            // The new position comes with the reset, never before it: a client that drops the stream
+            // between the two must not resume past the reset without having seen it.
+            org.junit.jupiter.api.Assertions.assertNull(preamble.id(), "the preamble names no position before a reset");
+            SseClient.Frame reset = sse.expectEvent(WAIT);
+            assertEquals("invalid-cursor", resetReason(reset));
+            assertNotNull(reset.id(), "the reset carries the position to resume from");
             String id = HttpApi.publishOk(ADMIN, topic, "msg", "1");
             expectedPublishes = 1;
             SseClient.Frame live = sse.expectEvent(WAIT);

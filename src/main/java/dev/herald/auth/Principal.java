@@ -7,15 +7,17 @@ import java.util.List;
 /**
  * Who is asking, and what they may do: from a verified token, or the anonymous client.
  *
- * @param subject   the token's {@code sub}, or null when anonymous
+ * @param authenticated whether a verified token stands behind this principal
+ * @param subject   the token's {@code sub}, or null (anonymous, or a token without one)
  * @param subscribe patterns of topics this client may subscribe to (and read the history of)
  * @param publish   patterns of topics this client may publish to
  */
-public record Principal(String subject, List<TopicPattern> subscribe, List<TopicPattern> publish) {
+public record Principal(boolean authenticated, String subject, List<TopicPattern> subscribe,
+                        List<TopicPattern> publish) {
 
     /** Every right: used when authentication is turned off. */
     public static final Principal UNRESTRICTED =
-            new Principal(null, List.of(TopicPattern.of("*")), List.of(TopicPattern.of("*")));
+            new Principal(true, null, List.of(TopicPattern.of("*")), List.of(TopicPattern.of("*")));
 
     public Principal {
         subscribe = List.copyOf(subscribe);
@@ -23,7 +25,7 @@ public record Principal(String subject, List<TopicPattern> subscribe, List<Topic
     }
 
     public boolean isAnonymous() {
-        return subject == null;
+        return !authenticated;
     }
 
     /** A subject may always subscribe to its own {@code user:<sub>} topic. */

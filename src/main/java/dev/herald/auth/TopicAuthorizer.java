@@ -43,7 +43,7 @@ public class TopicAuthorizer {
         this.parser = parser;
         this.metrics = metrics;
         this.enabled = config.auth().enabled();
-        this.anonymous = new Principal(null,
+        this.anonymous = new Principal(false, null,
                 config.auth().anonymousSubscribe().orElse(List.of()).stream().map(TopicPattern::of).toList(),
                 List.of());
         if (enabled && !keyConfigured()) {
@@ -97,7 +97,7 @@ public class TopicAuthorizer {
             throw new AuthenticationException(reason,
                     reason.equals("expired") ? "the token has expired" : "the token is not valid", null);
         }
-        return new Principal(jwt.getSubject(), patterns(jwt.getClaim("subscribe")),
+        return new Principal(true, jwt.getSubject(), patterns(jwt.getClaim("subscribe")),
                 patterns(jwt.getClaim("publish")));
     }
 

@@ -42,6 +42,6 @@ public class BrokerProducer {
     @Produces
     @ApplicationScoped
     Hub hub(Broker broker, HeraldMetrics metrics, HeraldConfig config) {
-        return new Hub(broker, metrics, config.subscriber().queueSize());
+        return new Hub(broker, metrics, config.subscriber().queueSize(), config.subscription().maxReplay());
     }
 }

@@ -80,6 +80,10 @@ public interface HeraldConfig {
         /** Topics one subscription may name. Default 64. */
         @WithDefault("64")
         int maxTopics();
+
+        /** Events replayed to one resuming subscription at most; topics beyond it get a herald.reset. Default 10000. */
+        @WithDefault("10000")
+        int maxReplay();
     }
 
     interface Publish {

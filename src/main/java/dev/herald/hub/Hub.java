@@ -33,6 +33,7 @@ public final class Hub implements BrokerListener {
     private final Broker broker;
     private final HeraldMetrics metrics;
     private final int queueSize;
+    private final int maxReplay;
     private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
 
     private static final class TopicSubscribers {
@@ -40,10 +41,17 @@ public final class Hub implements BrokerListener {
         Uni<Void> brokerSubscribed;
     }
 
-    public Hub(Broker broker, HeraldMetrics metrics, int queueSize) {
+    /**
+     * @param queueSize live events queued per subscription before it is dropped as a slow consumer
+     * @param maxReplay events replayed to one resuming subscription at most (all its topics together);
+     *                  topics beyond it get a {@code herald.reset}, so a reconnect storm cannot hold
+     *                  unbounded history in memory
+     */
+    public Hub(Broker broker, HeraldMetrics metrics, int queueSize, int maxReplay) {
         this.broker = broker;
         this.metrics = metrics;
         this.queueSize = queueSize;
+        this.maxReplay = maxReplay;
         broker.setListener(this);
     }
 
@@ -122,7 +130,8 @@ public final class Hub implements BrokerListener {
                     return s;
                 }));
             } else {
-                chain = chain.chain(s -> replayTopic(topic, position, position, new ArrayList<>(), null)
+                chain = chain.chain(s -> replayTopic(topic, position, new ArrayList<>(), null,
+                        maxReplay - s.replay.size())
                         .map(replay -> {
                             if (replay.truncated) {
                                 s.reset.add(topic);
@@ -141,18 +150,21 @@ public final class Hub implements BrokerListener {
     private record Replay(List<Event> events, boolean truncated, EventId head) {
     }
 
-    /** Reads history after {@code from} page by page up to the head seen on the first page. */
-    private Uni<Replay> replayTopic(Topic topic, EventId cursor, EventId from, List<Event> acc, EventId stopAt) {
+    /**
+     * Reads history after {@code from} page by page up to the head seen on the first page. More than
+     * {@code budget} events count as truncated: the topic gets a reset instead of a replay.
+     */
+    private Uni<Replay> replayTopic(Topic topic, EventId from, List<Event> acc, EventId stopAt, int budget) {
         return broker.read(topic, from, REPLAY_PAGE).chain(page -> {
             EventId target = stopAt == null ? page.head() : stopAt;
-            if (page.truncated()) {
+            if (page.truncated() || acc.size() + page.events().size() > budget) {
                 return Uni.createFrom().item(new Replay(List.of(), true, page.head()));
             }
             acc.addAll(page.events());
             if (page.events().size() < REPLAY_PAGE || !lastId(page).isBefore(target)) {
                 return Uni.createFrom().item(new Replay(acc, false, page.head()));
             }
-            return replayTopic(topic, cursor, lastId(page), acc, target);
+            return replayTopic(topic, lastId(page), acc, target, budget);
         });
     }
 

@@ -73,7 +73,10 @@ public final class Subscription {
         return topics;
     }
 
-    /** The position this subscription started from, to hand to the client before any delivery. */
+    /**
+     * The position this subscription started from, to hand to the client before any delivery; null when
+     * a notice (reset) comes first, whose own frame carries the position.
+     */
     public String initialCursor() {
         return initialCursor;
     }
@@ -84,6 +87,9 @@ public final class Subscription {
 
     /** Sets the starting positions (replaying state, before any replay is queued). */
     synchronized void start(Map<Topic, EventId> positions) {
+        if (closed) {
+            return;
+        }
         positions.forEach((topic, id) -> {
             int i = index.get(topic);
             enqueued[i] = id;
@@ -94,6 +100,14 @@ public final class Subscription {
 
     /** Queues notices and replayed events ahead of live ones; the queue bound grows by the backlog. */
     synchronized void replay(List<Notice> notices, List<Event> events) {
+        if (closed) {
+            return;
+        }
+        if (!notices.isEmpty()) {
+            // The starting position already lies past the reset: a client that lost the stream before
+            // reading the notice must not resume from it, so the preamble names no position.
+            initialCursor = null;
+        }
         for (Notice n : notices) {
             queue.add(n);
         }
@@ -117,6 +131,9 @@ public final class Subscription {
     boolean goLive() {
         boolean fits = true;
         synchronized (this) {
+            if (closed) {
+                return true; // dropped while replaying (slow consumer, lost history): nothing to do
+            }
             List<Event> held = pending;
             pending = null;
             for (Event e : held) {

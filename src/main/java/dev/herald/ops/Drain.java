@@ -26,7 +26,11 @@ import org.jboss.logging.Logger;
  *   <li>returns when the connections are gone; Quarkus then finishes in-flight requests (accepted
  *   publishes) and closes the broker.</li>
  * </ol>
- * The whole drain is bounded so that the process exits within {@code quarkus.shutdown.timeout}.
+ * This observer runs in Quarkus' pre-shutdown step, which waits for it without a timeout, so it bounds
+ * itself to {@code quarkus.shutdown.timeout} minus a second. Quarkus then waits for in-flight requests
+ * (bounded by the same timeout again); with every stream ended that wait is immediate, so the process
+ * normally exits within {@code quarkus.shutdown.timeout} of the signal. Kubernetes'
+ * {@code terminationGracePeriodSeconds} should exceed it.
  */
 @ApplicationScoped
 public class Drain {
@@ -62,6 +66,15 @@ public class Drain {
 
     public void register(Drainable connection) {
         connections.add(connection);
+        if (!accepting) {
+            // Accepted just before the drain began and opened after the others were told: tell it now.
+            connection.goAway(jitteredRetry());
+        }
+    }
+
+    /** The reconnect delay to hand a client that must go: the SSE retry plus a jitter within the spread. */
+    public Duration jitteredRetry() {
+        return retry.plusMillis(ThreadLocalRandom.current().nextLong(Math.max(1, spread.toMillis() + 1)));
     }
 
     public void unregister(Drainable connection) {
@@ -91,8 +104,7 @@ public class Drain {
         long start = System.nanoTime();
         for (int i = 0; i < toldToGo.size(); i++) {
             sleepUntil(start + spreadNanos * i / Math.max(1, toldToGo.size()));
-            long jitter = ThreadLocalRandom.current().nextLong(Math.max(1, spread.toMillis() + 1));
-            toldToGo.get(i).goAway(retry.plusMillis(jitter));
+            toldToGo.get(i).goAway(jitteredRetry());
         }
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
             sleepUntil(Math.min(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)));

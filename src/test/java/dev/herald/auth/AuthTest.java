@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.HttpApi;
 import dev.herald.support.SseClient;
 import dev.herald.support.SseClient.TokenIn;
 import dev.herald.support.TestTokens;
@@ -350,5 +351,13 @@ class AuthTest {
     void devTokenEndpointDoesNotExistOutsideDevMode() {
         given().get("/dev/token?sub=mallory").then().statusCode(404)
                 .body(not(containsString("eyJ")));
+    }
+
+    @Test
+    void aValidTokenWithoutSubjectIsAuthenticatedSoAMissingRightIs403Not401() {
+        String token = TestTokens.withoutSubject("billing-service", List.of("billing:*"), List.of("billing:*"));
+        String topic = "billing:" + java.util.UUID.randomUUID();
+        HttpApi.publish(token, topic, "{\"data\":1}").then().statusCode(202);
+        HttpApi.publish(token, "room:" + java.util.UUID.randomUUID(), "{\"data\":1}").then().statusCode(403);
     }
 }

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 class HubTest {
 
     private final MemoryBroker broker = new MemoryBroker(new Retention(100, Duration.ofHours(1), 1000, Duration.ofMinutes(1)));
-    private final Hub hub = new Hub(broker, new NoMetrics(), 10);
+    private final Hub hub = new Hub(broker, new NoMetrics(), 10, 25);
 
     /** A sink that drains synchronously into a list. */
-    private static final class Collecting implements SubscriberSink, DeliveryWriter {
+    private static class Collecting implements SubscriberSink, DeliveryWriter {
         final List<Event> events = new CopyOnWriteArrayList<>();
         final List<CloseReason> closed = new CopyOnWriteArrayList<>();
         Subscription subscription;
@@ -116,6 +116,32 @@ class HubTest {
         assertEquals(1, hub.activeTopics());
         publish("gone", 1);
         assertTrue(lost.events.isEmpty());
+    }
+
+    @Test
+    void aResumeNeedingMoreThanTheReplayBudgetGetsAResetInsteadOfTheBacklog() {
+        Collecting first = open("budget:a", "budget:b");
+        String cursor = first.subscription.initialCursor();
+        hub.close(first.subscription);
+        for (int i = 0; i < 20; i++) {
+            publish("budget:a", i);
+            publish("budget:b", i);
+        }
+        List<Notice> notices = new CopyOnWriteArrayList<>();
+        Collecting resumed = new Collecting() {
+            @Override
+            public void write(Notice notice, String c) {
+                notices.add(notice);
+            }
+        };
+        resumed.subscription = hub.open(List.of(Topic.of("budget:a"), Topic.of("budget:b")), cursor, resumed)
+                .await().atMost(Duration.ofSeconds(5));
+        resumed.subscription.drain(resumed);
+        // 20 events of a fit the budget of 25; b's 20 more would not: b is reset, not replayed.
+        assertEquals(20, resumed.events.size());
+        assertTrue(resumed.events.stream().allMatch(e -> e.topic().name().equals("budget:a")));
+        assertEquals(1, notices.size());
+        assertEquals("{\"topics\":[\"budget:b\"],\"reason\":\"history-exceeded\"}", notices.get(0).data());
     }
 
     private static final class NoMetrics implements HeraldMetrics {

@@ -81,6 +81,11 @@ public final class ResumingSubscriber implements AutoCloseable {
                 synchronized (this) {
                     notices.add(frame.event() + " " + frame.data());
                 }
+                if (frame.event().equals("herald.shutdown")) {
+                    // The node is draining (its readiness is DOWN): a load balancer sends the
+                    // reconnect to another node.
+                    node = (node + 1) % nodes.size();
+                }
                 continue;
             }
             try {

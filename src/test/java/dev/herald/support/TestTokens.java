@@ -26,6 +26,12 @@ public final class TestTokens {
         return token("admin", List.of("*"), List.of("*"));
     }
 
+    /** A service token named by {@code upn} only: valid, but without a {@code sub}. */
+    public static String withoutSubject(String upn, List<String> subscribe, List<String> publish) {
+        return Jwt.issuer(ISSUER).upn(upn).claim("subscribe", subscribe).claim("publish", publish)
+                .expiresIn(3600).sign(KEY);
+    }
+
     public static String expired(String subject) {
         return claims(subject, List.of("*"), List.of("*"))
                 .issuedAt(Instant.now().minusSeconds(7200)).expiresAt(Instant.now().minusSeconds(3600)).sign(KEY);

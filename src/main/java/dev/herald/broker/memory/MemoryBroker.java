@@ -39,6 +39,8 @@ public final class MemoryBroker implements Broker {
     private final Map<Topic, EventId> tombstones;
     /** Positions from before this broker started name events it never had. */
     private final EventId bootFloor;
+    /** The highest head of a tombstone that was forgotten (guarded by tombstones). */
+    private EventId droppedFloor = EventId.ZERO;
     private volatile BrokerListener listener;
     private volatile boolean closed;
 
@@ -55,7 +57,15 @@ public final class MemoryBroker implements Broker {
         this.tombstones = new LinkedHashMap<>() {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Topic, EventId> eldest) {
-                return size() > maxTombstones;
+                if (size() <= maxTombstones) {
+                    return false;
+                }
+                // Forgetting a tombstone must not forget that history was lost: every topic created
+                // without a tombstone from now on starts above the highest forgotten head.
+                if (eldest.getValue().isAfter(droppedFloor)) {
+                    droppedFloor = eldest.getValue();
+                }
+                return true;
             }
         };
     }
@@ -99,9 +109,9 @@ public final class MemoryBroker implements Broker {
             long now = clock.getAsLong();
             TopicHistory history = topics.get(topic);
             if (history == null) {
-                EventId tombstone = tombstone(topic);
-                EventId head = tombstone == null ? EventId.ZERO : tombstone;
-                boolean truncated = after.isAfter(head) || (tombstone != null && after.isBefore(tombstone))
+                // Not held: its head is its tombstone (evicted) or the floor of forgotten tombstones.
+                EventId head = floorFor(topic, false);
+                boolean truncated = !after.equals(head)
                         || (!after.equals(EventId.ZERO) && after.isBefore(bootFloor));
                 return new HistoryPage(List.of(), truncated, head);
             }
@@ -111,14 +121,11 @@ public final class MemoryBroker implements Broker {
 
     @Override
     public Uni<EventId> head(Topic topic) {
+        // A subscriber's starting position: the topic is held from now on, so that position is known
+        // even if the topic is evicted and recreated later (its floor then comes from the tombstone).
         return Uni.createFrom().item(() -> {
             requireOpen();
-            TopicHistory history = topics.get(topic);
-            if (history != null) {
-                return history.head();
-            }
-            EventId tombstone = tombstone(topic);
-            return tombstone == null ? EventId.ZERO : tombstone;
+            return historyOf(topic, clock.getAsLong()).head();
         });
     }
 
@@ -165,22 +172,18 @@ public final class MemoryBroker implements Broker {
         if (history != null) {
             return history;
         }
-        history = topics.computeIfAbsent(topic, t -> {
-            EventId floor;
-            synchronized (tombstones) {
-                floor = tombstones.remove(t);
-            }
-            return new TopicHistory(t, floor == null ? EventId.ZERO : floor, now);
-        });
+        history = topics.computeIfAbsent(topic, t -> new TopicHistory(t, floorFor(t, true), now));
         if (topics.size() > retention.maxTopics()) {
             evictIdleTopics(topic);
         }
         return history;
     }
 
-    private EventId tombstone(Topic topic) {
+    /** Where a topic not held in memory starts: its tombstone, else the floor of forgotten tombstones. */
+    private EventId floorFor(Topic topic, boolean consume) {
         synchronized (tombstones) {
-            return tombstones.get(topic);
+            EventId tombstone = consume ? tombstones.remove(topic) : tombstones.get(topic);
+            return tombstone != null ? tombstone : droppedFloor;
         }
     }
 

@@ -95,7 +95,9 @@ final class LiveChannels {
             String channel = keys.channel(topic);
             TopicState state = active.computeIfAbsent(channel, c -> new TopicState(topic));
             ensureConnected()
-                    .compose(conn -> conn.send(Request.cmd(subscribeCommand).arg(channel)))
+                    .compose(conn -> active.get(channel) == state
+                            ? conn.send(Request.cmd(subscribeCommand).arg(channel))
+                            : Future.<Response>succeededFuture()) // unsubscribed while connecting
                     .compose(ok -> redis.send(Request.cmd(Command.HGET).arg(keys.meta(topic)).arg("h")))
                     .onComplete(ar -> context.runOnContext(x -> {
                         if (ar.succeeded()) {
@@ -106,12 +108,13 @@ final class LiveChannels {
                             }
                             emitter.complete(null);
                         } else {
-                            emitter.fail(new BrokerUnavailableException("Redis subscribe failed: "
-                                    + ar.cause().getMessage(), ar.cause()));
+                            LOG.debugf("Redis subscribe to %s failed: %s", channel, ar.cause().getMessage());
+                            emitter.fail(new BrokerUnavailableException("the broker is unavailable; retry later",
+                                    ar.cause()));
                         }
                     }));
         })).ifNoItem().after(Duration.ofSeconds(5))
-                .failWith(() -> new BrokerUnavailableException("Redis subscribe timed out"));
+                .failWith(() -> new BrokerUnavailableException("the broker is unavailable; retry later"));
     }
 
     Uni<Void> unsubscribe(Topic topic) {
@@ -174,9 +177,12 @@ final class LiveChannels {
 
     /** After a reconnect: subscribe to every active channel again, then fill each topic's gap. */
     private void resubscribeAndFill(RedisConnection conn, Promise<RedisConnection> promise) {
-        Request subscribe = Request.cmd(subscribeCommand);
-        active.keySet().forEach(subscribe::arg);
-        conn.send(subscribe).onComplete(ar -> context.runOnContext(v -> {
+        // One command per channel: SSUBSCRIBE of channels in different cluster slots is a CROSSSLOT error.
+        List<Future<Response>> subscribed = new ArrayList<>();
+        for (String channel : active.keySet()) {
+            subscribed.add(conn.send(Request.cmd(subscribeCommand).arg(channel)));
+        }
+        Future.all(subscribed).onComplete(ar -> context.runOnContext(v -> {
             if (ar.failed()) {
                 lost(conn, ar.cause());
                 promise.fail(ar.cause());
@@ -188,17 +194,22 @@ final class LiveChannels {
             promise.complete(conn);
             for (TopicState state : new ArrayList<>(active.values())) {
                 if (state.held != null) {
-                    fill(state, state.lastDelivered == null ? EventId.ZERO : state.lastDelivered, 0);
+                    fill(conn, state, state.lastDelivered == null ? EventId.ZERO : state.lastDelivered, 0);
                 }
             }
         }));
     }
 
-    private void fill(TopicState state, EventId from, int filled) {
+    /**
+     * Fills one topic's gap for the connection {@code conn}. A fill that completes after {@code conn} was
+     * lost does nothing: the next connection fills again from {@code lastDelivered}, and two fills must
+     * never interleave (an older page after newer live events would be dropped by the id filter).
+     */
+    private void fill(RedisConnection conn, TopicState state, EventId from, int filled) {
         broker.read(state.topic, from, FILL_PAGE).subscribe().with(
                 page -> context.runOnContext(v -> {
-                    if (active.get(keys.channel(state.topic)) != state) {
-                        return; // unsubscribed meanwhile
+                    if (connection != conn || active.get(keys.channel(state.topic)) != state) {
+                        return; // connection lost again (refilled later), or unsubscribed meanwhile
                     }
                     if (page.truncated()) {
                         LOG.warnf("events of %s were trimmed during the outage; its subscribers resynchronize", state.topic);
@@ -213,7 +224,7 @@ final class LiveChannels {
                     }
                     int total = filled + page.events().size();
                     if (!page.truncated() && page.events().size() == FILL_PAGE) {
-                        fill(state, page.events().get(page.events().size() - 1).id(), total);
+                        fill(conn, state, page.events().get(page.events().size() - 1).id(), total);
                         return;
                     }
                     List<Event> held = state.held;
@@ -229,8 +240,8 @@ final class LiveChannels {
                 // over from a fresh connection, which fills again.
                 failure -> context.runOnContext(v -> {
                     LOG.debugf("gap fill of %s failed (%s); reconnecting to retry", state.topic, failure.getMessage());
-                    if (connection != null) {
-                        lost(connection, failure);
+                    if (connection == conn) {
+                        lost(conn, failure);
                     }
                 }));
     }

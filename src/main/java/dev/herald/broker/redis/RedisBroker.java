@@ -20,6 +20,7 @@ import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
 
 /**
  * The Redis broker: any number of Herald nodes on one Redis (or Redis Cluster) act as one gateway.
@@ -40,8 +41,15 @@ import java.util.concurrent.TimeoutException;
 public final class RedisBroker implements Broker {
 
     static final String NAME = "redis";
+    /**
+     * A topic's meta hash (head, floor) lives this many idle-topic TTLs: after its stream expired, a
+     * cursor into it still gets a reset. Only a cursor older than this could resume without one.
+     */
+    static final int META_TTL_FACTOR = 30;
     private static final RedisScript PUBLISH = RedisScript.load("publish.lua");
     private static final RedisScript READ = RedisScript.load("read.lua");
+
+    private static final Logger LOG = Logger.getLogger(RedisBroker.class);
 
     private final Redis redis;
     private final RedisKeys keys;
@@ -79,7 +87,8 @@ public final class RedisBroker implements Broker {
                 String.valueOf(settings.retention().idempotencyWindow().toMillis()),
                 key == null ? "0" : "1",
                 settings.shardedPubSub() ? "SPUBLISH" : "PUBLISH",
-                String.valueOf(settings.idleTopicTtl().toMillis()));
+                String.valueOf(settings.idleTopicTtl().toMillis()),
+                String.valueOf(settings.idleTopicTtl().toMillis() * META_TTL_FACTOR));
         List<String> scriptKeys = List.of(keys.stream(topic), keys.meta(topic),
                 keys.idempotency(topic, key == null ? "-" : key));
         return script(PUBLISH, scriptKeys, args).map(r ->
@@ -182,7 +191,11 @@ public final class RedisBroker implements Broker {
                 })
                 .ifNoItem().after(settings.commandTimeout()).failWith(() -> new TimeoutException(name + " timed out"))
                 .onFailure(t -> !(t instanceof BrokerUnavailableException) && !isNoScript(t))
-                .transform(t -> new BrokerUnavailableException("Redis: " + t.getMessage(), t));
+                .transform(t -> {
+                    // The client learns only that the broker is unavailable; host and port stay in the log.
+                    LOG.debugf("Redis %s failed: %s", name, t.getMessage());
+                    return new BrokerUnavailableException("the broker is unavailable; retry later", t);
+                });
     }
 
     static <T> Uni<T> uni(Future<T> future) {

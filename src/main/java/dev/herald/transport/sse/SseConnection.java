@@ -31,6 +31,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final Drain drain;
     private final HeraldMetrics metrics;
     private final long heartbeatMillis;
+    private final long retryMillis;
     private Subscription subscription;
     private long heartbeatTimer = -1;
     private boolean started;
@@ -38,29 +39,45 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private boolean drainHandlerSet;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat) {
+                  Duration heartbeat, Duration retry) {
         this.context = context;
         this.response = response;
         this.hub = hub;
         this.drain = drain;
         this.metrics = metrics;
         this.heartbeatMillis = heartbeat.toMillis();
+        this.retryMillis = retry.toMillis();
         response.closeHandler(v -> cleanUp());
     }
 
-    /** Writes the head and the preamble, then starts delivering. On the connection's context. */
-    void start(Subscription subscription, long retryMillis) {
-        this.subscription = subscription;
-        if (ended || response.closed()) {
-            cleanUp();
-            return;
-        }
-        response.setStatusCode(200)
+    static HttpServerResponse writeHead(HttpServerResponse response) {
+        return response.setStatusCode(200)
                 .setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache")
                 // nginx and other proxies would otherwise buffer the stream.
                 .putHeader("X-Accel-Buffering", "no");
+    }
+
+    /**
+     * Ends a stream that cannot be served now (node draining, broker unavailable) as a valid, empty
+     * event stream with a {@code retry:}: EventSource treats any non-200 answer as fatal and would never
+     * reconnect, while this makes it come back (to this or another node) with its Last-Event-ID intact.
+     */
+    static void endForRetry(HttpServerResponse response, String frame) {
+        if (!response.ended() && !response.closed()) {
+            writeHead(response).end(frame);
+        }
+    }
+
+    /** Writes the head and the preamble, then starts delivering. On the connection's context. */
+    void start(Subscription subscription) {
+        this.subscription = subscription;
+        if (ended || response.closed()) {
+            cleanUp();
+            return;
+        }
+        writeHead(response);
         response.write(SseFrames.preamble(retryMillis, subscription.initialCursor()));
         started = true;
         metrics.connectionOpened(TRANSPORT);
@@ -118,6 +135,11 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         context.runOnContext(v -> {
             if (reason == CloseReason.SLOW_CONSUMER) {
                 metrics.slowConsumerDropped(TRANSPORT);
+            }
+            if (!started && !ended) {
+                // Dropped while its replay was being prepared: no head written yet. An empty 200 would
+                // stop EventSource for good; a proper stream with retry: makes it resume.
+                endForRetry(response, SseFrames.preamble(retryMillis, null));
             }
             end();
         });

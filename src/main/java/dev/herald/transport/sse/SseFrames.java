@@ -38,13 +38,20 @@ final class SseFrames {
         return "id: " + cursor + "\nevent: " + notice.type() + "\ndata: " + notice.data() + "\n\n";
     }
 
+    /** {@code retry:} and, when known, the starting cursor (an {@code id:} without data). */
     static String preamble(long retryMillis, String cursor) {
-        return "retry: " + retryMillis + "\nid: " + cursor + "\n\n";
+        return cursor == null ? "retry: " + retryMillis + "\n\n" : "retry: " + retryMillis + "\nid: " + cursor + "\n\n";
     }
 
+    /** {@code herald.shutdown} with a {@code retry:} and, when known, the cursor to resume from. */
     static String shutdown(long retryMillis, String cursor) {
-        return "retry: " + retryMillis + "\nid: " + cursor + "\nevent: herald.shutdown\ndata: {\"retry\":"
-                + retryMillis + "}\n\n";
+        return "retry: " + retryMillis + (cursor == null ? "" : "\nid: " + cursor)
+                + "\nevent: herald.shutdown\ndata: {\"retry\":" + retryMillis + "}\n\n";
+    }
+
+    /** The broker cannot serve a new subscription right now: come back after {@code retry:}. */
+    static String unavailable(long retryMillis) {
+        return "retry: " + retryMillis + "\n: broker unavailable, retry\n\n";
     }
 
     static final String HEARTBEAT = ": hb\n\n";

@@ -62,7 +62,8 @@ public class SseResource {
             return;
         }
         if (!drain.accepting()) {
-            fail(ctx, new BrokerUnavailableException("this node is shutting down; reconnect"));
+            // Shutting down: the same answer open streams get, without a position (the client keeps its own).
+            SseConnection.endForRetry(ctx.response(), SseFrames.shutdown(drain.jitteredRetry().toMillis(), null));
             return;
         }
         String token = TokenExtractor.extract(ctx.request());
@@ -81,12 +82,19 @@ public class SseResource {
                 return;
             }
             SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
-                    config.sse().heartbeat());
+                    config.sse().heartbeat(), config.sse().retry());
             hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
                     .subscribe().with(
-                            subscription -> context.runOnContext(
-                                    v -> connection.start(subscription, config.sse().retry().toMillis())),
-                            failure -> context.runOnContext(v -> fail(ctx, failure)));
+                            subscription -> context.runOnContext(v -> connection.start(subscription)),
+                            failure -> context.runOnContext(v -> {
+                                if (failure instanceof BrokerUnavailableException) {
+                                    // Transient: let EventSource retry instead of giving up on a 503.
+                                    SseConnection.endForRetry(ctx.response(),
+                                            SseFrames.unavailable(drain.jitteredRetry().toMillis()));
+                                } else {
+                                    fail(ctx, failure);
+                                }
+                            }));
         });
     }
 

@@ -3,7 +3,7 @@
 -- KEYS[1] stream, KEYS[2] meta hash (h = head id, f = floor id), KEYS[3] idempotency key
 -- ARGV[1] channel, ARGV[2] type, ARGV[3] data, ARGV[4] max events, ARGV[5] max age ms,
 -- ARGV[6] idempotency window ms, ARGV[7] '1' when an idempotency key is given,
--- ARGV[8] PUBLISH or SPUBLISH, ARGV[9] idle topic ttl ms
+-- ARGV[8] PUBLISH or SPUBLISH, ARGV[9] idle topic ttl ms (stream), ARGV[10] meta ttl ms
 if ARGV[7] == '1' then
   local seen = redis.call('GET', KEYS[3])
   if seen then
@@ -11,9 +11,17 @@ if ARGV[7] == '1' then
   end
 end
 local maxlen = tonumber(ARGV[4])
+local len = redis.call('XLEN', KEYS[1])
+-- A topic whose stream expired (idle) but whose meta survives: everything up to the old head is
+-- gone, so the old head becomes the floor and a cursor into it gets a reset, not a silent gap.
+if len == 0 then
+  local head = redis.call('HGET', KEYS[2], 'h')
+  if head then
+    redis.call('HSET', KEYS[2], 'f', head)
+  end
+end
 -- Trimming by count drops the oldest entries; the newest dropped id becomes the floor, so a
 -- cursor before it is known to have lost events (works on Redis 6.2, which lacks max-deleted-entry-id).
-local len = redis.call('XLEN', KEYS[1])
 if len >= maxlen then
   local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', len - maxlen + 1)
   redis.call('HSET', KEYS[2], 'f', dropped[#dropped][1])
@@ -29,8 +37,9 @@ if #old > 0 then
   redis.call('XTRIM', KEYS[1], 'MINID', minid)
 end
 redis.call('HSET', KEYS[2], 'h', id)
+-- The meta hash outlives the stream (ARGV[10]) so that an expired topic still knows its old head.
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
-redis.call('PEXPIRE', KEYS[2], ARGV[9])
+redis.call('PEXPIRE', KEYS[2], ARGV[10])
 if ARGV[7] == '1' then
   redis.call('SET', KEYS[3], id, 'PX', ARGV[6])
 end

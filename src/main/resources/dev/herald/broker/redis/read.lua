@@ -1,6 +1,7 @@
 -- Herald history read: the events after a position, with the topic's head and floor.
 -- KEYS[1] stream, KEYS[2] meta hash (h = head id, f = floor id)
 -- ARGV[1] start ('-' or '(' .. id, exclusive), ARGV[2] count, ARGV[3] max age ms
+-- The age trim is the same as in publish.lua (scripts cannot share code).
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local minid = tostring(now - tonumber(ARGV[3])) .. '-0'

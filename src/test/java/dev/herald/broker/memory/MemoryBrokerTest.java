@@ -224,6 +224,41 @@ class MemoryBrokerTest {
     }
 
     @Test
+    void aForgottenTombstoneStillMakesAPositionInTheLostHistoryReadAsTruncated() {
+        // maxTopics 2 keeps at most 2 tombstones: evicting many topics forgets the victim's.
+        MemoryBroker b = broker(100, Duration.ofHours(1), 2, Duration.ofMinutes(5));
+        Topic victim = Topic.of("victim");
+        clock.incrementAndGet();
+        EventId seen = publish(b, victim, "1").id();
+        publish(b, victim, "2");
+        for (int i = 0; i < 20; i++) {
+            clock.incrementAndGet();
+            publish(b, Topic.of("churn" + i), "1");
+        }
+        clock.incrementAndGet();
+        EventId recreated = publish(b, victim, "3").id();
+        HistoryPage page = await(b.read(victim, seen, 10));
+        assertTrue(page.truncated(), "event 2 was lost with the topic: the resume must get a reset");
+        assertTrue(recreated.isAfter(seen));
+    }
+
+    @Test
+    void aSubscribersStartingPositionOnAnEmptyTopicSurvivesForgottenTombstones() {
+        MemoryBroker b = broker(100, Duration.ofHours(1), 2, Duration.ofMinutes(5));
+        for (int i = 0; i < 20; i++) {
+            clock.incrementAndGet();
+            publish(b, Topic.of("churn" + i), "1");
+        }
+        Topic fresh = Topic.of("fresh");
+        EventId start = await(b.head(fresh)); // what the hub hands a new subscriber as its position
+        clock.incrementAndGet();
+        EventId first = publish(b, fresh, "1").id();
+        HistoryPage page = await(b.read(fresh, start, 10));
+        assertFalse(page.truncated(), "nothing was lost after the starting position");
+        assertEquals(List.of(first), ids(page));
+    }
+
+    @Test
     void idempotencyKeyIsForgottenAfterTheWindow() {
         MemoryBroker b = broker(100, Duration.ofHours(1), 1000, Duration.ofMinutes(5));
         Topic t = Topic.of("idem");

@@ -186,6 +186,25 @@ class RedisBrokerFaultTest {
         assertTrue(recorder.events().size() <= 21, "only retained events can be filled");
     }
 
+    @Test
+    void aPositionIntoATopicWhoseStreamExpiredWhileIdleReadsAsTruncated() {
+        Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()));
+        clients.add(client);
+        RedisBroker broker = new RedisBroker(vertx, client, new RedisBrokerSettings("idle:",
+                new Retention(100, Duration.ofHours(1), 1000, Duration.ofMinutes(5)),
+                Duration.ofSeconds(2), Duration.ofMillis(300), false), BrokerMetrics.NONE);
+        brokers.add(broker);
+        Topic topic = Topic.of("idle:t");
+        EventId seen = publish(broker, topic, 1);
+        publish(broker, topic, 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ":0".equals(server.command("EXISTS", "idle:{idle:t}:s")));
+        EventId third = publish(broker, topic, 3);
+        var page = broker.read(topic, seen, 10).await().atMost(Duration.ofSeconds(5));
+        assertTrue(page.truncated(), "event 2 expired with the idle stream: the resume must get a reset");
+        var fromThird = broker.read(topic, third, 10).await().atMost(Duration.ofSeconds(5));
+        assertTrue(!fromThird.truncated() && fromThird.events().isEmpty());
+    }
+
     private RedisBroker brokerOn(Redis client, int maxEvents) {
         RedisBroker broker = new RedisBroker(vertx, client, new RedisBrokerSettings("fault:",
                 new Retention(maxEvents, Duration.ofHours(1), 1000, Duration.ofMinutes(5)),

@@ -69,9 +69,19 @@ class RedisModeTest {
         redis.stop();
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> given().get("/q/health/ready").statusCode() == 503);
-            HttpApi.publish(token, topic, "{\"data\":2}").then().statusCode(503)
+            String problem = HttpApi.publish(token, topic, "{\"data\":2}").then().statusCode(503)
                     .header("Retry-After", org.hamcrest.Matchers.notNullValue())
-                    .contentType("application/problem+json");
+                    .contentType("application/problem+json").extract().asString();
+            assertTrue(!problem.contains("127.0.0.1") && !problem.contains(String.valueOf(redis.port())),
+                    "the problem must not reveal where Redis is: " + problem);
+            // A new SSE subscription is told to come back later, as a stream EventSource retries.
+            try (SseClient sse = SseClient.open(base, List.of(topic), token, null)) {
+                assertEquals(200, sse.status());
+                SseClient.Frame retry = sse.next(Duration.ofSeconds(5));
+                assertNotNull(retry);
+                assertNotNull(retry.retry(), "a retry: tells EventSource when to come back");
+                await().atMost(Duration.ofSeconds(5)).until(sse::ended);
+            }
             given().get("/q/health/live").then().statusCode(200);
         } finally {
             redis.start();

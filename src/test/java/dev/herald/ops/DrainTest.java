@@ -1,0 +1,70 @@
+package dev.herald.ops;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herald.support.SseClient;
+import dev.herald.support.TestTokens;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The drain in-process (its own application instance, since it leaves the node shut to subscribers):
+ * open streams are told to go with their cursor, and a subscription arriving during the drain gets a
+ * stream that tells it to retry, not a 503 that would stop EventSource for good.
+ */
+@QuarkusTest
+@TestProfile(DrainTest.Draining.class)
+class DrainTest {
+
+    public static class Draining implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("herald.shutdown.drain-delay", "0s", "herald.shutdown.spread", "500ms");
+        }
+    }
+
+    @Inject
+    Drain drain;
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Test
+    void openStreamsAreToldToGoAndNewOnesToRetryWhileReadinessIsDown() {
+        String token = TestTokens.admin();
+        SseClient open = SseClient.open(base, List.of("drain:a"), token, null);
+        assertNotNull(open.next(Duration.ofSeconds(5)));
+        drain.drainNow();
+
+        SseClient.Frame goAway = open.nextEvent(Duration.ofSeconds(5));
+        assertNotNull(goAway);
+        assertEquals("herald.shutdown", goAway.event());
+        assertNotNull(goAway.id(), "the open stream's cursor comes with herald.shutdown");
+        assertTrue(goAway.retry() >= 2000 && goAway.retry() <= 2500, "retry jittered within the spread: " + goAway.retry());
+        await().atMost(Duration.ofSeconds(5)).until(open::ended);
+        open.close();
+
+        given().get("/q/health/ready").then().statusCode(503);
+        try (SseClient late = SseClient.open(base, List.of("drain:a"), token, "kept-by-the-client")) {
+            assertEquals(200, late.status(), "EventSource gives up on a non-200");
+            SseClient.Frame shutdown = late.nextEvent(Duration.ofSeconds(5));
+            assertEquals("herald.shutdown", shutdown.event());
+            assertNotNull(shutdown.retry());
+            assertNull(shutdown.id(), "no position: the client keeps its own Last-Event-ID");
+            await().atMost(Duration.ofSeconds(5)).until(late::ended);
+        }
+    }
+}
