@@ -11,13 +11,14 @@ import java.util.List;
  * @param subject   the token's {@code sub}, or null (anonymous, or a token without one)
  * @param subscribe patterns of topics this client may subscribe to (and read the history of)
  * @param publish   patterns of topics this client may publish to
+ * @param expiresAt when the token expires (epoch seconds), or 0 when nothing expires
  */
 public record Principal(boolean authenticated, String subject, List<TopicPattern> subscribe,
-                        List<TopicPattern> publish) {
+                        List<TopicPattern> publish, long expiresAt) {
 
     /** Every right: used when authentication is turned off. */
     public static final Principal UNRESTRICTED =
-            new Principal(true, null, List.of(TopicPattern.of("*")), List.of(TopicPattern.of("*")));
+            new Principal(true, null, List.of(TopicPattern.of("*")), List.of(TopicPattern.of("*")), 0);
 
     public Principal {
         subscribe = List.copyOf(subscribe);

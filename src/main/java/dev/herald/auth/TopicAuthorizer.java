@@ -45,7 +45,7 @@ public class TopicAuthorizer {
         this.enabled = config.auth().enabled();
         this.anonymous = new Principal(false, null,
                 config.auth().anonymousSubscribe().orElse(List.of()).stream().map(TopicPattern::of).toList(),
-                List.of());
+                List.of(), 0);
         if (enabled && !keyConfigured()) {
             // Fail at startup rather than answer every request with 401.
             throw new IllegalStateException("herald.auth.enabled=true but no token verification key is configured: set "
@@ -98,7 +98,7 @@ public class TopicAuthorizer {
                     reason.equals("expired") ? "the token has expired" : "the token is not valid", null);
         }
         return new Principal(true, jwt.getSubject(), patterns(jwt.getClaim("subscribe")),
-                patterns(jwt.getClaim("publish")));
+                patterns(jwt.getClaim("publish")), jwt.getExpirationTime());
     }
 
     /** Checks that {@code principal} may subscribe to every topic; 401 for anonymous, else 403. */

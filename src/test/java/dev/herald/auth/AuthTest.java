@@ -360,4 +360,18 @@ class AuthTest {
         HttpApi.publish(token, topic, "{\"data\":1}").then().statusCode(202);
         HttpApi.publish(token, "room:" + java.util.UUID.randomUUID(), "{\"data\":1}").then().statusCode(403);
     }
+
+    @Test
+    void aStreamEndsWhenItsTokenExpiresWithTheCursorToResumeFrom() {
+        String topic = "room:" + java.util.UUID.randomUUID();
+        try (SseClient sse = SseClient.open(base, List.of(topic), TestTokens.expiringIn("dave", 2), null)) {
+            assertEquals(200, sse.status());
+            sse.preamble(Duration.ofSeconds(5));
+            SseClient.Frame expired = sse.nextEvent(Duration.ofSeconds(10));
+            assertNotNull(expired, "the stream outlived its token");
+            assertEquals("herald.token-expired", expired.event());
+            assertNotNull(expired.id(), "the cursor to resume from with a fresh token");
+            await().atMost(Duration.ofSeconds(5)).until(sse::ended);
+        }
+    }
 }

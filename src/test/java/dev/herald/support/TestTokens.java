@@ -32,6 +32,11 @@ public final class TestTokens {
                 .expiresIn(3600).sign(KEY);
     }
 
+    /** Valid for {@code seconds} more. */
+    public static String expiringIn(String subject, long seconds) {
+        return claims(subject, List.of("*"), List.of("*")).expiresIn(seconds).sign(KEY);
+    }
+
     public static String expired(String subject) {
         return claims(subject, List.of("*"), List.of("*"))
                 .issuedAt(Instant.now().minusSeconds(7200)).expiresAt(Instant.now().minusSeconds(3600)).sign(KEY);

@@ -32,14 +32,16 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final HeraldMetrics metrics;
     private final long heartbeatMillis;
     private final long retryMillis;
+    private final long tokenExpiresAt;
     private Subscription subscription;
     private long heartbeatTimer = -1;
+    private long expiryTimer = -1;
     private boolean started;
     private boolean ended;
     private boolean drainHandlerSet;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat, Duration retry) {
+                  Duration heartbeat, Duration retry, long tokenExpiresAt) {
         this.context = context;
         this.response = response;
         this.hub = hub;
@@ -47,6 +49,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         this.metrics = metrics;
         this.heartbeatMillis = heartbeat.toMillis();
         this.retryMillis = retry.toMillis();
+        this.tokenExpiresAt = tokenExpiresAt;
         response.closeHandler(v -> cleanUp());
     }
 
@@ -83,6 +86,18 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         metrics.connectionOpened(TRANSPORT);
         drain.register(this);
         heartbeatTimer = context.owner().setPeriodic(heartbeatMillis, id -> heartbeat());
+        if (tokenExpiresAt > 0) {
+            // A stream must not outlive the token that authorized it (revocation by expiry): end it with
+            // its cursor; the client reconnects with a fresh token and resumes without loss.
+            long left = Math.max(1, tokenExpiresAt * 1000 - System.currentTimeMillis());
+            expiryTimer = context.owner().setTimer(left, id -> {
+                expiryTimer = -1;
+                if (!ended) {
+                    response.write(SseFrames.tokenExpired(retryMillis, subscription.currentCursor()));
+                }
+                end();
+            });
+        }
         drainNow();
     }
 
@@ -172,6 +187,10 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         if (heartbeatTimer >= 0) {
             context.owner().cancelTimer(heartbeatTimer);
             heartbeatTimer = -1;
+        }
+        if (expiryTimer >= 0) {
+            context.owner().cancelTimer(expiryTimer);
+            expiryTimer = -1;
         }
         if (subscription != null) {
             hub.close(subscription);

@@ -49,6 +49,11 @@ final class SseFrames {
                 + "\nevent: herald.shutdown\ndata: {\"retry\":" + retryMillis + "}\n\n";
     }
 
+    /** The token that authorized the stream expired: reconnect with a fresh one, from this cursor. */
+    static String tokenExpired(long retryMillis, String cursor) {
+        return "retry: " + retryMillis + "\nid: " + cursor + "\nevent: herald.token-expired\ndata: {}\n\n";
+    }
+
     /** The broker cannot serve a new subscription right now: come back after {@code retry:}. */
     static String unavailable(long retryMillis) {
         return "retry: " + retryMillis + "\n: broker unavailable, retry\n\n";

@@ -3,6 +3,7 @@ package dev.herald.transport.sse;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.ProblemMapping;
 import dev.herald.api.RouteProblems;
+import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.broker.BrokerUnavailableException;
@@ -73,16 +74,17 @@ public class SseResource {
         Context context = Vertx.currentContext();
         // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
         // connections arriving on one event loop are verified in parallel.
-        context.<Void>executeBlocking(() -> {
-            authorizer.requireSubscribe(authorizer.authenticate(token), topics);
-            return null;
+        context.executeBlocking(() -> {
+            Principal principal = authorizer.authenticate(token);
+            authorizer.requireSubscribe(principal, topics);
+            return principal;
         }, false).onComplete(authorized -> {
             if (authorized.failed()) {
                 fail(ctx, authorized.cause());
                 return;
             }
             SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
-                    config.sse().heartbeat(), config.sse().retry());
+                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt());
             hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
                     .subscribe().with(
                             subscription -> context.runOnContext(v -> connection.start(subscription)),
