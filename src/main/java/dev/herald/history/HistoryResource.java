@@ -19,6 +19,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import java.util.List;
 
 /**
  * {@code GET /v1/topics/{topic}/events?after={id}&limit={n}}: a topic's retained history, oldest
@@ -50,7 +51,7 @@ public class HistoryResource {
         EventId from = after == null || after.isEmpty() ? EventId.ZERO : EventId.parse(after);
         int n = parseLimit(limit);
         Principal principal = authorizer.authenticate(TokenExtractor.extract(http));
-        authorizer.requireSubscribe(principal, java.util.List.of(topic));
+        authorizer.requireSubscribe(principal, List.of(topic));
         return broker.read(topic, from, n).map(page -> {
             // The envelopes are already JSON: the page is assembled, not re-serialized.
             StringBuilder sb = new StringBuilder(64 + page.events().size() * 128).append("{\"events\":[");

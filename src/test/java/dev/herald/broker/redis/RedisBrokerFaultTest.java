@@ -57,6 +57,11 @@ class RedisBrokerFaultTest {
         Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url())
                 .setMaxPoolSize(8).setMaxPoolWaiting(1000));
         clients.add(client);
+        return brokerOn(client, maxEvents, Duration.ofHours(1));
+    }
+
+    /** A broker on {@code client} whose reconnects and gap fills are counted by this test. */
+    private RedisBroker brokerOn(Redis client, int maxEvents, Duration idleTopicTtl) {
         BrokerMetrics metrics = new BrokerMetrics() {
             @Override
             public void brokerReconnected(String broker) {
@@ -74,7 +79,7 @@ class RedisBrokerFaultTest {
         };
         RedisBroker broker = new RedisBroker(vertx, client, new RedisBrokerSettings("fault:",
                 new Retention(maxEvents, Duration.ofHours(1), 1000, Duration.ofMinutes(5)),
-                Duration.ofSeconds(2), Duration.ofHours(1), false), metrics);
+                Duration.ofSeconds(2), idleTopicTtl, false), metrics);
         brokers.add(broker);
         return broker;
     }
@@ -165,7 +170,7 @@ class RedisBrokerFaultTest {
         Redis admin = Redis.createClient(vertx, new RedisOptions()
                 .setConnectionString("redis://publisher:secret@127.0.0.1:" + server.port()));
         clients.add(admin);
-        RedisBroker publisher = brokerOn(admin, 20);
+        RedisBroker publisher = brokerOn(admin, 20, Duration.ofHours(1));
         RedisBroker subscriber = broker(20);
         Recorder recorder = new Recorder();
         subscriber.setListener(recorder);
@@ -190,27 +195,16 @@ class RedisBrokerFaultTest {
     void aPositionIntoATopicWhoseStreamExpiredWhileIdleReadsAsTruncated() {
         Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()));
         clients.add(client);
-        RedisBroker broker = new RedisBroker(vertx, client, new RedisBrokerSettings("idle:",
-                new Retention(100, Duration.ofHours(1), 1000, Duration.ofMinutes(5)),
-                Duration.ofSeconds(2), Duration.ofMillis(300), false), BrokerMetrics.NONE);
-        brokers.add(broker);
+        RedisBroker broker = brokerOn(client, 100, Duration.ofMillis(300));
         Topic topic = Topic.of("idle:t");
         EventId seen = publish(broker, topic, 1);
         publish(broker, topic, 2);
-        await().atMost(Duration.ofSeconds(5)).until(() -> ":0".equals(server.command("EXISTS", "idle:{idle:t}:s")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> ":0".equals(server.command("EXISTS", "fault:{idle:t}:s")));
         EventId third = publish(broker, topic, 3);
         var page = broker.read(topic, seen, 10).await().atMost(Duration.ofSeconds(5));
         assertTrue(page.truncated(), "event 2 expired with the idle stream: the resume must get a reset");
         var fromThird = broker.read(topic, third, 10).await().atMost(Duration.ofSeconds(5));
         assertTrue(!fromThird.truncated() && fromThird.events().isEmpty());
-    }
-
-    private RedisBroker brokerOn(Redis client, int maxEvents) {
-        RedisBroker broker = new RedisBroker(vertx, client, new RedisBrokerSettings("fault:",
-                new Retention(maxEvents, Duration.ofHours(1), 1000, Duration.ofMinutes(5)),
-                Duration.ofSeconds(2), Duration.ofHours(1), false), BrokerMetrics.NONE);
-        brokers.add(broker);
-        return broker;
     }
 
     private static void send(Redis client, String command, String... args) {
