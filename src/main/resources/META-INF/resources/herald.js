@@ -1,0 +1,948 @@
+/**
+ * herald.js — the browser client of Herald, served by every Herald node at /herald.js.
+ * One ES module, no dependencies.
+ *
+ *   import { Herald } from 'https://herald.example.com/herald.js';
+ *   const herald = new Herald({ url: 'https://herald.example.com', token: () => myToken() });
+ *   const sub = herald.subscribe(['room:general'], {
+ *     onEvent(event, cursor) { render(event); save(cursor); },
+ *     onReset({ topics, reason }) { reloadFromMyBackend(topics); },
+ *   });
+ *   herald.onStatus(s => showStatus(s.state));          // connecting, open, reconnecting, paused, error, closed
+ *   await herald.publish('room:general', 'chat', { text: 'hi' });
+ *   herald.close();                                        // releases sockets, timers and listeners
+ *
+ * Transports: 'ws' (WebSocket, /v1/ws), 'sse' (EventSource, /v1/stream) and 'poll' (long polling,
+ * /v1/poll); 'auto' tries them in that order and falls back to the next one when a transport fails
+ * to open `fallbackAfter` times in a row before it ever opened (blocked by a proxy, not deployed).
+ * Once a transport has opened, herald.js stays on it and reconnects.
+ *
+ * Guarantees kept here, on every transport:
+ * - every delivery moves the subscription's cursor; every reconnect resumes from it, so no event is
+ *   skipped; events whose id is not newer than the last one seen for their topic are dropped, so none
+ *   is handed to the app twice;
+ * - `herald.reset` (the cursor was older than the retained history, or unreadable) reaches onReset:
+ *   the app reloads its state from its own source of truth;
+ * - reconnects back off exponentially with full jitter, capped; a server-given delay (SSE retry:,
+ *   WebSocket 1001 retry=, poll Retry-After) is honoured;
+ * - close() leaves no timer, socket, request or listener behind.
+ *
+ * SSE caveat: EventSource hands named events only to listeners registered for that name, and Herald
+ * names each SSE frame after the event's type. Over SSE herald.js therefore receives the types in
+ * `types` (default ['message']) plus Herald's own notices; list every type your app publishes.
+ * WebSocket and long polling deliver every type.
+ */
+
+const TRANSPORTS = ['ws', 'sse', 'poll'];
+
+const DEFAULTS = Object.freeze({
+  url: undefined,            // Herald's base URL; default: the page's origin
+  token: null,               // a JWT, or a function (sync or async) returning one (called on every connect)
+  transport: 'auto',         // 'auto' | 'ws' | 'sse' | 'poll'
+  visibleOnly: false,        // connect only while the page is visible (Page Visibility API)
+  types: ['message'],        // SSE only: the event types to listen for (see the caveat above)
+  backoff: { base: 500, cap: 30000 },
+  healthyAfter: 10000,       // ms a connection must stay open before the backoff starts over
+  fallbackAfter: 2,          // failed opens before 'auto' moves to the next transport
+  openTimeout: 10000,        // ms a connection attempt may take before it counts as failed
+  pollTimeout: 25,           // s the server may hold a long poll
+  pingInterval: 25000,       // ms between WebSocket pings (0: none); no pong within 10 s drops the socket
+  requestTimeout: 10000,     // ms a WebSocket publish waits for its ack
+  withCredentials: false,    // send cookies cross-origin (herald_token cookie auth)
+});
+
+/** An error with Herald's error code: unauthorized, forbidden, invalid, rate-limited, unavailable, timeout, disconnected, closed. */
+export class HeraldError extends Error {
+  constructor(code, message, status) {
+    super(message || code);
+    this.name = 'HeraldError';
+    this.code = code;
+    if (status !== undefined) this.status = status;
+  }
+}
+
+/** Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^attempt)). */
+class Backoff {
+  constructor({ base, cap }) {
+    this.base = base;
+    this.cap = cap;
+    this.attempt = 0;
+  }
+
+  next(floor = 0) {
+    const ceiling = Math.min(this.cap, this.base * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    return Math.max(floor, Math.floor(Math.random() * ceiling));
+  }
+
+  reset() {
+    this.attempt = 0;
+  }
+}
+
+const ID = /^(\d{1,20})-(\d{1,20})$/;
+
+/** Whether event id `a` comes after `b` in their topic (`<millis>-<seq>`; anything else: when they differ). */
+export function isAfter(a, b) {
+  const x = ID.exec(a);
+  const y = ID.exec(b);
+  if (!x || !y) return a !== b;
+  const am = BigInt(x[1]);
+  const bm = BigInt(y[1]);
+  return am !== bm ? am > bm : BigInt(x[2]) > BigInt(y[2]);
+}
+
+function report(error) {
+  // An app callback threw: surface it without breaking the connection's own processing.
+  if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
+  else setTimeout(() => { throw error; });
+}
+
+function codeForStatus(status) {
+  switch (status) {
+    case 401: return 'unauthorized';
+    case 403: return 'forbidden';
+    case 429: return 'rate-limited';
+    case 503: return 'unavailable';
+    case 0: return 'network';
+    default: return status >= 400 && status < 500 ? 'invalid' : 'server-error';
+  }
+}
+
+/**
+ * One subscription: a set of topics delivered with one cursor. Created by {@link Herald#subscribe}.
+ * `cursor` is the position after the last event handed to the app; give it back to subscribe() (for
+ * example after a page reload) to resume without loss.
+ */
+export class Subscription {
+  constructor(herald, topics, options) {
+    this.topics = topics;
+    this.cursor = options.cursor || null;
+    this.presence = !!options.presence;
+    this.types = options.types || null;
+    this.closed = false;
+    this._herald = herald;
+    this._last = new Map();
+    this._eventFns = new Set();
+    this._resetFns = new Set();
+    this._errorFns = new Set();
+    if (options.onEvent) this._eventFns.add(options.onEvent);
+    if (options.onReset) this._resetFns.add(options.onReset);
+    if (options.onError) this._errorFns.add(options.onError);
+  }
+
+  /** fn(event, cursor, subscription) for each event; returns a function that removes it. */
+  onEvent(fn) {
+    this._eventFns.add(fn);
+    return () => this._eventFns.delete(fn);
+  }
+
+  /** fn({topics, reason}) when the server says the cursor could not be honoured for those topics. */
+  onReset(fn) {
+    this._resetFns.add(fn);
+    return () => this._resetFns.delete(fn);
+  }
+
+  /** fn(HeraldError) when the server refuses this subscription (forbidden, invalid). */
+  onError(fn) {
+    this._errorFns.add(fn);
+    return () => this._errorFns.delete(fn);
+  }
+
+  /** Stops this subscription (its connection, or its part of the shared WebSocket). */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this._herald._remove(this);
+    this._eventFns.clear();
+    this._resetFns.clear();
+    this._errorFns.clear();
+  }
+
+  /**
+   * One delivery from any transport. `event` is an envelope {id, topic, type, data, ts}, a reset
+   * {type: 'herald.reset', data: {topics, reason}} or a presence event (no id); `cursor` is the
+   * position after it, or null when the delivery does not move the position.
+   */
+  _deliver(event, cursor) {
+    if (this.closed || !event) return;
+    const stats = this._herald.stats;
+    if (event.type === 'herald.reset') {
+      const info = { topics: (event.data && event.data.topics) || this.topics, reason: event.data && event.data.reason };
+      // History restarts for these topics: ids seen before the reset say nothing about what follows.
+      for (const topic of info.topics) this._last.delete(topic);
+      if (cursor) this.cursor = cursor;
+      stats.resets++;
+      for (const fn of this._resetFns) {
+        try { fn(info, this); } catch (e) { report(e); }
+      }
+      return;
+    }
+    if (event.id != null && event.topic) {
+      const last = this._last.get(event.topic);
+      if (last !== undefined && !isAfter(event.id, last)) {
+        stats.duplicates++;
+        return;
+      }
+      this._last.set(event.topic, event.id);
+    }
+    if (cursor) this.cursor = cursor;
+    stats.events++;
+    for (const fn of this._eventFns) {
+      try { fn(event, this.cursor, this); } catch (e) { report(e); }
+    }
+  }
+
+  _refused(error) {
+    for (const fn of this._errorFns) {
+      try { fn(error, this); } catch (e) { report(e); }
+    }
+  }
+}
+
+/**
+ * The client: subscriptions over one transport, a status, and publish.
+ *
+ * Status (onStatus): {state, transport, ...detail} with state one of
+ * idle (no subscription), connecting, open, reconnecting (detail: delay, code, reason), paused
+ * (page hidden with visibleOnly), error (detail: code; herald.js keeps retrying slowly unless the
+ * error cannot heal, such as forbidden), closed.
+ */
+export class Herald {
+  constructor(options = {}) {
+    const o = { ...DEFAULTS, ...options, backoff: { ...DEFAULTS.backoff, ...(options.backoff || {}) } };
+    if (o.transport !== 'auto' && !TRANSPORTS.includes(o.transport)) {
+      throw new TypeError(`herald: unknown transport '${o.transport}' (auto, ws, sse or poll)`);
+    }
+    this._o = o;
+    const base = new URL(o.url || (globalThis.location && globalThis.location.origin) || 'http://localhost:8080');
+    this._base = base.origin + base.pathname.replace(/\/+$/, '');
+    this._order = o.transport === 'auto' ? TRANSPORTS.filter(supported) : [o.transport];
+    if (this._order.length === 0) this._order = ['poll'];
+    this._index = 0;
+    this._failedOpens = 0;
+    this._opened = false;
+    this._subs = new Set();
+    this._links = new Map();
+    this._ws = null;
+    this._statusFns = new Set();
+    this._status = { state: 'idle', transport: this.transport };
+    this._closed = false;
+    this._paused = false;
+    /** Counters for dashboards and tests. */
+    this.stats = { events: 0, duplicates: 0, resets: 0, opens: 0, reconnects: 0, nativeReconnects: 0 };
+    if (o.visibleOnly && typeof document !== 'undefined') {
+      this._onVisibility = () => this._visibilityChanged();
+      document.addEventListener('visibilitychange', this._onVisibility);
+      this._paused = document.visibilityState === 'hidden';
+      if (this._paused) this._setStatus({ state: 'paused', transport: this.transport });
+    }
+  }
+
+  /** The transport in use now ('ws', 'sse' or 'poll'). */
+  get transport() {
+    return this._order[this._index];
+  }
+
+  /** The last status (see the class comment). */
+  get status() {
+    return this._status;
+  }
+
+  /**
+   * Subscribes to `topics` (a name or an array). Options: cursor (resume position), onEvent, onReset,
+   * onError, presence (WebSocket: also receive herald.join/herald.leave), types (SSE, see the caveat).
+   */
+  subscribe(topics, options = {}) {
+    if (this._closed) throw new HeraldError('closed', 'herald: closed');
+    const list = [...new Set([].concat(topics))];
+    if (list.length === 0 || list.some(t => typeof t !== 'string' || t === '')) {
+      throw new TypeError('herald: subscribe needs one or more topic names');
+    }
+    for (const sub of this._subs) {
+      if (sub.topics.some(t => list.includes(t))) {
+        // One connection carries a topic in one subscription only (WebSocket); keep every transport alike.
+        throw new TypeError(`herald: already subscribed to ${sub.topics.filter(t => list.includes(t)).join(', ')}`);
+      }
+    }
+    const sub = new Subscription(this, list, options);
+    this._subs.add(sub);
+    if (!this._paused) this._attach(sub);
+    this._recompute();
+    return sub;
+  }
+
+  /** fn(status) now and on every change; returns a function that removes it. */
+  onStatus(fn) {
+    this._statusFns.add(fn);
+    try { fn(this._status); } catch (e) { report(e); }
+    return () => this._statusFns.delete(fn);
+  }
+
+  /**
+   * Publishes one event: over the WebSocket when it is the open transport, otherwise over HTTP
+   * (POST /v1/topics/{topic}/events). Resolves with {id, topic, duplicate}; rejects with a HeraldError
+   * whose code says why (unauthorized, forbidden, invalid, rate-limited, unavailable, timeout,
+   * disconnected: the event may or may not have been stored; retry with the same idempotencyKey).
+   */
+  async publish(topic, type, data, { idempotencyKey } = {}) {
+    if (this._closed) throw new HeraldError('closed', 'herald: closed');
+    if (this._ws && this._ws.ready) {
+      const ack = await this._ws.request({ op: 'publish', topic, type, data, idempotencyKey });
+      return { id: ack.id, topic: ack.topic || topic, duplicate: !!ack.duplicate };
+    }
+    const token = await this._token();
+    const headers = { 'Content-Type': 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+    let response;
+    try {
+      response = await fetch(`${this._base}/v1/topics/${encodeURIComponent(topic)}/events`, {
+        method: 'POST', headers, body: JSON.stringify({ type, data }), credentials: this._credentials(),
+      });
+    } catch (e) {
+      throw new HeraldError('network', e.message, 0);
+    }
+    if (response.status === 202) return response.json();
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch (e) { /* not problem+json */ }
+    throw new HeraldError(codeForStatus(response.status), detail, response.status);
+  }
+
+  /** Closes every subscription and connection; the instance cannot be used afterwards. */
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this._detachAll();
+    if (this._onVisibility) document.removeEventListener('visibilitychange', this._onVisibility);
+    for (const sub of [...this._subs]) sub.close();
+    this._setStatus({ state: 'closed', transport: this.transport });
+    this._statusFns.clear();
+  }
+
+  // ---- internals shared with the links ----
+
+  async _token() {
+    const t = this._o.token;
+    return typeof t === 'function' ? t() : t;
+  }
+
+  _credentials() {
+    return this._o.withCredentials ? 'include' : 'same-origin';
+  }
+
+  _httpUrl(path, params) {
+    const query = new URLSearchParams();
+    for (const [key, value] of params) if (value != null && value !== '') query.append(key, value);
+    const q = query.toString();
+    return `${this._base}${path}${q ? `?${q}` : ''}`;
+  }
+
+  _remove(sub) {
+    this._subs.delete(sub);
+    this._detach(sub);
+    this._recompute();
+  }
+
+  _attach(sub) {
+    if (this.transport === 'ws') {
+      if (!this._ws) this._ws = new WsLink(this);
+      this._ws.add(sub);
+    } else {
+      const link = this.transport === 'sse' ? new SseLink(this, sub) : new PollLink(this, sub);
+      this._links.set(sub, link);
+      link.start();
+    }
+  }
+
+  _detach(sub) {
+    if (this._ws) {
+      this._ws.remove(sub);
+      if (this._ws.closed) this._ws = null;
+    }
+    const link = this._links.get(sub);
+    if (link) {
+      this._links.delete(sub);
+      link.close();
+    }
+  }
+
+  _detachAll() {
+    if (this._ws) {
+      this._ws.close();
+      this._ws = null;
+    }
+    for (const link of this._links.values()) link.close();
+    this._links.clear();
+  }
+
+  _visibilityChanged() {
+    if (this._closed) return;
+    const hidden = document.visibilityState === 'hidden';
+    if (hidden && !this._paused) {
+      this._paused = true;
+      this._detachAll();
+    } else if (!hidden && this._paused) {
+      this._paused = false;
+      for (const sub of this._subs) this._attach(sub);
+    }
+    this._recompute();
+  }
+
+  /** A link of the current transport opened. */
+  _linkOpened(reconnect) {
+    this._opened = true;
+    this._failedOpens = 0;
+    this.stats.opens++;
+    if (reconnect) this.stats.reconnects++;
+  }
+
+  /**
+   * A link failed before its transport ever opened. In 'auto' mode, after `fallbackAfter` such
+   * failures, moves every subscription to the next transport and answers true (the caller is closed).
+   */
+  _openFailed() {
+    if (this._opened || this._index >= this._order.length - 1) return false;
+    if (++this._failedOpens < this._o.fallbackAfter) return false;
+    const from = this.transport;
+    this._detachAll();
+    this._index++;
+    this._failedOpens = 0;
+    for (const sub of this._subs) this._attach(sub);
+    this._recompute({ fallbackFrom: from });
+    return true;
+  }
+
+  /** Recomputes the aggregate status from the links; `detail` (delay, code, ...) is passed along. */
+  _recompute(detail = {}) {
+    if (this._closed) return;
+    let state;
+    if (this._paused) {
+      state = 'paused';
+    } else {
+      const links = this.transport === 'ws' ? (this._ws ? [this._ws] : []) : [...this._links.values()];
+      if (links.length === 0) state = 'idle';
+      else if (links.some(l => l.state === 'error')) state = 'error';
+      else if (links.some(l => l.state === 'reconnecting')) state = 'reconnecting';
+      else if (links.some(l => l.state === 'connecting')) state = 'connecting';
+      else state = 'open';
+    }
+    this._setStatus({ state, transport: this.transport, ...detail });
+  }
+
+  _setStatus(status) {
+    const previous = this._status;
+    this._status = status;
+    if (JSON.stringify(previous) === JSON.stringify(status)) return;
+    for (const fn of this._statusFns) {
+      try { fn(status); } catch (e) { report(e); }
+    }
+  }
+}
+
+function supported(transport) {
+  if (transport === 'ws') return typeof WebSocket !== 'undefined';
+  if (transport === 'sse') return typeof EventSource !== 'undefined';
+  return typeof fetch !== 'undefined';
+}
+
+/** What links share: state, backoff, the healthy-period timer, cancellable waits. */
+class Link {
+  constructor(herald) {
+    this.herald = herald;
+    this.state = 'connecting';
+    this.closed = false;
+    this.everOpened = false;
+    this.backoff = new Backoff(herald._o.backoff);
+    this._retryTimer = null;
+    this._healthyTimer = null;
+    this._openTimer = null;
+  }
+
+  _set(state, detail) {
+    this.state = state;
+    this.herald._recompute(detail);
+  }
+
+  _opened() {
+    const reconnect = this.everOpened;
+    this.everOpened = true;
+    clearTimeout(this._openTimer);
+    this._openTimer = null;
+    this.herald._linkOpened(reconnect);
+    clearTimeout(this._healthyTimer);
+    this._healthyTimer = setTimeout(() => this.backoff.reset(), this.herald._o.healthyAfter);
+    this._set('open');
+  }
+
+  _unhealthy() {
+    clearTimeout(this._healthyTimer);
+    this._healthyTimer = null;
+  }
+
+  /** Runs `fn` after `delay` ms unless the link closes first; reports the wait as reconnecting. */
+  _retry(delay, fn, { state = 'reconnecting', ...detail } = {}) {
+    clearTimeout(this._retryTimer);
+    this._set(state, { delay, ...detail });
+    this._retryTimer = setTimeout(() => {
+      this._retryTimer = null;
+      if (!this.closed) fn();
+    }, delay);
+  }
+
+  /**
+   * The policy for a refusal before the stream (HTTP 400/401/403, WebSocket 4001/4003): 400 and 403
+   * stop (they will not heal by retrying); 401 retries with a fresh token when `token` is a function,
+   * otherwise slowly. Returns true when handled.
+   */
+  _refused(status, message, retry) {
+    if (status !== 400 && status !== 401 && status !== 403) return false;
+    const code = codeForStatus(status);
+    const error = new HeraldError(code, message || code, status);
+    for (const sub of this._subsForErrors()) sub._refused(error);
+    if (status === 401) {
+      const refreshable = typeof this.herald._o.token === 'function';
+      this._retry(refreshable ? this.backoff.next() : this.herald._o.backoff.cap, retry, { state: 'error', code });
+    } else {
+      this._set('error', { code });
+    }
+    return true;
+  }
+
+  _subsForErrors() {
+    return [];
+  }
+
+  close() {
+    this.closed = true;
+    this.state = 'closed';
+    clearTimeout(this._retryTimer);
+    clearTimeout(this._healthyTimer);
+    clearTimeout(this._openTimer);
+    this._retryTimer = this._healthyTimer = this._openTimer = null;
+  }
+}
+
+/**
+ * SSE: one EventSource per subscription. EventSource reconnects by itself (after the server's
+ * retry:) and sends Last-Event-ID, so a dropped stream resumes without herald.js doing anything. When
+ * the server refuses the stream (EventSource gives up, readyState CLOSED), a fetch of the same URL
+ * learns the status, and herald.js retries with backoff from the subscription's cursor.
+ */
+class SseLink extends Link {
+  constructor(herald, sub) {
+    super(herald);
+    this.sub = sub;
+    this.es = null;
+  }
+
+  _subsForErrors() {
+    return [this.sub];
+  }
+
+  async start() {
+    this._closeSource();
+    const token = await this.herald._token();
+    if (this.closed) return;
+    const params = this.sub.topics.map(t => ['topic', t]);
+    params.push(['access_token', token], ['lastEventId', this.sub.cursor]);
+    const url = this.herald._httpUrl('/v1/stream', params);
+    const es = new EventSource(url, { withCredentials: this.herald._o.withCredentials });
+    this.es = es;
+    let openedOnce = false;
+    this._openTimer = setTimeout(() => {
+      if (!openedOnce && !this.closed) this._failed(url, false);
+    }, this.herald._o.openTimeout);
+    es.onopen = () => {
+      if (openedOnce) this.herald.stats.nativeReconnects++;
+      openedOnce = true;
+      this._opened();
+    };
+    es.onerror = () => {
+      if (this.closed || this.es !== es) return;
+      this._unhealthy();
+      if (es.readyState === EventSource.CONNECTING) {
+        // EventSource reconnects by itself, with Last-Event-ID, after the server's retry: delay.
+        if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+        this._set('reconnecting', { native: true });
+      } else {
+        this._failed(url, openedOnce);
+      }
+    };
+    const onEvent = e => this._message(e);
+    const types = new Set(['message', ...(this.sub.types || this.herald._o.types)]);
+    for (const type of types) if (!type.startsWith('herald.')) es.addEventListener(type, onEvent);
+    es.addEventListener('herald.reset', onEvent);
+    es.addEventListener('herald.shutdown', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
+    es.addEventListener('herald.token-expired', e => {
+      // The stream ended because its token expired: reconnect at once with a fresh token.
+      if (e.lastEventId) this.sub.cursor = e.lastEventId;
+      this._closeSource();
+      this._retry(0, () => this.start());
+    });
+  }
+
+  _message(e) {
+    let data;
+    try { data = JSON.parse(e.data); } catch (err) { return; }
+    const event = e.type === 'herald.reset' ? { type: 'herald.reset', data, ts: Date.now() } : data;
+    this.sub._deliver(event, e.lastEventId || null);
+  }
+
+  /** EventSource gave up (the server refused the stream) or never opened: learn why, then retry. */
+  async _failed(url, openedOnce) {
+    this._closeSource();
+    const status = await probe(url, this.herald._credentials());
+    if (this.closed) return;
+    if (this._refused(status, null, () => this.start())) return;
+    if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+    this._retry(this.backoff.next(), () => this.start(), { code: codeForStatus(status), status });
+  }
+
+  _closeSource() {
+    clearTimeout(this._openTimer);
+    this._openTimer = null;
+    if (this.es) {
+      this.es.onopen = this.es.onerror = null;
+      this.es.close();
+      this.es = null;
+    }
+  }
+
+  close() {
+    super.close();
+    this._closeSource();
+  }
+}
+
+/** The HTTP status a GET of an SSE URL answers (0: network error), without reading the stream. */
+async function probe(url, credentials) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 10000);
+  try {
+    const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: controller.signal, credentials, cache: 'no-store' });
+    return response.status;
+  } catch (e) {
+    return 0;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+/**
+ * Long polling: one request loop per subscription. The first request of each connection asks with
+ * timeout=0 (an immediate answer tells that the server is reachable and where the subscription
+ * starts); later ones let the server hold the request up to pollTimeout seconds.
+ */
+class PollLink extends Link {
+  constructor(herald, sub) {
+    super(herald);
+    this.sub = sub;
+    this._controller = null;
+  }
+
+  _subsForErrors() {
+    return [this.sub];
+  }
+
+  start() {
+    this._loop(true);
+  }
+
+  async _loop(first) {
+    const o = this.herald._o;
+    let immediate = first;
+    while (!this.closed) {
+      const token = await this.herald._token();
+      if (this.closed) return;
+      const timeout = immediate ? 0 : o.pollTimeout;
+      const params = this.sub.topics.map(t => ['topic', t]);
+      params.push(['cursor', this.sub.cursor], ['timeout', String(timeout)]);
+      const controller = new AbortController();
+      this._controller = controller;
+      const timer = setTimeout(() => controller.abort(), (timeout + 15) * 1000);
+      let response = null;
+      let body = null;
+      try {
+        response = await fetch(this.herald._httpUrl('/v1/poll', params), {
+          headers: token ? { Authorization: `Bearer ${token}` } : {},
+          signal: controller.signal, cache: 'no-store', credentials: this.herald._credentials(),
+        });
+        body = response.ok ? await response.json() : null;
+      } catch (e) {
+        // Network error, abort, or a 200 without a JSON body: all retried alike.
+        response = null;
+        body = null;
+      } finally {
+        clearTimeout(timer);
+        this._controller = null;
+      }
+      if (this.closed) return;
+      if (body) {
+        if (this.state !== 'open') this._opened();
+        const events = Array.isArray(body.events) ? body.events : [];
+        // Only the answer's cursor is a valid position: hand it out with the batch's last event, so
+        // that an app saving cursors never saves one past an event it has not seen.
+        events.forEach((event, i) => this.sub._deliver(event, i === events.length - 1 ? body.cursor : null));
+        if (body.cursor) this.sub.cursor = body.cursor;
+        immediate = false;
+        continue;
+      }
+      this._unhealthy();
+      const status = response ? response.status : 0;
+      if (this._refused(status, null, () => this._loop(true))) return;
+      if (!this.everOpened && this.herald._openFailed()) return;
+      let delay = this.backoff.next();
+      const retryAfter = response && Number(response.headers.get('Retry-After'));
+      if (retryAfter > 0) delay = Math.max(delay, retryAfter * 1000);
+      this._retry(delay, () => this._loop(true), { code: codeForStatus(status), status });
+      return;
+    }
+  }
+
+  close() {
+    super.close();
+    if (this._controller) this._controller.abort();
+  }
+}
+
+/**
+ * WebSocket: one socket for every subscription of the client. Authenticates with a first message
+ * (the token stays out of URLs and logs), then sends one subscribe op per subscription with its
+ * cursor. An event frame's cursor belongs to the subscription that holds the event's topic.
+ */
+class WsLink extends Link {
+  constructor(herald) {
+    super(herald);
+    this.ws = null;
+    this.ready = false;
+    this._subs = new Set();
+    this._byTopic = new Map();
+    this._byRef = new Map();
+    this._pending = new Map();
+    this._ref = 0;
+    this._pingTimer = null;
+    this._pongTimer = null;
+    this._connecting = false;
+  }
+
+  _subsForErrors() {
+    return [...this._subs];
+  }
+
+  add(sub) {
+    this._subs.add(sub);
+    if (this.ready) this._subscribe(sub);
+    else if (!this.ws && !this._retryTimer && !this._connecting) this._connect();
+  }
+
+  remove(sub) {
+    if (!this._subs.delete(sub)) return;
+    for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
+    if (this._subs.size === 0) {
+      this.close();
+    } else if (this.ready) {
+      this._send({ op: 'unsubscribe', topics: sub.topics, ref: this._nextRef() });
+    }
+  }
+
+  /** Sends an op that expects an answer with the same ref (publish, auth); resolves with the answer. */
+  request(message, timeout = this.herald._o.requestTimeout) {
+    return new Promise((resolve, reject) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+        reject(new HeraldError('disconnected', 'herald: not connected'));
+        return;
+      }
+      const ref = this._nextRef();
+      const timer = setTimeout(() => {
+        this._pending.delete(ref);
+        reject(new HeraldError('timeout', `herald: no answer to ${message.op} within ${timeout} ms`));
+      }, timeout);
+      this._pending.set(ref, { resolve, reject, timer });
+      this._send({ ...message, ref });
+    });
+  }
+
+  async _connect() {
+    this._connecting = true;
+    let token;
+    try {
+      token = await this.herald._token();
+    } finally {
+      this._connecting = false;
+    }
+    if (this.closed) return;
+    const url = this.herald._base.replace(/^http/, 'ws') + '/v1/ws';
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (e) {
+      this._afterClose({ code: 1006, reason: e.message }, false);
+      return;
+    }
+    this.ws = ws;
+    let openedOnce = false;
+    this._openTimer = setTimeout(() => {
+      if (!this.ready && !this.closed) this._drop(1006, 'open timeout');
+    }, this.herald._o.openTimeout);
+    ws.onopen = () => {
+      if (token) {
+        this.request({ op: 'auth', token }).then(() => {
+          openedOnce = true;
+          this._ready();
+        }, () => { /* the server answers a bad token with an error and close 4001 */ });
+      } else {
+        openedOnce = true;
+        this._ready();
+      }
+    };
+    ws.onmessage = m => this._frame(m.data);
+    ws.onclose = e => this._afterClose(e, openedOnce);
+    ws.onerror = () => { /* a close event follows */ };
+  }
+
+  _ready() {
+    if (this.closed || !this.ws) return;
+    this.ready = true;
+    this._opened();
+    for (const sub of this._subs) this._subscribe(sub);
+    const interval = this.herald._o.pingInterval;
+    if (interval > 0) {
+      this._pingTimer = setInterval(() => {
+        if (this._pongTimer) return;
+        this._pongTimer = setTimeout(() => this._drop(1006, 'no pong'), 10000);
+        this._send({ op: 'ping', ref: 'ping' });
+      }, interval);
+    }
+  }
+
+  _subscribe(sub) {
+    const ref = this._nextRef();
+    this._byRef.set(ref, sub);
+    for (const topic of sub.topics) this._byTopic.set(topic, sub);
+    const op = { op: 'subscribe', topics: sub.topics, ref };
+    if (sub.cursor) op.cursor = sub.cursor;
+    if (sub.presence) op.presence = true;
+    this._send(op);
+  }
+
+  _frame(text) {
+    let frame;
+    try { frame = JSON.parse(text); } catch (e) { return; }
+    switch (frame.type) {
+      case 'event': {
+        const event = frame.event || {};
+        const topic = event.topic || (event.data && Array.isArray(event.data.topics) && event.data.topics[0]);
+        const sub = this._byTopic.get(topic);
+        // Presence events carry no cursor: they do not move the position.
+        if (sub) sub._deliver(event, frame.cursor || null);
+        return;
+      }
+      case 'pong':
+        clearTimeout(this._pongTimer);
+        this._pongTimer = null;
+        if (frame.ref === 'ping') return;
+        break;
+      case 'subscribed':
+        this._byRef.delete(frame.ref);
+        return;
+      case 'error': {
+        const pending = this._pending.get(frame.ref);
+        const error = new HeraldError(frame.code || 'error', frame.message);
+        if (pending) {
+          this._pending.delete(frame.ref);
+          clearTimeout(pending.timer);
+          pending.reject(error);
+          return;
+        }
+        const sub = this._byRef.get(frame.ref);
+        if (sub) {
+          // The server refused this subscription: it is not delivered on this connection.
+          this._byRef.delete(frame.ref);
+          for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
+          sub._refused(error);
+        }
+        this.herald._recompute({ code: error.code, message: error.message });
+        return;
+      }
+      default:
+        break;
+    }
+    const pending = frame.ref != null && this._pending.get(frame.ref);
+    if (pending) {
+      this._pending.delete(frame.ref);
+      clearTimeout(pending.timer);
+      pending.resolve(frame);
+    }
+  }
+
+  _send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  _nextRef() {
+    this._ref += 1;
+    return String(this._ref);
+  }
+
+  /** Ends the socket now (no pong, open timeout) and handles it as a close with `code`. */
+  _drop(code, reason) {
+    if (!this.ws) return;
+    const opened = this.ready;
+    this._release();
+    this._afterClose({ code, reason }, opened);
+  }
+
+  /** Forgets the socket: handlers off, socket closed, timers and pending requests released. */
+  _release(code = 1000) {
+    const ws = this.ws;
+    this.ws = null;
+    this.ready = false;
+    clearInterval(this._pingTimer);
+    clearTimeout(this._pongTimer);
+    clearTimeout(this._openTimer);
+    this._pingTimer = this._pongTimer = this._openTimer = null;
+    for (const { reject, timer } of this._pending.values()) {
+      clearTimeout(timer);
+      reject(new HeraldError('disconnected', 'herald: connection closed before the answer'));
+    }
+    this._pending.clear();
+    this._byRef.clear();
+    this._byTopic.clear();
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(code);
+    }
+  }
+
+  _afterClose(event, openedOnce) {
+    if (this.ws) this._release();
+    this._unhealthy();
+    if (this.closed) return;
+    const code = event.code;
+    const reason = event.reason || '';
+    if (code === 4001 || code === 4003) {
+      this._refused(code === 4001 ? 401 : 403, reason, () => this._connect());
+      return;
+    }
+    if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+    let delay;
+    if (code === 1001) {
+      // Server shutting down: it says when to come back (retry=<ms>), spread across its clients.
+      const m = /retry=(\d+)/.exec(reason);
+      delay = m ? Number(m[1]) : this.backoff.next();
+    } else if (code === 4029) {
+      delay = this.backoff.next(Math.min(5000, this.herald._o.backoff.cap));
+    } else {
+      delay = this.backoff.next();
+    }
+    this._retry(delay, () => this._connect(), { code, reason });
+  }
+
+  close() {
+    super.close();
+    this._release(1000);
+    this._subs.clear();
+  }
+}
