@@ -142,5 +142,12 @@ public interface HeraldConfig {
         /** Dev profile only: the PKCS#8 PEM key that {@code /dev/token} signs with. Default {@code config/dev/jwt-private.pem}. */
         @WithDefault("config/dev/jwt-private.pem")
         String privateKey();
+
+        /**
+         * Dev profile only: publish one small {@code tick} event per second to {@code public:demo}, so the
+         * demo page at {@code /} shows live events right after {@code ./herald dev}. Default true.
+         */
+        @WithDefault("true")
+        boolean demoTicker();
     }
 }
