@@ -1,0 +1,15 @@
+package dev.herald.browser;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+import java.util.Map;
+
+/**
+ * One profile for every browser test, so that Quarkus starts once for all of them: outbound queues of
+ * 20 events, so that a page that stops reading is dropped as a slow consumer after a short burst.
+ */
+public class BrowserProfile implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Map.of("herald.subscriber.queue-size", "20");
+    }
+}

@@ -1,0 +1,89 @@
+package dev.herald.browser;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herald.support.HttpApi;
+import dev.herald.support.Metrics;
+import dev.herald.support.TestTokens;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The server drops a page's connection mid-stream, for real: the page stops reading (its main thread
+ * is busy) while large events are published, its outbound queue (20 events in {@link BrowserProfile})
+ * fills, and the server disconnects it as a slow consumer. The page must then show every event
+ * exactly once, in order, with the server sending none twice (herald.js dropped no duplicate).
+ */
+@QuarkusTest
+@TestProfile(BrowserProfile.class)
+class BrowserResumeTest extends BrowserTest {
+
+    static final String ADMIN = TestTokens.admin();
+    static final String SLOW = "herald_slow_consumer_disconnects_total";
+    static final String BIG = "{\"blob\":\"" + "x".repeat(60_000) + "\"}";
+    static final int BURST = 15;
+
+    /** {@value #BURST} events of 60 KB in one batch publish (under the 1 MiB body limit). */
+    static void publishBurst(String topic) {
+        String event = "{\"topic\":\"" + topic + "\",\"type\":\"message\",\"data\":" + BIG + "}";
+        String body = "{\"events\":[" + String.join(",", Collections.nCopies(BURST, event)) + "]}";
+        HttpApi.publishBatch(ADMIN, body).then().statusCode(202);
+    }
+
+    /**
+     * SSE: nothing in herald.js reconnects; Chromium's EventSource does, by itself, with Last-Event-ID
+     * (the same EventSource opens a second time), and the server replays what the page missed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sse"})
+    void connectionDroppedAsSlowConsumerResumesWithEveryEventExactlyOnceInOrder(String transport) {
+        String topic = HttpApi.topic("public");
+        DemoPage page = page().open(Map.of("topic", topic, "transport", transport, "limit", "2000"))
+                .awaitState("open");
+        String label = "transport=\"" + transport + "\"";
+        double slowBefore = Metrics.value(SLOW, label);
+        double replayedBefore = Metrics.value("herald_events_replayed_total");
+        int published = 0;
+        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":0}");
+        published++;
+        page.awaitReceived(published, DemoPage.WAIT);
+
+        // Bounded: at most 3 freezes of 8 s and 900 events (history keeps 1000 per topic).
+        boolean dropped = false;
+        for (int round = 0; round < 3 && !dropped; round++) {
+            CompletableFuture<Void> frozen = page.freeze(Duration.ofSeconds(8));
+            while (!dropped && !frozen.isDone() && published + BURST <= 900) {
+                publishBurst(topic);
+                published += BURST;
+                dropped = Metrics.value(SLOW, label) > slowBefore;
+            }
+            frozen.join();
+            dropped = dropped || Metrics.value(SLOW, label) > slowBefore;
+        }
+        assertTrue(dropped, "the server never dropped the page's connection after " + published + " events");
+        for (int i = 1; i <= 3; i++) {
+            HttpApi.publishOk(ADMIN, topic, "message", "{\"after\":" + i + "}");
+            published++;
+        }
+
+        page.awaitReceived(published, Duration.ofSeconds(60));
+        assertEquals(HttpApi.historyIds(topic), page.eventIds(), "every event once, in order");
+        assertEquals(published, page.count("received"));
+        assertEquals(0, page.count("duplicates"), "the server sent no event twice");
+        assertTrue(Metrics.value("herald_events_replayed_total") > replayedBefore,
+                "the reconnect resumed from the page's position (the server replayed history)");
+        if (transport.equals("sse")) {
+            assertTrue(page.nativeReconnects() >= 1, "EventSource reconnected by itself");
+        } else {
+            assertTrue(page.count("reconnects") >= 1, "herald.js reconnected");
+        }
+        page.awaitState("open");
+    }
+}
