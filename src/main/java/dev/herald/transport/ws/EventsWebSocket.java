@@ -112,10 +112,17 @@ public class EventsWebSocket {
     @OnError
     @NonBlocking
     void error(WebSocketConnection connection, Throwable failure) {
-        LOG.debugf("WebSocket %s failed: %s", connection.id(), failure.toString());
         WsSession session = connection.userData().get(SESSION);
-        if (session != null) {
-            session.close(WsSession.INTERNAL_ERROR, "internal error");
+        if (session == null) {
+            return;
         }
+        // Vert.x refuses a message over quarkus.websockets-next.server.max-message-size (set from
+        // herald.ws.max-message-bytes) with this exception, without closing; 1009 says why.
+        if (failure instanceof IllegalStateException && String.valueOf(failure.getMessage()).contains("max message size")) {
+            session.close(WsSession.TOO_BIG, "message too big: at most " + settings.maxMessageBytes() + " bytes");
+            return;
+        }
+        LOG.debugf("WebSocket %s failed: %s", connection.id(), failure.toString());
+        session.close(WsSession.INTERNAL_ERROR, "internal error");
     }
 }

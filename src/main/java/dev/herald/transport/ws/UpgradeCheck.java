@@ -22,6 +22,8 @@ import java.util.stream.Collectors;
 public class UpgradeCheck implements HttpUpgradeCheck {
 
     static final UserData.TypedKey<String> TOKEN = new UserData.TypedKey<>("herald.token");
+    static final UserData.TypedKey<io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper> REQUEST =
+            new UserData.TypedKey<>("herald.upgrade-request");
 
     private final Set<String> origins;
     private final boolean anyOrigin;
@@ -48,6 +50,10 @@ public class UpgradeCheck implements HttpUpgradeCheck {
         if (!drain.accepting()) {
             return CheckResult.rejectUpgrade(503, Map.of("Retry-After",
                     List.of(String.valueOf(Math.max(1, drain.jitteredRetry().toSeconds())))));
+        }
+        var wrapper = UpgradeRequests.wrapperOf(request);
+        if (wrapper != null) {
+            context.userData().put(REQUEST, wrapper);
         }
         String token = TokenExtractor.extract(request);
         if (token != null) {

@@ -42,6 +42,7 @@ final class WsSession implements Drainable {
     static final String TRANSPORT = "ws";
     static final int GOING_AWAY = 1001;
     static final int UNSUPPORTED_DATA = 1003;
+    static final int TOO_BIG = 1009;
     static final int INTERNAL_ERROR = 1011;
     static final int UNAUTHORIZED = 4001;
     static final int FORBIDDEN = 4003;
@@ -474,6 +475,7 @@ final class WsSession implements Drainable {
         waiting.clear();
         ws.drain.unregister(this);
         ws.metrics.connectionClosed(TRANSPORT);
+        UpgradeRequests.done(connection.userData().get(UpgradeCheck.REQUEST));
     }
 
     private void cancelTimer(long id) {
