@@ -11,10 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
 import dev.herald.support.SseClient;
+import dev.herald.support.RawWebSocket;
 import dev.herald.support.TestTokens;
+import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -380,5 +383,157 @@ class HardeningTest {
         assertTrue(!body.contains(marker) && !body.contains("\n"), body);
         assertNotEquals(-1, body.indexOf("invalid topic"));
         assertNull(JsonPath.from(body).get("stack"));
+    }
+
+    // ---- WebSocket abuse ----
+
+    private WsClient ws(String token) {
+        return WsClient.to(base).bearer(token).connect();
+    }
+
+    @Test
+    void wsMessageOverTheSizeLimitClosesWith1009AndPublishesNothing() {
+        String topic = topic("room");
+        try (WsClient ws = ws(ADMIN)) {
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":\"" + "x".repeat(70_000) + "\"}");
+            assertEquals(1009, ws.awaitClose().getCode());
+        }
+        assertEquals(List.of(), historyIds(topic));
+    }
+
+    @Test
+    void wsConnectionsPerUserAreCappedWith4029() {
+        String user = TestTokens.token("capped-" + java.util.UUID.randomUUID(), List.of("*"), List.of());
+        List<WsClient> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                WsClient c = ws(user);
+                c.send("{\"op\":\"ping\"}");
+                c.expect("pong");
+                open.add(c);
+            }
+            try (WsClient sixth = ws(user)) {
+                assertEquals(4029, sixth.awaitClose().getCode());
+            }
+            open.remove(0).close();
+            WsClient again = ws(user);
+            open.add(again);
+            org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+                again.send("{\"op\":\"ping\"}");
+                again.expect("pong");
+            });
+        } finally {
+            open.forEach(WsClient::close);
+        }
+    }
+
+    @Test
+    void wsPublishFloodIsRateLimitedThenClosed() {
+        String topic = topic("room");
+        int acks = 0;
+        int limited = 0;
+        try (WsClient ws = ws(ADMIN)) {
+            for (int i = 0; i < 150 && ws.isOpen(); i++) {
+                ws.trySend("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":" + i + "}");
+            }
+            assertEquals(4029, ws.awaitClose().getCode(), "sustained abuse ends the connection");
+            for (JsonNode m = ws.poll(Duration.ofMillis(200)); m != null; m = ws.poll(Duration.ofMillis(200))) {
+                if (m.path("type").asText().equals("ack")) {
+                    acks++;
+                } else if (m.path("code").asText().equals("rate-limited")) {
+                    limited++;
+                }
+            }
+        }
+        expectedPublishes = acks;
+        assertTrue(acks >= 40 && acks < 150, "the burst passed, the flood did not: " + acks);
+        assertTrue(limited > 0, "rate-limited errors came before the close");
+        assertEquals(acks, historyIds(topic).size());
+    }
+
+    @Test
+    void wsServerPingsAndClosesAClientThatNeverAnswers() {
+        try (RawWebSocket raw = RawWebSocket.connect(base, java.util.Map.of("Authorization", "Bearer " + ADMIN), 0)) {
+            assertEquals(101, raw.status());
+            int pings = 0;
+            RawWebSocket.Frame frame;
+            while ((frame = raw.read()) != null && frame.opcode() == 9) {
+                pings++;
+            }
+            assertNotNull(frame, "the server closes with a close frame");
+            assertEquals(8, frame.opcode());
+            assertEquals(4408, frame.closeCode(), "idle timeout");
+            assertTrue(pings >= 2, "pinged before giving up: " + pings);
+        }
+    }
+
+    @Test
+    void wsUpgradeFromAForeignOriginIsRefused() {
+        // Cross-site WebSocket hijacking: a page on another site riding the user's herald_token cookie.
+        String same = "http://" + base.getHost() + ":" + base.getPort();
+        java.util.Map<String, String> cookie = java.util.Map.of("Cookie", "herald_token=" + ADMIN);
+        try (RawWebSocket evil = RawWebSocket.connect(base, with(cookie, "Origin", "https://evil.example"), 0);
+             RawWebSocket own = RawWebSocket.connect(base, with(cookie, "Origin", same), 0);
+             RawWebSocket noBrowser = RawWebSocket.connect(base, cookie, 0)) {
+            assertEquals(403, evil.status());
+            assertEquals(101, own.status());
+            assertEquals(101, noBrowser.status());
+        }
+    }
+
+    private static java.util.Map<String, String> with(java.util.Map<String, String> map, String k, String v) {
+        java.util.Map<String, String> copy = new java.util.HashMap<>(map);
+        copy.put(k, v);
+        return copy;
+    }
+
+    @Test
+    void wsMalformedMessagesGetErrorsUntilTheThresholdThenClose4400() {
+        try (WsClient ws = ws(ADMIN)) {
+            ws.send("{not json");
+            assertEquals("invalid", ws.expect("error").get("code").asText());
+            ws.send("{\"op\":\"explode\",\"ref\":\"r\"}");
+            JsonNode unknown = ws.expect("error");
+            assertEquals("unknown-op", unknown.get("code").asText());
+            assertEquals("r", unknown.get("ref").asText());
+            ws.send("{\"op\":\"ping\"}{\"op\":\"ping\"}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "trailing content");
+            ws.send("{\"op\":\"ping\",\"extra\":1}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "unknown field");
+            ws.send("{\"op\":\"ping\"}");
+            ws.expect("pong");
+            assertTrue(ws.isOpen(), "errors do not close the connection");
+            for (int i = 0; i < 6; i++) {
+                ws.send("[]");
+                ws.expect("error");
+            }
+            assertEquals(4400, ws.awaitClose().getCode(), "the tenth invalid message closes it");
+        }
+    }
+
+    @Test
+    void wsBinaryFramesAreRefused() {
+        try (RawWebSocket raw = RawWebSocket.connect(base, java.util.Map.of("Authorization", "Bearer " + ADMIN), 0)) {
+            raw.sendBinary(new byte[] {1, 2, 3});
+            assertEquals(1003, raw.awaitCloseCode());
+        }
+    }
+
+    @Test
+    void wsPublishObeysTheHttpPublishRules() {
+        String topic = topic("room");
+        try (WsClient ws = ws(ADMIN)) {
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"type\":\"a\\r\\nid: 1\",\"data\":1}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "CR/LF in type");
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"type\":\"herald.reset\",\"data\":1}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "reserved type");
+            ws.send("{\"op\":\"publish\",\"topic\":\"bad topic\",\"data\":1}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "invalid topic");
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\"}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "no data");
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":1,\"idempotencyKey\":\"a b\"}");
+            assertEquals("invalid", ws.expect("error").get("code").asText(), "key with a space");
+        }
+        assertEquals(List.of(), historyIds(topic));
     }
 }

@@ -85,6 +85,9 @@ public interface Broker {
     /** Whether the broker can take and deliver events right now (readiness). */
     Uni<Boolean> isAvailable();
 
+    /** Who is in which topic, cluster-wide (join/leave notices go to the listener's {@code onPresence}). */
+    PresenceStore presence();
+
     /** Stops live delivery and releases resources. Idempotent. */
     void close();
 }

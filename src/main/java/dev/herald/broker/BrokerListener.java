@@ -15,4 +15,11 @@ public interface BrokerListener {
      */
     default void onHistoryLost(Topic topic) {
     }
+
+    /**
+     * A presence change ({@code herald.join} or {@code herald.leave}, {@code data} compact JSON) of a
+     * topic this node is subscribed to, from any node. Best effort: not stored, not replayed.
+     */
+    default void onPresence(Topic topic, String type, String data) {
+    }
 }

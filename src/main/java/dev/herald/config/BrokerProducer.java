@@ -29,7 +29,7 @@ public class BrokerProducer {
             // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...).
             case "redis" -> new RedisBroker(vertx, redis.get(), new RedisBrokerSettings(config.redis().keyPrefix(),
                     retention, config.redis().commandTimeout(), config.redis().idleTopicTtl(),
-                    config.redis().shardedPubsub()), metrics);
+                    config.redis().shardedPubsub(), config.presence().ttl()), metrics);
             default -> throw new IllegalStateException("herald.broker=" + config.broker()
                     + " is not supported; use 'memory' or 'redis'");
         };

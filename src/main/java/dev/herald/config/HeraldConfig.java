@@ -26,6 +26,10 @@ public interface HeraldConfig {
 
     Sse sse();
 
+    Ws ws();
+
+    Presence presence();
+
     Auth auth();
 
     Cors cors();
@@ -114,6 +118,57 @@ public interface HeraldConfig {
         Duration heartbeat();
     }
 
+    interface Ws {
+        /** A connection without a token at the upgrade must send {@code auth} (or another op) within this. Default 5s. */
+        @WithDefault("5s")
+        Duration authTimeout();
+
+        /** Largest client message, in bytes; larger ones close the connection with 1009. Default 65536. */
+        @WithDefault("65536")
+        int maxMessageBytes();
+
+        /** WebSocket connections one user (token subject) may hold on one node; beyond, close 4029. Default 5. */
+        @WithDefault("5")
+        int maxConnectionsPerUser();
+
+        /** Publishes per second per connection (token bucket refill); beyond, error {@code rate-limited}. Default 20. */
+        @WithDefault("20")
+        double publishRate();
+
+        /** Publishes a connection may burst above the rate (token bucket size). Default 40. */
+        @WithDefault("40")
+        int publishBurst();
+
+        /**
+         * Rate-limited publishes tolerated (refilled one per second) before the connection is closed
+         * with 4029. Default 20.
+         */
+        @WithDefault("20")
+        int maxRateViolations();
+
+        /** Malformed messages, unknown ops and invalid requests tolerated before close 4400. Default 10. */
+        @WithDefault("10")
+        int maxProtocolErrors();
+
+        /** Interval of server pings. Default 30s. */
+        @WithDefault("30s")
+        Duration pingInterval();
+
+        /** A connection from which nothing (message or pong) arrives for this long is closed with 4408. Default 75s. */
+        @WithDefault("75s")
+        Duration idleTimeout();
+    }
+
+    interface Presence {
+        /**
+         * Redis mode: a node refreshes its presence members every third of this; members of a node that
+         * stopped refreshing (it died) are removed, and their users announced as leaving, within this plus
+         * a third. Default 30s.
+         */
+        @WithDefault("30s")
+        Duration ttl();
+    }
+
     interface Auth {
         /** Verify tokens and topic rights. Turn off only for local experiments. Default true. */
         @WithDefault("true")
@@ -124,7 +179,11 @@ public interface HeraldConfig {
     }
 
     interface Cors {
-        /** Origins allowed to open WebSockets (and, later, cross-origin requests). Default none. */
+        /**
+         * Origins (e.g. {@code https://app.example.com}, or {@code *}) allowed to open WebSockets besides
+         * the server's own origin; requests without an {@code Origin} (non-browser clients) are allowed.
+         * Default none (same origin only).
+         */
         Optional<List<String>> origins();
     }
 

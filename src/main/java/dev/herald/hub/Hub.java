@@ -64,7 +64,15 @@ public final class Hub implements BrokerListener {
      * @param cursorText the client's cursor, or null to start from now
      */
     public Uni<Subscription> open(List<Topic> topicList, String cursorText, SubscriberSink sink) {
-        Subscription subscription = new Subscription(topicList, sink, queueSize);
+        return open(topicList, cursorText, false, sink);
+    }
+
+    /**
+     * As {@link #open(List, String, SubscriberSink)}; with {@code presence} the subscription also gets
+     * the {@code herald.join} / {@code herald.leave} notices of its topics.
+     */
+    public Uni<Subscription> open(List<Topic> topicList, String cursorText, boolean presence, SubscriberSink sink) {
+        Subscription subscription = new Subscription(topicList, sink, queueSize, presence);
         Cursor cursor = null;
         boolean invalidCursor = false;
         if (cursorText != null) {
@@ -218,6 +226,20 @@ public final class Hub implements BrokerListener {
         }
         for (Subscription subscription : ts.subscriptions) {
             if (!subscription.offer(event)) {
+                dropSlowConsumer(subscription);
+            }
+        }
+    }
+
+    @Override
+    public void onPresence(Topic topic, String type, String data) {
+        TopicSubscribers ts = topics.get(topic);
+        if (ts == null) {
+            return;
+        }
+        Notice notice = new Notice(type, data, topic);
+        for (Subscription subscription : ts.subscriptions) {
+            if (subscription.wantsPresence() && !subscription.offerNotice(notice)) {
                 dropSlowConsumer(subscription);
             }
         }

@@ -37,6 +37,7 @@ public final class Subscription {
     private final long[] topicKeys;
     private final SubscriberSink sink;
     private final int capacity;
+    private final boolean presence;
     /** Queued events are checked against this (guarded by this). */
     private final EventId[] enqueued;
     /** Positions after the last delivery written (drain thread only). */
@@ -52,10 +53,11 @@ public final class Subscription {
     private volatile boolean closed;
     private String initialCursor;
 
-    Subscription(List<Topic> topics, SubscriberSink sink, int capacity) {
+    Subscription(List<Topic> topics, SubscriberSink sink, int capacity, boolean presence) {
         this.topics = List.copyOf(topics);
         this.sink = sink;
         this.capacity = capacity;
+        this.presence = presence;
         this.limit = new AtomicInteger(capacity);
         this.index = new HashMap<>();
         this.topicKeys = new long[topics.size()];
@@ -79,6 +81,11 @@ public final class Subscription {
      */
     public String initialCursor() {
         return initialCursor;
+    }
+
+    /** Whether this subscription asked for presence notices. */
+    public boolean wantsPresence() {
+        return presence;
     }
 
     public boolean isClosed() {
@@ -163,6 +170,25 @@ public final class Subscription {
             if (!enqueue(event)) {
                 return false;
             }
+        }
+        wake();
+        return true;
+    }
+
+    /**
+     * Queues a presence notice (any thread). Presence is not part of history: a notice that arrives
+     * while the replay is prepared is queued ahead of it. Returns false when the queue is full.
+     */
+    boolean offerNotice(Notice notice) {
+        synchronized (this) {
+            if (closed) {
+                return true;
+            }
+            if (size.get() >= limit.get()) {
+                return false;
+            }
+            queue.add(notice);
+            size.incrementAndGet();
         }
         wake();
         return true;

@@ -22,7 +22,7 @@ import java.util.Set;
  * {@code data} is re-serialized compactly, so no raw line break from the client survives (the SSE
  * framing relies on it).
  */
-final class PublishParser {
+public final class PublishParser {
 
     private static final Set<String> SINGLE_FIELDS = Set.of("type", "data");
     private static final Set<String> BATCH_FIELDS = Set.of("topic", "type", "data", "idempotencyKey");
@@ -31,7 +31,7 @@ final class PublishParser {
     private final ObjectMapper mapper;
     private final HeraldConfig.Publish limits;
 
-    PublishParser(ObjectMapper mapper, HeraldConfig.Publish limits) {
+    public PublishParser(ObjectMapper mapper, HeraldConfig.Publish limits) {
         this.mapper = mapper;
         this.limits = limits;
     }
@@ -55,7 +55,7 @@ final class PublishParser {
         return root;
     }
 
-    PublishRequest toRequest(Topic topic, JsonNode event, String idempotencyKey, boolean batch) {
+    public PublishRequest toRequest(Topic topic, JsonNode event, String idempotencyKey, boolean batch) {
         Set<String> allowed = batch ? BATCH_FIELDS : SINGLE_FIELDS;
         for (Iterator<String> names = event.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -138,7 +138,7 @@ final class PublishParser {
     }
 
     /** An idempotency key is 1–128 visible ASCII characters; null stays null. */
-    static String checkKey(String key) {
+    public static String checkKey(String key) {
         if (key == null) {
             return null;
         }

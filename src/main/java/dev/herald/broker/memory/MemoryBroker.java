@@ -2,6 +2,7 @@ package dev.herald.broker.memory;
 
 import dev.herald.broker.Broker;
 import dev.herald.broker.BrokerListener;
+import dev.herald.broker.PresenceStore;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.HistoryPage;
 import dev.herald.broker.PublishRequest;
@@ -68,6 +69,13 @@ public final class MemoryBroker implements Broker {
                 return true;
             }
         };
+    }
+
+    private final MemoryPresence presence = new MemoryPresence(() -> listener);
+
+    @Override
+    public PresenceStore presence() {
+        return presence;
     }
 
     @Override

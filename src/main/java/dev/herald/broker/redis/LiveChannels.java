@@ -286,7 +286,12 @@ final class LiveChannels {
         if (state == null) {
             return;
         }
-        Event event = decode(state.topic, message.get(2).toString());
+        String payload = message.get(2).toString();
+        if (payload.startsWith(PRESENCE_PREFIX)) {
+            presence(state.topic, payload);
+            return;
+        }
+        Event event = decode(state.topic, payload);
         if (event == null) {
             return;
         }
@@ -294,6 +299,17 @@ final class LiveChannels {
             state.held.add(event);
         } else {
             deliver(state, event);
+        }
+    }
+
+    /** Presence notices: {@code ~\n<type>\n<data>} (presence.lua); not events, never held or filled. */
+    private static final String PRESENCE_PREFIX = "~\n";
+
+    private void presence(Topic topic, String payload) {
+        int second = payload.indexOf('\n', PRESENCE_PREFIX.length());
+        BrokerListener l = listener;
+        if (second > 0 && l != null) {
+            l.onPresence(topic, payload.substring(PRESENCE_PREFIX.length(), second), payload.substring(second + 1));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.herald.broker.BrokerListener;
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.HistoryPage;
+import dev.herald.broker.PresenceStore;
 import dev.herald.broker.PublishRequest;
 import dev.herald.broker.PublishResult;
 import dev.herald.event.Event;
@@ -56,6 +57,7 @@ public final class RedisBroker implements Broker {
     private final RedisBrokerSettings settings;
     private final BrokerMetrics metrics;
     private final LiveChannels live;
+    private final RedisPresence presence;
     private volatile boolean closed;
 
     public RedisBroker(Vertx vertx, Redis redis, RedisBrokerSettings settings, BrokerMetrics metrics) {
@@ -64,6 +66,12 @@ public final class RedisBroker implements Broker {
         this.settings = settings;
         this.metrics = metrics;
         this.live = new LiveChannels(vertx, redis, keys, this, settings.shardedPubSub(), metrics);
+        this.presence = new RedisPresence(this, keys, settings.shardedPubSub(), settings.presenceTtl());
+    }
+
+    @Override
+    public PresenceStore presence() {
+        return presence;
     }
 
     @Override
@@ -163,7 +171,7 @@ public final class RedisBroker implements Broker {
         live.close();
     }
 
-    private Uni<Response> script(RedisScript script, List<String> scriptKeys, List<String> args) {
+    Uni<Response> script(RedisScript script, List<String> scriptKeys, List<String> args) {
         Request bySha = Request.cmd(Command.EVALSHA).arg(script.sha()).arg(scriptKeys.size());
         scriptKeys.forEach(bySha::arg);
         args.forEach(bySha::arg);

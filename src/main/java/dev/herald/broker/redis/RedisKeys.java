@@ -9,7 +9,8 @@ import dev.herald.event.Topic;
  *   <li>{@code <prefix>{<topic>}:s} the stream (history)</li>
  *   <li>{@code <prefix>{<topic>}:m} a hash: {@code h} head id, {@code f} floor id (newest trimmed)</li>
  *   <li>{@code <prefix>{<topic>}:i:<key>} an idempotency key, holding the original id</li>
- *   <li>{@code <prefix>{<topic>}:c} the live channel</li>
+ *   <li>{@code <prefix>{<topic>}:c} the live channel (events, and presence notices)</li>
+ *   <li>{@code <prefix>{<topic>}:p} presence members, {@code <prefix>{<topic>}:u} their users</li>
  * </ul>
  */
 final class RedisKeys {
@@ -34,6 +35,14 @@ final class RedisKeys {
 
     String channel(Topic topic) {
         return prefix + "{" + topic.name() + "}:c";
+    }
+
+    String presenceMembers(Topic topic) {
+        return prefix + "{" + topic.name() + "}:p";
+    }
+
+    String presenceUsers(Topic topic) {
+        return prefix + "{" + topic.name() + "}:u";
     }
 
     /** The topic of one of our channels, or null for anything else. */

@@ -1,0 +1,97 @@
+package dev.herald.transport.ws;
+
+import dev.herald.auth.TokenExtractor;
+import dev.herald.config.HeraldConfig;
+import dev.herald.ops.Drain;
+import io.quarkus.websockets.next.HttpUpgradeCheck;
+import io.quarkus.websockets.next.UserData;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Decides a WebSocket upgrade before the socket exists: refuses foreign origins (403) and upgrades
+ * while the node drains (503), and takes the request's token along for the session to verify.
+ */
+@ApplicationScoped
+public class UpgradeCheck implements HttpUpgradeCheck {
+
+    static final UserData.TypedKey<String> TOKEN = new UserData.TypedKey<>("herald.token");
+    static final UserData.TypedKey<io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper> REQUEST =
+            new UserData.TypedKey<>("herald.upgrade-request");
+
+    private final Set<String> origins;
+    private final boolean anyOrigin;
+    private final Drain drain;
+
+    public UpgradeCheck(HeraldConfig config, Drain drain) {
+        List<String> configured = config.cors().origins().orElse(List.of());
+        this.anyOrigin = configured.contains("*");
+        this.origins = configured.stream().map(UpgradeCheck::normalize).collect(Collectors.toSet());
+        this.drain = drain;
+    }
+
+    @Override
+    public boolean appliesTo(String endpointId) {
+        return endpointId.equals(EventsWebSocket.class.getName());
+    }
+
+    @Override
+    public Uni<CheckResult> perform(HttpUpgradeContext context) {
+        HttpServerRequest request = context.httpRequest();
+        if (!originAllowed(request)) {
+            return CheckResult.rejectUpgrade(403);
+        }
+        if (!drain.accepting()) {
+            return CheckResult.rejectUpgrade(503, Map.of("Retry-After",
+                    List.of(String.valueOf(Math.max(1, drain.jitteredRetry().toSeconds())))));
+        }
+        var wrapper = UpgradeRequests.wrapperOf(request);
+        if (wrapper != null) {
+            context.userData().put(REQUEST, wrapper);
+        }
+        String token = TokenExtractor.extract(request);
+        if (token != null) {
+            context.userData().put(TOKEN, token);
+        }
+        return CheckResult.permitUpgrade();
+    }
+
+    /**
+     * Cross-site WebSocket hijacking: browsers send cookies with a WebSocket upgrade from any site, and
+     * the same-origin policy does not apply to WebSockets. A page of another origin could ride the
+     * user's {@code herald_token} cookie, so an upgrade that carries an {@code Origin} must come from
+     * this server's own origin or an allowed one. Clients that send no Origin are not browsers.
+     */
+    private boolean originAllowed(HttpServerRequest request) {
+        String origin = request.getHeader("Origin");
+        if (origin == null || anyOrigin) {
+            return true;
+        }
+        String normalized = normalize(origin);
+        if (origins.contains(normalized)) {
+            return true;
+        }
+        String host = request.authority() == null ? request.getHeader("Host") : request.authority().toString();
+        if (host == null) {
+            return false;
+        }
+        try {
+            URI uri = URI.create(normalized);
+            String originHost = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+            return host.equalsIgnoreCase(originHost);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static String normalize(String origin) {
+        String o = origin.trim().toLowerCase(java.util.Locale.ROOT);
+        return o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
+    }
+}

@@ -1,0 +1,490 @@
+package dev.herald.transport.ws;
+
+import dev.herald.api.PayloadTooLargeException;
+import dev.herald.auth.AuthenticationException;
+import dev.herald.auth.AuthorizationException;
+import dev.herald.auth.Principal;
+import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.PublishRequest;
+import dev.herald.event.InvalidInputException;
+import dev.herald.event.Topic;
+import dev.herald.hub.SubscriberSink;
+import dev.herald.hub.Subscription;
+import dev.herald.ops.Drainable;
+import dev.herald.publish.PublishParser;
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import org.jboss.logging.Logger;
+
+/**
+ * One WebSocket connection: its user, its subscriptions (one per {@code subscribe}, each with its own
+ * cursor; a topic is in at most one), its limits and timers. Everything runs on the connection's
+ * event loop; the hub and the broker reach it through {@link Context#runOnContext}.
+ *
+ * <p>Outbound backpressure: WebSockets Next writes without a bound, so event frames are written only
+ * while fewer than {@link #MAX_IN_FLIGHT} writes are unflushed; the rest wait in the subscriptions'
+ * bounded queues, and a subscription whose queue overflows closes the connection with 4008.
+ */
+final class WsSession implements Drainable {
+
+    static final String TRANSPORT = "ws";
+    static final int GOING_AWAY = 1001;
+    static final int UNSUPPORTED_DATA = 1003;
+    static final int TOO_BIG = 1009;
+    static final int INTERNAL_ERROR = 1011;
+    static final int UNAUTHORIZED = 4001;
+    static final int FORBIDDEN = 4003;
+    static final int SLOW_CONSUMER = 4008;
+    static final int TOO_MANY = 4029;
+    static final int PROTOCOL_ERROR = 4400;
+    static final int IDLE = 4408;
+
+    private static final Logger LOG = Logger.getLogger(WsSession.class);
+    /** Event frames written but not yet flushed to the socket before the subscriptions wait. */
+    static final int MAX_IN_FLIGHT = 64;
+    /** Replies too: a client that sends but never reads is cut off here. */
+    private static final int MAX_IN_FLIGHT_HARD = 1024;
+    /** Messages that arrive while a token is being verified wait, up to this many. */
+    private static final int MAX_WAITING = 64;
+
+    private final EventsWebSocket ws;
+    private final WebSocketConnection connection;
+    private final Context context;
+    private final Thread eventLoop;
+    private final String member;
+    private final Map<Topic, WsSubscription> byTopic = new HashMap<>();
+    private final Set<Topic> presenceTopics = new LinkedHashSet<>();
+    private final ArrayDeque<String> waiting = new ArrayDeque<>();
+    private final TokenBucket publishes;
+    private final TokenBucket violations;
+    private Principal principal;
+    private String countedUser;
+    private boolean authenticating;
+    private boolean closing;
+    private boolean cleanedUp;
+    private boolean blocked;
+    private int inFlight;
+    private int protocolErrors;
+    private long lastSeen = System.nanoTime();
+    private long authTimer = -1;
+    private long pingTimer = -1;
+    private long expiryTimer = -1;
+
+    WsSession(EventsWebSocket ws, WebSocketConnection connection, Context context) {
+        this.ws = ws;
+        this.connection = connection;
+        this.context = context;
+        this.eventLoop = Thread.currentThread();
+        this.member = ws.presence.member(connection.id());
+        this.publishes = new TokenBucket(ws.settings.publishRate(), ws.settings.publishBurst());
+        this.violations = new TokenBucket(1, ws.settings.maxRateViolations());
+    }
+
+    void open() {
+        ws.metrics.connectionOpened(TRANSPORT);
+        pingTimer = context.owner().setPeriodic(ws.settings.pingInterval().toMillis(), id -> onContext(this::ping));
+        ws.drain.register(this);
+        String token = connection.userData().get(UpgradeCheck.TOKEN);
+        if (token != null) {
+            authenticate(token, null, false);
+        } else {
+            authTimer = context.owner().setTimer(ws.settings.authTimeout().toMillis(), id -> onContext(() -> {
+                if (principal == null && !authenticating) {
+                    close(UNAUTHORIZED, "authentication timeout: send {\"op\":\"auth\",\"token\":...} first");
+                }
+            }));
+        }
+    }
+
+    // ---- inbound ----
+
+    void onText(String text) {
+        touch();
+        if (closing) {
+            return;
+        }
+        if (authenticating) {
+            if (waiting.size() >= MAX_WAITING) {
+                close(PROTOCOL_ERROR, "too many messages before authentication completed");
+            } else {
+                waiting.add(text);
+            }
+            return;
+        }
+        handle(text);
+    }
+
+    void touch() {
+        lastSeen = System.nanoTime();
+    }
+
+    private void handle(String text) {
+        WsRequest request;
+        try {
+            request = ws.parser.parse(text);
+        } catch (WsRequest.Refused refused) {
+            protocolError(refused.code, refused.getMessage(), refused.ref);
+            return;
+        }
+        if (principal == null && !(request instanceof WsRequest.Auth)) {
+            // No token at the upgrade and no auth first: an anonymous connection from now on.
+            cancelTimer(authTimer);
+            principal = ws.authorizer.authenticate(null);
+        }
+        switch (request) {
+            case WsRequest.Auth auth -> authenticate(auth.token(), auth.ref(), true);
+            case WsRequest.Subscribe subscribe -> subscribe(subscribe);
+            case WsRequest.Unsubscribe unsubscribe -> unsubscribe(unsubscribe);
+            case WsRequest.Publish publish -> publish(publish);
+            case WsRequest.Ping ping -> send(WsFrames.pong(ping.ref()));
+        }
+    }
+
+    private void protocolError(String code, String message, String ref) {
+        send(WsFrames.error(code, message, ref));
+        if (++protocolErrors >= ws.settings.maxProtocolErrors()) {
+            close(PROTOCOL_ERROR, "too many invalid messages");
+        }
+    }
+
+    // ---- auth ----
+
+    private void authenticate(String token, String ref, boolean reply) {
+        authenticating = true;
+        // Verification may read a key file or fetch a JWKS: on a worker, unordered.
+        context.executeBlocking(() -> ws.authorizer.authenticate(token), false).onComplete(result -> onContext(() -> {
+            authenticating = false;
+            if (closing) {
+                return;
+            }
+            if (result.failed()) {
+                String message = result.cause() instanceof AuthenticationException e ? e.getMessage()
+                        : "the token is not valid";
+                if (principal == null || principal.isAnonymous()) {
+                    close(UNAUTHORIZED, message);
+                    return;
+                }
+                // A failed refresh keeps the connection on its current token until that expires.
+                send(WsFrames.error("unauthorized", message, ref));
+            } else if (accept(result.result()) && reply) {
+                send(WsFrames.authenticated(principal.subject(), ref));
+            }
+            while (!authenticating && !closing && !waiting.isEmpty()) {
+                handle(waiting.poll());
+            }
+        }));
+    }
+
+    private boolean accept(Principal verified) {
+        if (principal != null && principal.authenticated()
+                && !Objects.equals(principal.subject(), verified.subject())) {
+            close(FORBIDDEN, "a connection cannot change its user");
+            return false;
+        }
+        if (countedUser == null && verified.subject() != null) {
+            if (!ws.limits.tryAcquire(verified.subject())) {
+                close(TOO_MANY, "too many connections for this user (at most " + ws.limits.perUser() + " per node)");
+                return false;
+            }
+            countedUser = verified.subject();
+        }
+        cancelTimer(authTimer);
+        principal = verified;
+        cancelTimer(expiryTimer);
+        if (verified.expiresAt() > 0) {
+            long left = Math.max(1, verified.expiresAt() * 1000 - System.currentTimeMillis());
+            expiryTimer = context.owner().setTimer(left, id -> onContext(() ->
+                    close(UNAUTHORIZED, "token expired: reconnect with a fresh token and your cursor")));
+        }
+        return true;
+    }
+
+    // ---- subscribe ----
+
+    private void subscribe(WsRequest.Subscribe request) {
+        for (Topic topic : request.topics()) {
+            if (byTopic.containsKey(topic)) {
+                protocolError("invalid", "already subscribed to '" + topic + "' on this connection", request.ref());
+                return;
+            }
+        }
+        if (byTopic.size() + request.topics().size() > ws.maxTopics) {
+            protocolError("invalid", "a connection subscribes to at most " + ws.maxTopics + " topics", request.ref());
+            return;
+        }
+        try {
+            ws.authorizer.requireSubscribe(principal, request.topics());
+        } catch (RuntimeException e) {
+            send(WsFrames.error(code(e), e.getMessage(), request.ref()));
+            return;
+        }
+        open(request.topics(), request.cursor(), request.presence(), request.ref(), true);
+    }
+
+    private void open(List<Topic> topics, String cursor, boolean wantsPresence, String ref, boolean reply) {
+        WsSubscription sub = new WsSubscription(this, topics, cursor, wantsPresence);
+        topics.forEach(t -> byTopic.put(t, sub));
+        ws.hub.open(topics, cursor, wantsPresence, sub).subscribe().with(
+                subscription -> onContext(() -> opened(sub, subscription, ref, reply)),
+                failure -> onContext(() -> {
+                    release(sub);
+                    if (!closing) {
+                        send(WsFrames.error(code(failure), message(failure), ref));
+                    }
+                }));
+    }
+
+    private void opened(WsSubscription sub, Subscription subscription, String ref, boolean reply) {
+        if (closing || sub.cancelled) {
+            ws.hub.close(subscription);
+            return;
+        }
+        if (reply) {
+            send(WsFrames.subscribed(names(sub.topics), subscription.initialCursor(), ref));
+        }
+        if (principal.subject() != null) {
+            for (Topic topic : sub.topics) {
+                if (presenceTopics.add(topic)) {
+                    ws.presence.join(topic, member, principal.subject());
+                }
+            }
+        }
+        sub.start(subscription);
+    }
+
+    private void unsubscribe(WsRequest.Unsubscribe request) {
+        Set<WsSubscription> affected = new LinkedHashSet<>();
+        for (Topic topic : request.topics()) {
+            WsSubscription sub = byTopic.get(topic);
+            if (sub == null) {
+                protocolError("invalid", "not subscribed to '" + topic + "'", request.ref());
+                return;
+            }
+            affected.add(sub);
+        }
+        for (WsSubscription sub : affected) {
+            List<Topic> remaining = new ArrayList<>(sub.topics);
+            remaining.removeAll(request.topics());
+            String cursor = sub.position();
+            release(sub);
+            if (!remaining.isEmpty()) {
+                // The rest of a multi-topic subscription goes on from where it was: replayed from its
+                // cursor, so nothing queued for it is lost.
+                open(remaining, cursor, sub.wantsPresence, null, false);
+            }
+        }
+        for (Topic topic : request.topics()) {
+            if (presenceTopics.remove(topic)) {
+                ws.presence.leave(topic, member);
+            }
+        }
+        send(WsFrames.unsubscribed(names(request.topics()), request.ref()));
+    }
+
+    /** Ends a subscription (or one still opening) and frees its topics. */
+    private void release(WsSubscription sub) {
+        sub.cancelled = true;
+        sub.topics.forEach(t -> byTopic.remove(t, sub));
+        if (sub.subscription != null) {
+            ws.hub.close(sub.subscription);
+        }
+    }
+
+    /** The hub dropped a subscription: its queue overflowed, or its history was lost. */
+    void dropped(WsSubscription sub, SubscriberSink.CloseReason reason) {
+        if (reason == SubscriberSink.CloseReason.SLOW_CONSUMER) {
+            ws.metrics.slowConsumerDropped(TRANSPORT);
+            close(SLOW_CONSUMER, "slow consumer: reconnect and resume with your cursor");
+        } else {
+            close(SLOW_CONSUMER, "events were lost upstream: reconnect with your cursor to resynchronize");
+        }
+    }
+
+    // ---- publish ----
+
+    private void publish(WsRequest.Publish request) {
+        if (!publishes.tryTake()) {
+            if (!violations.tryTake()) {
+                close(TOO_MANY, "publish rate exceeded");
+            } else {
+                send(WsFrames.error("rate-limited", "more than " + ws.settings.publishRate()
+                        + " publishes per second; slow down", request.ref()));
+            }
+            return;
+        }
+        PublishRequest publish;
+        try {
+            ws.authorizer.requirePublish(principal, request.topic());
+            publish = ws.publishParser.toRequest(request.topic(), request.event(),
+                    PublishParser.checkKey(request.idempotencyKey()), false);
+        } catch (InvalidInputException e) {
+            protocolError("invalid", e.getMessage(), request.ref());
+            return;
+        } catch (RuntimeException e) {
+            send(WsFrames.error(code(e), message(e), request.ref()));
+            return;
+        }
+        ws.broker.publish(publish).subscribe().with(
+                result -> onContext(() -> {
+                    ws.metrics.eventPublished(result.duplicate());
+                    send(WsFrames.ack(result.id().toString(), result.topic().name(), result.duplicate(), request.ref()));
+                }),
+                failure -> onContext(() -> send(WsFrames.error(code(failure), message(failure), request.ref()))));
+    }
+
+    private static String code(Throwable failure) {
+        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (t instanceof AuthenticationException) {
+            return "unauthorized";
+        } else if (t instanceof AuthorizationException) {
+            return "forbidden";
+        } else if (t instanceof InvalidInputException) {
+            return "invalid";
+        } else if (t instanceof PayloadTooLargeException) {
+            return "too-large";
+        } else if (t instanceof BrokerUnavailableException) {
+            return "unavailable";
+        }
+        LOG.error("unexpected WebSocket failure", t);
+        return "internal";
+    }
+
+    private static String message(Throwable failure) {
+        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (t instanceof AuthenticationException || t instanceof AuthorizationException
+                || t instanceof InvalidInputException || t instanceof PayloadTooLargeException
+                || t instanceof BrokerUnavailableException) {
+            return t.getMessage();
+        }
+        return "an unexpected error occurred";
+    }
+
+    // ---- outbound ----
+
+    /** Whether event frames may be written now; when not, the subscriptions are drained once writes complete. */
+    boolean canWriteEvents() {
+        if (closing) {
+            return false;
+        }
+        if (inFlight >= MAX_IN_FLIGHT) {
+            blocked = true;
+            return false;
+        }
+        return true;
+    }
+
+    void send(String text) {
+        if (closing) {
+            return;
+        }
+        if (++inFlight > MAX_IN_FLIGHT_HARD) {
+            close(SLOW_CONSUMER, "slow consumer: reconnect and resume with your cursor");
+            return;
+        }
+        connection.sendText(text).subscribe().with(ok -> written(), failure -> written());
+    }
+
+    private void written() {
+        if (Thread.currentThread() != eventLoop) {
+            context.runOnContext(v -> written());
+            return;
+        }
+        inFlight--;
+        if (blocked && inFlight < MAX_IN_FLIGHT / 2) {
+            blocked = false;
+            new ArrayList<>(byTopic.values()).stream().distinct().forEach(WsSubscription::drain);
+        }
+    }
+
+    /** Runs on the connection's event loop (at once when already there). */
+    void onContext(Runnable action) {
+        if (Thread.currentThread() == eventLoop) {
+            action.run();
+        } else {
+            context.runOnContext(v -> action.run());
+        }
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    EventsWebSocket endpoint() {
+        return ws;
+    }
+
+    // ---- liveness, shutdown, close ----
+
+    private void ping() {
+        if (closing) {
+            return;
+        }
+        if (System.nanoTime() - lastSeen > ws.settings.idleTimeout().toNanos()) {
+            close(IDLE, "idle timeout: no message or pong received");
+            return;
+        }
+        connection.sendPing(Buffer.buffer("hb")).subscribe().with(ok -> { }, failure -> { });
+    }
+
+    @Override
+    public void goAway(Duration retry) {
+        onContext(() -> close(GOING_AWAY, "server shutting down; reconnect; retry=" + retry.toMillis()));
+    }
+
+    void close(int code, String reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        connection.close(new CloseReason(code, reason)).subscribe().with(ok -> { }, failure -> { });
+        cleanUp();
+    }
+
+    /** The connection is closed (by either side, or it broke). */
+    void closed() {
+        closing = true;
+        cleanUp();
+    }
+
+    private void cleanUp() {
+        if (cleanedUp) {
+            return;
+        }
+        cleanedUp = true;
+        cancelTimer(authTimer);
+        cancelTimer(pingTimer);
+        cancelTimer(expiryTimer);
+        new ArrayList<>(byTopic.values()).stream().distinct().forEach(this::release);
+        presenceTopics.forEach(topic -> ws.presence.leave(topic, member));
+        presenceTopics.clear();
+        if (countedUser != null) {
+            ws.limits.release(countedUser);
+        }
+        waiting.clear();
+        ws.drain.unregister(this);
+        ws.metrics.connectionClosed(TRANSPORT);
+        UpgradeRequests.done(connection.userData().get(UpgradeCheck.REQUEST));
+    }
+
+    private void cancelTimer(long id) {
+        if (id >= 0) {
+            context.owner().cancelTimer(id);
+        }
+    }
+
+    private static List<String> names(List<Topic> topics) {
+        return topics.stream().map(Topic::name).toList();
+    }
+}

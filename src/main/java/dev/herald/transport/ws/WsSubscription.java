@@ -1,0 +1,75 @@
+package dev.herald.transport.ws;
+
+import dev.herald.event.Event;
+import dev.herald.event.Topic;
+import dev.herald.hub.DeliveryWriter;
+import dev.herald.hub.Notice;
+import dev.herald.hub.SubscriberSink;
+import dev.herald.hub.Subscription;
+import java.util.List;
+
+/** One {@code subscribe} of a WebSocket connection: the hub's sink and the writer of its event frames. */
+final class WsSubscription implements SubscriberSink, DeliveryWriter {
+
+    final List<Topic> topics;
+    final boolean wantsPresence;
+    private final WsSession session;
+    private final String requestedCursor;
+    /** Set once the hub opened it (connection thread). */
+    Subscription subscription;
+    boolean cancelled;
+
+    WsSubscription(WsSession session, List<Topic> topics, String requestedCursor, boolean wantsPresence) {
+        this.session = session;
+        this.topics = List.copyOf(topics);
+        this.requestedCursor = requestedCursor;
+        this.wantsPresence = wantsPresence;
+    }
+
+    void start(Subscription opened) {
+        this.subscription = opened;
+        drain();
+    }
+
+    /** The position to resume from: after the last frame written, or the requested one while opening. */
+    String position() {
+        return subscription != null ? subscription.currentCursor() : requestedCursor;
+    }
+
+    void drain() {
+        if (subscription != null && !cancelled && !session.closing()) {
+            subscription.drain(this);
+        }
+    }
+
+    @Override
+    public void wakeUp() {
+        session.onContext(this::drain);
+    }
+
+    @Override
+    public void close(CloseReason reason) {
+        session.onContext(() -> {
+            if (!cancelled) {
+                session.dropped(this, reason);
+            }
+        });
+    }
+
+    @Override
+    public boolean canWrite() {
+        return session.canWriteEvents();
+    }
+
+    @Override
+    public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
+        session.send(singleTopic ? event.encoded(WsFrames.SINGLE_TOPIC_EVENT) : WsFrames.event(cursor, event));
+        session.endpoint().metrics.eventDelivered(WsSession.TRANSPORT,
+                replayed ? -1 : System.currentTimeMillis() - event.ts());
+    }
+
+    @Override
+    public void write(Notice notice, String cursor) {
+        session.send(WsFrames.notice(notice, cursor));
+    }
+}
