@@ -844,9 +844,14 @@ class WsLink extends Link {
         this._pongTimer = null;
         if (frame.ref === 'ping') return;
         break;
-      case 'subscribed':
+      case 'subscribed': {
+        // The starting position: a subscription that began live from now can resume from here even
+        // before its first event (absent when a reset is due: the reset frame brings the position).
+        const sub = this._byRef.get(frame.ref);
         this._byRef.delete(frame.ref);
+        if (sub && !sub.cursor && frame.cursor) sub.cursor = frame.cursor;
         return;
+      }
       case 'error': {
         const pending = this._pending.get(frame.ref);
         const error = new HeraldError(frame.code || 'error', frame.message);
