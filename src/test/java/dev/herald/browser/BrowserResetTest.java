@@ -40,7 +40,7 @@ class BrowserResetTest extends BrowserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"sse"})
+    @ValueSource(strings = {"ws", "sse"})
     void cursorOlderThanTheHistoryIsShownAsAResetThenEventsGoOnLive(String transport) {
         String topic = HttpApi.topic("public");
         String cursor = staleCursor(topic);

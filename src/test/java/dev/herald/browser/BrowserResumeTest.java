@@ -42,7 +42,7 @@ class BrowserResumeTest extends BrowserTest {
      * (the same EventSource opens a second time), and the server replays what the page missed.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"sse"})
+    @ValueSource(strings = {"ws", "sse"})
     void connectionDroppedAsSlowConsumerResumesWithEveryEventExactlyOnceInOrder(String transport) {
         String topic = HttpApi.topic("public");
         DemoPage page = page().open(Map.of("topic", topic, "transport", transport, "limit", "2000"))
