@@ -1,0 +1,23 @@
+package dev.herald.web;
+
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * The browser client and the demo page ({@code /herald.js}, {@code /}, {@code /index.html},
+ * {@code /demo.js}) are static resources in {@code META-INF/resources}, served by Quarkus. Quarkus
+ * marks static resources {@code public, immutable, max-age=86400}; for files at unversioned URLs that
+ * would keep an old herald.js in browsers for a day after an upgrade. They are sent with
+ * {@code no-cache} instead: browsers keep them but revalidate each use ({@code Last-Modified}, 304).
+ */
+@ApplicationScoped
+public class BrowserAssets {
+
+    void install(@Observes Router router) {
+        router.routeWithRegex("/(|index\\.html|herald\\.js|demo\\.js)").order(-1000).handler(ctx -> {
+            ctx.addHeadersEndHandler(v -> ctx.response().headers().set("Cache-Control", "no-cache"));
+            ctx.next();
+        });
+    }
+}
