@@ -18,16 +18,16 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * Debian's headless Chromium driven through its chromedriver, for the browser end-to-end tests.
  *
  * <p>Paths: {@code /usr/bin/chromium} and {@code /usr/bin/chromedriver} (Debian packages
- * {@code chromium} and {@code chromium-driver}), or the system properties {@code herald.test.chromium}
- * and {@code herald.test.chromedriver}. When either is missing, the tests are skipped with the reason
+ * {@code chromium} and {@code chromium-driver}), or the system properties {@code chromium.path}
+ * and {@code chromedriver.path}. When either is missing, the tests are skipped with the reason
  * printed ({@link Condition}), so a machine with only a JDK still passes the rest of the suite.
  *
  * <p>Each instance is one browser with a fresh profile directory, deleted by {@link #close}.
  */
 final class Chromium implements AutoCloseable {
 
-    static final Path BINARY = Path.of(System.getProperty("herald.test.chromium", "/usr/bin/chromium"));
-    static final Path DRIVER = Path.of(System.getProperty("herald.test.chromedriver", "/usr/bin/chromedriver"));
+    static final Path BINARY = Path.of(System.getProperty("chromium.path", "/usr/bin/chromium"));
+    static final Path DRIVER = Path.of(System.getProperty("chromedriver.path", "/usr/bin/chromedriver"));
 
     private final Path profile;
     private final ChromeDriverService service;
