@@ -113,6 +113,11 @@ function onReset(info) {
   refresh();
 }
 
+function onError(error) {
+  prepend({ className: 'notice error', dataset: { code: error.code || 'error' }, type: 'refused',
+    topic: subscribedTopic, ts: Date.now(), body: `${error.code}: ${error.message}` });
+}
+
 function refresh() {
   if (!herald) return;
   const s = herald.stats;
@@ -149,7 +154,7 @@ function subscribe(token, cursor) {
   if (herald) herald.close();
   herald = new Herald({ token, transport, visibleOnly: true, types: sseTypes });
   herald.onStatus(showStatus);
-  subscription = herald.subscribe([topic], { cursor, onEvent, onReset });
+  subscription = herald.subscribe([topic], { cursor, onEvent, onReset, onError });
   subscribedTopic = topic;
   $('publish-card').hidden = !mayPublish(topic);
   refresh();
