@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.support.JdkWsClient;
+import dev.herald.support.Metrics;
 import dev.herald.support.TestTokens;
 import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -228,5 +229,21 @@ class WebSocketTest {
         try (JdkWsClient bad = JdkWsClient.connect(base, "not-a-token")) {
             assertEquals(4001, bad.awaitClose(Duration.ofSeconds(10)).code());
         }
+    }
+
+    @Test
+    void connectionsAndDeliveriesAreCountedUnderTheWsTransport() {
+        String topic = topic("ws");
+        double delivered = Metrics.value("herald_deliveries_total", "transport=\"ws\"");
+        double open = Metrics.value("herald_connections", "transport=\"ws\"");
+        try (WsClient ws = connect(ADMIN)) {
+            ws.subscribe("[\"" + topic + "\"]", null);
+            assertEquals(open + 1, Metrics.value("herald_connections", "transport=\"ws\""));
+            publishOk(topic, "1");
+            ws.expect("event");
+            assertEquals(delivered + 1, Metrics.value("herald_deliveries_total", "transport=\"ws\""));
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> Metrics.value("herald_connections", "transport=\"ws\"") == open);
     }
 }
