@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.RawWebSocket;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
+import dev.herald.support.WsClient;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -18,6 +21,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,7 +52,19 @@ class DrainTest {
         String token = TestTokens.admin();
         SseClient open = SseClient.open(base, List.of("drain:a"), token, null);
         assertNotNull(open.next(Duration.ofSeconds(5)));
+        WsClient ws = WsClient.to(base).bearer(token).connect();
+        ws.subscribe("[\"drain:a\"]", null);
         drain.drainNow();
+
+        CloseReason wsClose = ws.awaitClose(Duration.ofSeconds(5));
+        assertEquals(1001, wsClose.getCode(), "WebSockets are told to go away");
+        Matcher hint = Pattern.compile("retry=(\\d+)").matcher(wsClose.getMessage());
+        assertTrue(hint.find(), "with a reconnect hint: " + wsClose.getMessage());
+        long retry = Long.parseLong(hint.group(1));
+        assertTrue(retry >= 2000 && retry <= 2500, "jittered within the spread: " + retry);
+        RawWebSocket lateWs = RawWebSocket.connect(base, Map.of(), 0);
+        assertEquals(503, lateWs.status(), "no new WebSocket while draining");
+        lateWs.close();
 
         SseClient.Frame goAway = open.nextEvent(Duration.ofSeconds(5));
         assertNotNull(goAway);

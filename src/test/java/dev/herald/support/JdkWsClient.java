@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -31,7 +31,7 @@ public final class JdkWsClient implements AutoCloseable {
     public record Closed(int code, String reason) {
     }
 
-    private final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+    private final LinkedBlockingDeque<JsonNode> messages = new LinkedBlockingDeque<>();
     private final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private final WebSocket socket;
 
@@ -104,18 +104,30 @@ public final class JdkWsClient implements AutoCloseable {
         return m;
     }
 
-    /** Skips messages until one matches. */
+    /** The first message that matches, waiting for it; the messages before it stay queued, in order. */
     public JsonNode awaitMessage(Predicate<JsonNode> match) {
         List<JsonNode> skipped = new ArrayList<>();
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode m = next();
-            if (match.test(m)) {
-                return m;
+        try {
+            while (System.nanoTime() < deadline) {
+                JsonNode m = messages.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (m != null && match.test(m)) {
+                    return m;
+                }
+                if (m != null) {
+                    skipped.add(m);
+                }
             }
-            skipped.add(m);
+            throw new AssertionError("no matching message; got " + skipped
+                    + (closed.isDone() ? "; closed: " + closed.join() : ""));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } finally {
+            for (int i = skipped.size() - 1; i >= 0; i--) {
+                messages.addFirst(skipped.get(i));
+            }
         }
-        throw new AssertionError("no matching message; got " + skipped);
     }
 
     /** The next presence or data event of {@code type} ({@code herald.join}, {@code chat}, ...). */

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.support.JdkWsClient;
+import dev.herald.support.Metrics;
 import dev.herald.support.TestTokens;
 import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -209,5 +211,39 @@ class WebSocketTest {
             ws.send("{\"op\":\"subscribe\",\"topics\":[\"" + b + "\"]}");
             assertEquals("invalid", ws.expect("error").get("code").asText(), "a topic is in one subscription");
         }
+    }
+
+    @Test
+    void speaksPlainWebSocketToTheJdkClient() {
+        String topic = topic("room");
+        try (JdkWsClient jdk = JdkWsClient.connect(base, ADMIN)) {
+            JsonNode subscribed = jdk.subscribe("[\"" + topic + "\"]", "\"ref\":\"j\"");
+            assertEquals("subscribed", subscribed.get("type").asText());
+            jdk.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"type\":\"chat\",\"data\":{\"t\":\"ü ✓\"},\"ref\":1}");
+            JsonNode event = jdk.awaitEvent("chat");
+            assertEquals("ü ✓", event.path("event").path("data").path("t").asText(), "UTF-8 intact");
+            assertEquals(1, jdk.awaitMessage(m -> m.path("type").asText().equals("ack")).get("ref").asInt());
+            jdk.send("{\"op\":\"ping\"}");
+            jdk.awaitMessage(m -> m.path("type").asText().equals("pong"));
+        }
+        try (JdkWsClient bad = JdkWsClient.connect(base, "not-a-token")) {
+            assertEquals(4001, bad.awaitClose(Duration.ofSeconds(10)).code());
+        }
+    }
+
+    @Test
+    void connectionsAndDeliveriesAreCountedUnderTheWsTransport() {
+        String topic = topic("ws");
+        double delivered = Metrics.value("herald_deliveries_total", "transport=\"ws\"");
+        double open = Metrics.value("herald_connections", "transport=\"ws\"");
+        try (WsClient ws = connect(ADMIN)) {
+            ws.subscribe("[\"" + topic + "\"]", null);
+            assertEquals(open + 1, Metrics.value("herald_connections", "transport=\"ws\""));
+            publishOk(topic, "1");
+            ws.expect("event");
+            assertEquals(delivered + 1, Metrics.value("herald_deliveries_total", "transport=\"ws\""));
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> Metrics.value("herald_connections", "transport=\"ws\"") == open);
     }
 }

@@ -1,0 +1,68 @@
+package dev.herald.transport.ws;
+
+import static dev.herald.support.HttpApi.publishOk;
+import static dev.herald.support.HttpApi.topic;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herald.support.Metrics;
+import dev.herald.support.RawWebSocket;
+import dev.herald.support.TestTokens;
+import dev.herald.support.WsClient;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.net.URI;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A WebSocket client that stops reading is closed with 4008 once its queue (20 here) is full, while
+ * another client of the same topic keeps receiving every event as it is published.
+ */
+@QuarkusTest
+@TestProfile(WebSocketSlowConsumerTest.SmallQueue.class)
+class WebSocketSlowConsumerTest {
+
+    public static class SmallQueue implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            // The stalled client answers no ping either: keep the idle timeout out of the way.
+            return Map.of("herald.subscriber.queue-size", "20", "herald.ws.idle-timeout", "5m");
+        }
+    }
+
+    static final String ADMIN = TestTokens.admin();
+    static final String PAYLOAD = "\"" + "x".repeat(16 * 1024) + "\"";
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Test
+    void aClientThatStopsReadingIsClosedWith4008WithoutHoldingUpTheOthers() {
+        String topic = topic("ws-slow");
+        double dropsBefore = Metrics.value("herald_slow_consumer_disconnects_total", "transport=\"ws\"");
+        try (WsClient healthy = WsClient.to(base).bearer(ADMIN).connect();
+             RawWebSocket stalled = RawWebSocket.connect(base, Map.of("Authorization", "Bearer " + ADMIN), 4096)) {
+            healthy.subscribe("[\"" + topic + "\"]", null);
+            stalled.sendText("{\"op\":\"subscribe\",\"topics\":[\"" + topic + "\"]}");
+            assertTrue(stalled.readText().text().contains("subscribed"));
+            // From here the stalled client reads nothing. Lock-step: each event must reach the healthy
+            // client before the next one is published, so the healthy client is never behind the
+            // stalled one, however full the stalled one's buffers get.
+            int published = 0;
+            while (Metrics.value("herald_slow_consumer_disconnects_total", "transport=\"ws\"") == dropsBefore) {
+                assertTrue(published < 2000, "the stalled client was never dropped");
+                String id = publishOk(topic, PAYLOAD);
+                published++;
+                assertEquals(id, healthy.expect("event").path("event").path("id").asText(), "event " + published);
+            }
+            System.out.printf("stalled WebSocket client dropped after %d events of 16 KiB%n", published);
+            assertTrue(published > 20, "dropped only after its buffers and queue filled: " + published);
+            assertEquals(4008, stalled.awaitCloseCode(), "slow consumer");
+            String after = publishOk(topic, "1");
+            assertEquals(after, healthy.expect("event").path("event").path("id").asText(), "the healthy one goes on");
+        }
+    }
+}
