@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
+import dev.herald.support.PollClient;
 import dev.herald.support.SseClient;
 import dev.herald.support.RawWebSocket;
 import dev.herald.support.TestTokens;
@@ -177,6 +178,70 @@ class HardeningTest {
             HttpApi.publishOk(ADMIN, topic, "msg", "1");
             expectedPublishes = 1;
             assertEquals("msg", sse.expectEvent(WAIT).event());
+        }
+    }
+
+    // ---- long polling ----
+
+    @Test
+    void crLfInAPollCursorIsAnInvalidCursorAndNeverReachesTheAnswer() {
+        String topic = topic("room");
+        String cursor = PollClient.to(base, List.of(topic)).token(ADMIN).timeout(0).send().ok().cursor();
+        PollClient.Answer answer = PollClient.to(base, List.of(topic)).token(ADMIN).timeout(0)
+                .cursor(cursor + "\r\n\r\n{\"events\":[{\"evil\":true}]}").send().ok();
+        assertTrue(answer.header("Content-Type").startsWith("application/json"));
+        assertEquals(1, answer.events().size(), answer.body());
+        assertEquals("herald.reset", answer.events().get(0).get("type"));
+        assertEquals("invalid-cursor", answer.json().getString("events[0].data.reason"));
+        assertTrue(!answer.body().contains("evil") && !answer.body().contains("\n") && !answer.body().contains("\r"),
+                answer.body());
+        assertTrue(answer.cursor().matches("[A-Za-z0-9_-]+"), "the answer's cursor is the server's own: " + answer.cursor());
+    }
+
+    @Test
+    void anOversizedPollCursorIsRefusedAndALongForgedOneIsAnInvalidCursorNotEchoed() {
+        String topic = topic("room");
+        // Over the HTTP server's request line limit (4096): refused before it reaches Herald.
+        PollClient.Answer tooLong = PollClient.to(base, List.of(topic)).token(ADMIN).timeout(0)
+                .cursor("A".repeat(5000)).send();
+        assertEquals(414, tooLong.status());
+        // The longest that fits: read as a cursor, refused as one, and not copied into the answer.
+        PollClient.Answer answer = PollClient.to(base, List.of(topic)).token(ADMIN).timeout(0)
+                .cursor("A".repeat(3900)).send().ok();
+        assertEquals("invalid-cursor", answer.json().getString("events[0].data.reason"));
+        assertTrue(answer.body().length() < 500, "the forged cursor is echoed: " + answer.body().length());
+    }
+
+    @Test
+    void aPollTimeoutThatIsNotWholeSecondsIs400WithoutEchoingIt() {
+        String topic = topic("room");
+        for (String timeout : List.of("abc", "99999999999999999999", "1\r\nX-Evil: 1", "-0", "NaN")) {
+            PollClient.Answer answer = PollClient.to(base, List.of(topic)).token(ADMIN).query("timeout", timeout).send();
+            assertEquals(400, answer.status(), timeout);
+            assertTrue(answer.header("Content-Type").startsWith("application/problem+json"));
+            String detail = answer.json().getString("detail");
+            assertTrue(detail.contains("whole seconds from 0 to 60") && !detail.contains(timeout), detail);
+            assertNull(answer.header("X-Evil"));
+        }
+    }
+
+    @Test
+    void crLfInAPollTopicIs400WithoutEchoingIt() {
+        PollClient.Answer answer = PollClient.to(base, List.of("room\r\nX-Evil: 1")).token(ADMIN).timeout(0).send();
+        assertEquals(400, answer.status());
+        assertTrue(!answer.body().contains("\n") && !answer.body().contains("\r"), answer.body());
+        assertNull(answer.header("X-Evil"));
+    }
+
+    @Test
+    void aMalformedPercentEncodingInAPollIs400() throws IOException {
+        // java.net.URI refuses to build this request: over a plain socket.
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.getOutputStream().write(("GET /v1/poll?timeout=0&topic=room%ZZ HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + ADMIN + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String reply = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(reply.startsWith("HTTP/1.1 400"), reply);
         }
     }
 

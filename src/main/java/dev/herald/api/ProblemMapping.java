@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
 
 /**
  * The one place where exceptions become HTTP problems, for JAX-RS resources ({@link ProblemMappers})
- * and for the raw Vert.x routes (SSE) alike.
+ * and for the raw Vert.x routes (SSE, long polling) alike.
  */
 public final class ProblemMapping {
 
@@ -51,6 +51,10 @@ public final class ProblemMapping {
         if (failure instanceof BrokerUnavailableException e) {
             return new Mapped(Problem.of(503, "broker-unavailable", "Service unavailable", e.getMessage()),
                     Map.of("Retry-After", RETRY_AFTER_SECONDS));
+        }
+        if (failure instanceof RetryLaterException e) {
+            return new Mapped(Problem.of(503, e.slug(), "Service unavailable", e.getMessage()),
+                    Map.of("Retry-After", String.valueOf(e.retryAfterSeconds())));
         }
         if (failure instanceof NotSupportedException) {
             return new Mapped(Problem.of(415, "unsupported-media-type", "Unsupported media type",

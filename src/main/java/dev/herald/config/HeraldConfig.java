@@ -38,6 +38,8 @@ public interface HeraldConfig {
 
     Dev dev();
 
+    Poll poll();
+
     interface History {
         /** Events kept per topic. Default 1000. */
         @WithDefault("1000")
@@ -208,5 +210,19 @@ public interface HeraldConfig {
          */
         @WithDefault("true")
         boolean demoTicker();
+    }
+
+    interface Poll {
+        /** How long {@code GET /v1/poll} holds a request that names no {@code timeout} (at most 60s). Default 25s. */
+        @WithDefault("25s")
+        Duration defaultTimeout();
+
+        /** Events (and resets) in one poll answer at most; the rest come with the next poll. Default 100. */
+        @WithDefault("100")
+        int maxEvents();
+
+        /** Polls in progress at once on this node; beyond it a poll gets 503 with Retry-After. Default 10000. */
+        @WithDefault("10000")
+        int maxHeld();
     }
 }

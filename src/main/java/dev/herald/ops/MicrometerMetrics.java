@@ -38,7 +38,7 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
         this.replayed = Counter.builder("herald.events.replayed")
                 .description("Events replayed from history to resuming subscribers").register(registry);
         registry.gauge("herald.subscriptions", subscriptions);
-        for (String transport : new String[] {"sse"}) {
+        for (String transport : new String[] {"sse", "poll"}) {
             connectionsOf(transport);
         }
     }

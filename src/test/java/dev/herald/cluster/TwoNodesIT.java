@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HeraldProcess;
+import dev.herald.support.PollClient;
 import dev.herald.support.RedisServer;
 import dev.herald.support.ResumingSubscriber;
 import dev.herald.support.SseClient;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -86,6 +88,37 @@ class TwoNodesIT {
                 assertTrue(resumed.data().contains("\"seq\":2"), resumed.data());
             }
         }
+    }
+
+    @Test
+    void aPollHeldOnNodeBIsAnsweredByAPublishOnNodeAAndItsCursorResumesOnNodeA() throws Exception {
+        List<String> topics = List.of("room:poll");
+        String start = PollClient.to(nodeB.base(), topics).token(token).timeout(0).send().ok().cursor();
+        CompletableFuture<PollClient.Answer> held = PollClient.to(nodeB.base(), topics).token(token).cursor(start)
+                .timeout(30).hold();
+        await().atMost(Duration.ofSeconds(10)).until(() -> heldPolls(nodeB) == 1);
+        assertEquals(202, publish(nodeA, "room:poll", 1).statusCode());
+        PollClient.Answer onB = PollClient.await(held, Duration.ofSeconds(10)).ok();
+        assertEquals(1, onB.events().size(), onB.body());
+        assertTrue(onB.body().contains("\"seq\":1"), onB.body());
+        // No sticky session: node A answers the cursor node B handed out, from the shared Stream.
+        assertEquals(202, publish(nodeA, "room:poll", 2).statusCode());
+        PollClient.Answer onA = PollClient.to(nodeA.base(), topics).token(token).cursor(onB.cursor()).timeout(5)
+                .send().ok();
+        assertEquals(1, onA.events().size(), onA.body());
+        assertTrue(onA.body().contains("\"seq\":2"), onA.body());
+    }
+
+    /** The herald_connections{transport="poll"} gauge of a node. */
+    private double heldPolls(HeraldProcess node) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(node.base().resolve("/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("herald_connections{") && line.contains("transport=\"poll\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
     }
 
     @Test
