@@ -21,7 +21,7 @@ class BrowserDeliveryTest extends BrowserTest {
     static final String ADMIN = TestTokens.admin();
 
     @ParameterizedTest
-    @ValueSource(strings = {"ws", "sse"})
+    @ValueSource(strings = {"ws", "sse", "poll"})
     void eventsPublishedOverHttpAppearOnThePageNewestFirst(String transport) {
         String topic = HttpApi.topic("public");
         DemoPage page = page().open(Map.of("topic", topic, "transport", transport)).awaitState("open");

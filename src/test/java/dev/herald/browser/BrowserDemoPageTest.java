@@ -90,6 +90,18 @@ class BrowserDemoPageTest extends BrowserTest {
         assertEquals(List.of(id), page.eventIds());
     }
 
+    /** When neither the WebSocket nor the event stream opens, herald.js falls back to long polling. */
+    @Test
+    void autoFallsBackToLongPollingWhenWebSocketAndSseAreBlocked() {
+        blockInNextPages(true, true);
+        String topic = HttpApi.topic("public");
+        DemoPage page = page().open(Map.of("topic", topic, "transport", "auto")).awaitState("open");
+        assertEquals("poll", page.transport());
+        String id = HttpApi.publishOk(ADMIN, topic, "message", "\"after fallback\"");
+        page.awaitReceived(1, DemoPage.WAIT);
+        assertEquals(List.of(id), page.eventIds());
+    }
+
     /**
      * With a token that may publish, the page offers the publish form; what it publishes comes back on
      * the subscription. Saves a screenshot to target/screenshots/demo.png, and to the path in the system

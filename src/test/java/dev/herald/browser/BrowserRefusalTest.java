@@ -29,7 +29,7 @@ class BrowserRefusalTest extends BrowserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ws", "sse"})
+    @ValueSource(strings = {"ws", "sse", "poll"})
     void aTokenWithoutTheRightIsShownAsForbidden(String transport) {
         String token = TestTokens.token("bob", List.of("room:*"), List.of());
         DemoPage page = page().open(Map.of("topic", HttpApi.topic("private"), "transport", transport, "token", token));
@@ -38,7 +38,7 @@ class BrowserRefusalTest extends BrowserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ws", "sse"})
+    @ValueSource(strings = {"ws", "sse", "poll"})
     void anExpiredTokenIsShownAsUnauthorized(String transport) {
         DemoPage page = page().open(Map.of("topic", HttpApi.topic("private"), "transport", transport,
                 "token", TestTokens.expired("bob")));

@@ -40,7 +40,7 @@ class BrowserResetTest extends BrowserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ws", "sse"})
+    @ValueSource(strings = {"ws", "sse", "poll"})
     void cursorOlderThanTheHistoryIsShownAsAResetThenEventsGoOnLive(String transport) {
         String topic = HttpApi.topic("public");
         String cursor = staleCursor(topic);

@@ -1,5 +1,6 @@
 package dev.herald.browser;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,17 +10,25 @@ import dev.herald.support.TestTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.time.Duration;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The server drops a page's connection mid-stream, for real: the page stops reading (its main thread
- * is busy) while large events are published, its outbound queue (20 events in {@link BrowserProfile})
- * fills, and the server disconnects it as a slow consumer. The page must then show every event
- * exactly once, in order, with the server sending none twice (herald.js dropped no duplicate).
+ * The server interrupts a page's subscription mid-stream, for real, and the page must then show every
+ * event exactly once, in order, with the server sending none twice (herald.js dropped no duplicate).
+ * WebSocket and SSE: the page stops reading (its main thread is busy) while large events are
+ * published, its outbound queue (20 events in {@link BrowserProfile}) fills, and the server
+ * disconnects it as a slow consumer. Long polling has no connection to drop: the server refuses the
+ * page's next poll instead (503, node full).
  */
 @QuarkusTest
 @TestProfile(BrowserProfile.class)
@@ -85,5 +94,52 @@ class BrowserResumeTest extends BrowserTest {
             assertTrue(page.count("reconnects") >= 1, "herald.js reconnected");
         }
         page.awaitState("open");
+    }
+
+    /**
+     * Long polling: while the page is busy, the node's polls (2 in {@link BrowserProfile}) are taken by
+     * the test, so the page's next poll is refused with 503 and Retry-After. herald.js waits, polls
+     * again from its cursor, and the page shows what was published meanwhile, once, in order.
+     */
+    @Test
+    void pollRefusedMidStreamResumesWithEveryEventExactlyOnceInOrder() throws Exception {
+        String topic = HttpApi.topic("public");
+        DemoPage page = page().open(Map.of("topic", topic, "transport", "poll")).awaitState("open");
+        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":1}");
+        page.awaitReceived(1, DemoPage.WAIT);
+
+        CompletableFuture<Void> frozen = page.freeze(Duration.ofSeconds(4));
+        // The page's held poll is answered, and the busy page cannot poll again.
+        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":2}");
+        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":3}");
+        awaitPollsInProgress(0);
+        String other = HttpApi.topic("public");
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest hold = HttpRequest.newBuilder(base.resolve("/v1/poll?timeout=20&topic=" + other)).build();
+        List<CompletableFuture<HttpResponse<String>>> held = List.of(
+                http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()),
+                http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()));
+        awaitPollsInProgress(2);
+        frozen.join();
+
+        page.wait(DemoPage.WAIT).withMessage("the page's poll was not refused")
+                .until(d -> "reconnecting".equals(page.state()));
+        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":4}");
+        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":5}");
+        HttpApi.publishOk(ADMIN, other, "message", "\"release\"");
+        for (CompletableFuture<HttpResponse<String>> poll : held) {
+            assertEquals(200, poll.get(10, TimeUnit.SECONDS).statusCode());
+        }
+
+        page.awaitReceived(5, Duration.ofSeconds(30));
+        assertEquals(HttpApi.historyIds(topic), page.eventIds(), "every event once, in order");
+        assertEquals(0, page.count("duplicates"));
+        assertTrue(page.count("reconnects") >= 1, "herald.js polled again after the refusal");
+        page.awaitState("open");
+    }
+
+    private void awaitPollsInProgress(int n) {
+        await().atMost(DemoPage.WAIT)
+                .until(() -> Metrics.value("herald_connections", "transport=\"poll\"") == n);
     }
 }
