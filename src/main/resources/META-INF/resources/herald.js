@@ -51,7 +51,7 @@ const DEFAULTS = Object.freeze({
   withCredentials: false,    // send cookies cross-origin (herald_token cookie auth)
 });
 
-/** An error with Herald's error code: unauthorized, forbidden, invalid, rate-limited, unavailable, timeout, disconnected, closed. */
+/** An error with Herald's error code: unauthorized, forbidden, invalid, rate-limited, unavailable, network, timeout, disconnected, closed. */
 export class HeraldError extends Error {
   constructor(code, message, status) {
     super(message || code);
@@ -282,8 +282,9 @@ export class Herald {
   /**
    * Publishes one event: over the WebSocket when it is the open transport, otherwise over HTTP
    * (POST /v1/topics/{topic}/events). Resolves with {id, topic, duplicate}; rejects with a HeraldError
-   * whose code says why (unauthorized, forbidden, invalid, rate-limited, unavailable, timeout,
-   * disconnected: the event may or may not have been stored; retry with the same idempotencyKey).
+   * whose code says why (unauthorized, forbidden, invalid, rate-limited, unavailable, network,
+   * timeout, disconnected; after the last three the event may or may not have been stored: retry
+   * with the same idempotencyKey).
    */
   async publish(topic, type, data, { idempotencyKey } = {}) {
     if (this._closed) throw new HeraldError('closed', 'herald: closed');
@@ -325,6 +326,16 @@ export class Herald {
   async _token() {
     const t = this._o.token;
     return typeof t === 'function' ? t() : t;
+  }
+
+  /** The token for a connection attempt, or undefined when the app's token function failed (reported). */
+  async _tokenForConnect() {
+    try {
+      return { token: await this._token() };
+    } catch (e) {
+      report(e);
+      return undefined;
+    }
   }
 
   _credentials() {
@@ -542,8 +553,13 @@ class SseLink extends Link {
 
   async start() {
     this._closeSource();
-    const token = await this.herald._token();
+    const got = await this.herald._tokenForConnect();
     if (this.closed) return;
+    if (!got) {
+      this._retry(this.backoff.next(), () => this.start(), { code: 'token' });
+      return;
+    }
+    const token = got.token;
     const params = this.sub.topics.map(t => ['topic', t]);
     params.push(['access_token', token], ['lastEventId', this.sub.cursor]);
     const url = this.herald._httpUrl('/v1/stream', params);
@@ -654,8 +670,13 @@ class PollLink extends Link {
     const o = this.herald._o;
     let immediate = first;
     while (!this.closed) {
-      const token = await this.herald._token();
+      const got = await this.herald._tokenForConnect();
       if (this.closed) return;
+      if (!got) {
+        this._retry(this.backoff.next(), () => this._loop(true), { code: 'token' });
+        return;
+      }
+      const token = got.token;
       const timeout = immediate ? 0 : o.pollTimeout;
       const params = this.sub.topics.map(t => ['topic', t]);
       params.push(['cursor', this.sub.cursor], ['timeout', String(timeout)]);
@@ -766,13 +787,14 @@ class WsLink extends Link {
 
   async _connect() {
     this._connecting = true;
-    let token;
-    try {
-      token = await this.herald._token();
-    } finally {
-      this._connecting = false;
-    }
+    const got = await this.herald._tokenForConnect();
+    this._connecting = false;
     if (this.closed) return;
+    if (!got) {
+      this._retry(this.backoff.next(), () => this._connect(), { code: 'token' });
+      return;
+    }
+    const token = got.token;
     const url = this.herald._base.replace(/^http/, 'ws') + '/v1/ws';
     let ws;
     try {
