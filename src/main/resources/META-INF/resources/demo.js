@@ -1,12 +1,11 @@
 // The demo page at /: subscribes with herald.js and shows what arrives. No other dependency.
 // URL parameters (all optional): topic, transport (auto|ws|sse|poll), token, cursor (resume position),
-// limit (events kept on the page, default 50), types (comma-separated event types to receive over SSE).
+// limit (events kept on the page, default 50).
 import { Herald } from '/herald.js';
 
 const params = new URLSearchParams(location.search);
 const $ = id => document.getElementById(id);
 const limit = Math.min(Math.max(Number(params.get('limit')) || 50, 1), 5000);
-const sseTypes = ['message', 'tick', 'chat', ...(params.get('types') || '').split(',').filter(Boolean)];
 
 let herald = null;
 let subscription = null;
@@ -152,7 +151,7 @@ function subscribe(token, cursor) {
     cursor = subscription.cursor;
   }
   if (herald) herald.close();
-  herald = new Herald({ token, transport, visibleOnly: true, types: sseTypes });
+  herald = new Herald({ token, transport, visibleOnly: true });
   herald.onStatus(showStatus);
   subscription = herald.subscribe([topic], { cursor, onEvent, onReset, onError });
   subscribedTopic = topic;

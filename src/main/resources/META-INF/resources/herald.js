@@ -27,10 +27,9 @@
  *   WebSocket 1001 retry=, poll Retry-After) is honoured;
  * - close() leaves no timer, socket, request or listener behind.
  *
- * SSE caveat: EventSource hands named events only to listeners registered for that name, and Herald
- * names each SSE frame after the event's type. Over SSE herald.js therefore receives the types in
- * `types` (default ['message']) plus Herald's own notices; list every type your app publishes.
- * WebSocket and long polling deliver every type.
+ * Over SSE herald.js asks for unnamed frames (`named=false`): EventSource hands a named event only to a
+ * listener for that very name, so every event comes through onmessage and its type is read from the
+ * envelope; Herald's own notices (herald.reset, herald.shutdown, herald.token-expired) stay named.
  */
 
 const TRANSPORTS = ['ws', 'sse', 'poll'];
@@ -40,7 +39,6 @@ const DEFAULTS = Object.freeze({
   token: null,               // a JWT, or a function (sync or async) returning one (called on every connect)
   transport: 'auto',         // 'auto' | 'ws' | 'sse' | 'poll'
   visibleOnly: false,        // connect only while the page is visible (Page Visibility API)
-  types: ['message'],        // SSE only: the event types to listen for (see the caveat above)
   backoff: { base: 500, cap: 30000 },
   healthyAfter: 10000,       // ms a connection must stay open before the backoff starts over
   fallbackAfter: 2,          // failed opens before 'auto' moves to the next transport
@@ -119,7 +117,6 @@ export class Subscription {
     this.topics = topics;
     this.cursor = options.cursor || null;
     this.presence = !!options.presence;
-    this.types = options.types || null;
     this.closed = false;
     this._herald = herald;
     this._last = new Map();
@@ -251,7 +248,7 @@ export class Herald {
 
   /**
    * Subscribes to `topics` (a name or an array). Options: cursor (resume position), onEvent, onReset,
-   * onError, presence (WebSocket: also receive herald.join/herald.leave), types (SSE, see the caveat).
+   * onError, presence (WebSocket: also receive herald.join/herald.leave).
    */
   subscribe(topics, options = {}) {
     if (this._closed) throw new HeraldError('closed', 'herald: closed');
@@ -561,7 +558,7 @@ class SseLink extends Link {
     }
     const token = got.token;
     const params = this.sub.topics.map(t => ['topic', t]);
-    params.push(['access_token', token], ['lastEventId', this.sub.cursor]);
+    params.push(['named', 'false'], ['access_token', token], ['lastEventId', this.sub.cursor]);
     const url = this.herald._httpUrl('/v1/stream', params);
     const es = new EventSource(url, { withCredentials: this.herald._o.withCredentials });
     this.es = es;
@@ -586,8 +583,7 @@ class SseLink extends Link {
       }
     };
     const onEvent = e => this._message(e);
-    const types = new Set(['message', ...(this.sub.types || this.herald._o.types)]);
-    for (const type of types) if (!type.startsWith('herald.')) es.addEventListener(type, onEvent);
+    es.addEventListener('message', onEvent);
     es.addEventListener('herald.reset', onEvent);
     es.addEventListener('herald.shutdown', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.token-expired', e => {

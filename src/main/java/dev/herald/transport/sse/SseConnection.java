@@ -33,6 +33,8 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final long heartbeatMillis;
     private final long retryMillis;
     private final long tokenExpiresAt;
+    /** Frames carry {@code event: <type>} (the default), or none, so that EventSource's onmessage sees every event. */
+    private final boolean named;
     private Subscription subscription;
     private long heartbeatTimer = -1;
     private long expiryTimer = -1;
@@ -41,7 +43,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private boolean drainHandlerSet;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat, Duration retry, long tokenExpiresAt) {
+                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named) {
         this.context = context;
         this.response = response;
         this.hub = hub;
@@ -50,6 +52,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         this.heartbeatMillis = heartbeat.toMillis();
         this.retryMillis = retry.toMillis();
         this.tokenExpiresAt = tokenExpiresAt;
+        this.named = named;
         response.closeHandler(v -> cleanUp());
     }
 
@@ -127,8 +130,14 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        byte[] frame = singleTopic ? event.encoded(SseFrames.SINGLE_TOPIC_FRAME)
-                : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.TAIL));
+        byte[] frame;
+        if (named) {
+            frame = singleTopic ? event.encoded(SseFrames.SINGLE_TOPIC_FRAME)
+                    : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.TAIL));
+        } else {
+            frame = singleTopic ? event.encoded(SseFrames.UNNAMED_SINGLE_TOPIC_FRAME)
+                    : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.UNNAMED_TAIL));
+        }
         // Wrapping shares the cached bytes: the frame is encoded once for every connection.
         response.write(Buffer.buffer(Unpooled.wrappedBuffer(frame)));
         metrics.eventDelivered(TRANSPORT, replayed ? -1 : System.currentTimeMillis() - event.ts());

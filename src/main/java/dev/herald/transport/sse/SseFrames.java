@@ -20,6 +20,13 @@ final class SseFrames {
     static final Event.Encoding<byte[]> SINGLE_TOPIC_FRAME = new Event.Encoding<>(2,
             e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(TAIL)));
 
+    /** Frames without {@code event:} ({@code ?named=false}): EventSource hands them all to onmessage. */
+    static final Event.Encoding<byte[]> UNNAMED_TAIL = new Event.Encoding<>(4,
+            e -> ("data: " + e.envelope() + "\n\n").getBytes(StandardCharsets.UTF_8));
+
+    static final Event.Encoding<byte[]> UNNAMED_SINGLE_TOPIC_FRAME = new Event.Encoding<>(5,
+            e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(UNNAMED_TAIL)));
+
     private SseFrames() {
     }
 

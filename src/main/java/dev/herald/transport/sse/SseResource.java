@@ -56,8 +56,10 @@ public class SseResource {
 
     private void stream(RoutingContext ctx) {
         List<Topic> topics;
+        boolean named;
         try {
             topics = topics(ctx.queryParam("topic"));
+            named = named(ctx.request().getParam("named"));
         } catch (InvalidInputException e) {
             fail(ctx, e);
             return;
@@ -84,7 +86,7 @@ public class SseResource {
                 return;
             }
             SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
-                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt());
+                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named);
             hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
                     .subscribe().with(
                             subscription -> context.runOnContext(v -> connection.start(subscription)),
@@ -98,6 +100,22 @@ public class SseResource {
                                 }
                             }));
         });
+    }
+
+    /**
+     * {@code named=false} leaves out the {@code event:} line of events: EventSource delivers a named
+     * event only to a listener for that very name, so a browser client that does not know every type
+     * in advance asks for unnamed frames and reads the type from the envelope. Server notices
+     * ({@code herald.*}) stay named.
+     */
+    private static boolean named(String value) {
+        if (value == null || value.equals("true")) {
+            return true;
+        }
+        if (value.equals("false")) {
+            return false;
+        }
+        throw new InvalidInputException("named is true or false");
     }
 
     private List<Topic> topics(List<String> names) {

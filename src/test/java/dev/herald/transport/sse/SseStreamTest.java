@@ -1,5 +1,6 @@
 package dev.herald.transport.sse;
 
+import static io.restassured.RestAssured.given;
 import static dev.herald.support.HttpApi.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -109,6 +110,27 @@ class SseStreamTest {
             assertEquals(1.5f, e.getFloat("data.bid"));
             assertTrue(e.getLong("ts") > 0);
         }
+    }
+
+    @Test
+    void namedFalseLeavesOutEventLinesSoOnmessageSeesEveryTypeButNoticesStayNamed() {
+        String a = topic("room");
+        String b = topic("room");
+        for (List<String> topics : List.of(List.of(a), List.of(a, b))) {
+            try (SseClient sse = SseClient.request(base, topics).token(ADMIN).query("named", "false")
+                    .lastEventId("not-a-cursor").open()) {
+                sse.preamble(WAIT);
+                SseClient.Frame reset = sse.expectEvent(WAIT);
+                assertEquals("herald.reset", reset.event(), "notices keep their names");
+                String id = HttpApi.publishOk(ADMIN, a, "price", "{\"bid\":2}");
+                SseClient.Frame f = sse.next(WAIT);
+                assertNull(f.event(), "no event: line, so EventSource's onmessage gets it: " + f.lines());
+                assertNotNull(f.id());
+                assertEquals(id, envelope(f).getString("id"));
+                assertEquals("price", envelope(f).getString("type"), "the type is in the envelope");
+            }
+        }
+        given().header("Authorization", "Bearer " + ADMIN).get("/v1/stream?topic=x&named=maybe").then().statusCode(400);
     }
 
     @Test
