@@ -201,13 +201,13 @@ class HardeningTest {
     @Test
     void anOversizedPollCursorIsRefusedAndALongForgedOneIsAnInvalidCursorNotEchoed() {
         String topic = topic("room");
-        // Over the HTTP server's request line limit (4096): refused before it reaches Herald.
+        // Over the HTTP server's request line limit (20 KiB): refused before it reaches Herald.
         PollClient.Answer tooLong = PollClient.to(base, List.of(topic)).token(ADMIN).timeout(0)
-                .cursor("A".repeat(5000)).send();
+                .cursor("A".repeat(21_000)).send();
         assertEquals(414, tooLong.status());
-        // The longest that fits: read as a cursor, refused as one, and not copied into the answer.
+        // Longer than any cursor (4 KiB) but within the line: refused as a cursor, and not copied.
         PollClient.Answer answer = PollClient.to(base, List.of(topic)).token(ADMIN).timeout(0)
-                .cursor("A".repeat(3900)).send().ok();
+                .cursor("A".repeat(5000)).send().ok();
         assertEquals("invalid-cursor", answer.json().getString("events[0].data.reason"));
         assertTrue(answer.body().length() < 500, "the forged cursor is echoed: " + answer.body().length());
     }
