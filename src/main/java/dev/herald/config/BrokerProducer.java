@@ -41,7 +41,9 @@ public class BrokerProducer {
 
     @Produces
     @ApplicationScoped
-    Hub hub(Broker broker, HeraldMetrics metrics, HeraldConfig config) {
-        return new Hub(broker, metrics, config.subscriber().queueSize(), config.subscription().maxReplay());
+    Hub hub(Broker broker, HeraldMetrics metrics, HeraldConfig config, Vertx vertx) {
+        return new Hub(broker, metrics, config.subscriber().queueSize(), config.subscription().maxReplay(),
+                config.subscription().linger(),
+                (delay, task) -> vertx.setTimer(Math.max(1, delay.toMillis()), id -> task.run()));
     }
 }

@@ -90,6 +90,13 @@ public interface HeraldConfig {
         /** Events replayed to one resuming subscription at most; topics beyond it get a herald.reset. Default 10000. */
         @WithDefault("10000")
         int maxReplay();
+
+        /**
+         * How long the node stays subscribed at the broker to a topic after its last local subscriber
+         * left, so that reconnects and the next long poll cost no broker round trips. Default 5s.
+         */
+        @WithDefault("5s")
+        Duration linger();
     }
 
     interface Publish {

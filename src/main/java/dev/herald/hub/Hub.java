@@ -10,6 +10,7 @@ import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import dev.herald.ops.HeraldMetrics;
 import io.smallrye.mutiny.Uni;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,11 +35,22 @@ public final class Hub implements BrokerListener {
     private final HeraldMetrics metrics;
     private final int queueSize;
     private final int maxReplay;
+    private final Duration linger;
+    private final Timer timer;
     private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
 
     private static final class TopicSubscribers {
         final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
         Uni<Void> brokerSubscribed;
+        volatile boolean subscribeFailed;
+        /** Bumped each time the topic is left without subscriptions; a linger timer acts only on its own. */
+        int emptied;
+    }
+
+    /** Runs a task after a delay (the node's timer; tests drive their own). */
+    @FunctionalInterface
+    public interface Timer {
+        void schedule(Duration delay, Runnable task);
     }
 
     /**
@@ -48,10 +60,22 @@ public final class Hub implements BrokerListener {
      *                  unbounded history in memory
      */
     public Hub(Broker broker, HeraldMetrics metrics, int queueSize, int maxReplay) {
+        this(broker, metrics, queueSize, maxReplay, Duration.ZERO, null);
+    }
+
+    /**
+     * @param linger how long the node stays subscribed at the broker to a topic left without local
+     *               subscriptions: a client that reconnects, or polls again, within it costs no broker
+     *               unsubscribe and subscribe (a round trip to Redis each)
+     * @param timer  runs the linger timeouts (unused when {@code linger} is zero)
+     */
+    public Hub(Broker broker, HeraldMetrics metrics, int queueSize, int maxReplay, Duration linger, Timer timer) {
         this.broker = broker;
         this.metrics = metrics;
         this.queueSize = queueSize;
         this.maxReplay = maxReplay;
+        this.linger = timer == null ? Duration.ZERO : linger;
+        this.timer = timer;
         broker.setListener(this);
     }
 
@@ -184,11 +208,12 @@ public final class Hub implements BrokerListener {
         List<Uni<Void>> ready = new ArrayList<>();
         for (Topic topic : subscription.topics()) {
             TopicSubscribers ts = topics.compute(topic, (t, current) -> {
-                if (current == null) {
-                    current = new TopicSubscribers();
+                if (current == null || (current.subscribeFailed && current.subscriptions.isEmpty())) {
+                    TopicSubscribers fresh = new TopicSubscribers();
                     Uni<Void> subscribed = broker.subscribe(t).memoize().indefinitely();
-                    subscribed.subscribe().with(ok -> { }, failure -> { });
-                    current.brokerSubscribed = subscribed;
+                    subscribed.subscribe().with(ok -> { }, failure -> fresh.subscribeFailed = true);
+                    fresh.brokerSubscribed = subscribed;
+                    current = fresh;
                 }
                 current.subscriptions.add(subscription);
                 return current;
@@ -210,12 +235,32 @@ public final class Hub implements BrokerListener {
                 if (!current.subscriptions.isEmpty()) {
                     return current;
                 }
-                broker.unsubscribe(t).subscribe().with(ok -> { },
-                        failure -> LOG.debugf(failure, "unsubscribe from %s failed", t));
+                if (!linger.isZero() && !current.subscribeFailed) {
+                    int emptied = ++current.emptied;
+                    timer.schedule(linger, () -> expire(t, emptied));
+                    return current;
+                }
+                unsubscribe(t);
                 return null;
             });
         }
         metrics.subscriptionsRemoved(subscription.topics().size());
+    }
+
+    /** The linger of a topic left empty ran out: unsubscribe unless someone came back meanwhile. */
+    private void expire(Topic topic, int emptied) {
+        topics.computeIfPresent(topic, (t, current) -> {
+            if (!current.subscriptions.isEmpty() || current.emptied != emptied) {
+                return current;
+            }
+            unsubscribe(t);
+            return null;
+        });
+    }
+
+    private void unsubscribe(Topic topic) {
+        broker.unsubscribe(topic).subscribe().with(ok -> { },
+                failure -> LOG.debugf(failure, "unsubscribe from %s failed", topic));
     }
 
     @Override

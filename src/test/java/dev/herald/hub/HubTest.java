@@ -156,4 +156,27 @@ class HubTest {
         @Override public void resetSent(String reason) { }
         @Override public void authFailed(String reason) { }
     }
+
+    @Test
+    void aTopicLeftEmptyStaysSubscribedForTheLingerAndAReturnCancelsTheUnsubscribe() {
+        List<Runnable> timers = new ArrayList<>();
+        Hub lingering = new Hub(broker, new NoMetrics(), 10, 25, Duration.ofSeconds(5), (delay, task) -> timers.add(task));
+        Topic topic = Topic.of("linger");
+        Collecting first = new Collecting();
+        first.subscription = lingering.open(List.of(topic), null, first).await().atMost(Duration.ofSeconds(5));
+        lingering.close(first.subscription);
+        assertEquals(1, lingering.activeTopics(), "still subscribed at the broker while lingering");
+        assertEquals(1, timers.size());
+
+        Collecting back = new Collecting();
+        back.subscription = lingering.open(List.of(topic), null, back).await().atMost(Duration.ofSeconds(5));
+        timers.remove(0).run();
+        assertEquals(1, lingering.activeTopics(), "a subscriber came back: the old linger does nothing");
+        broker.publish(new PublishRequest(topic, "m", "1", null)).await().atMost(Duration.ofSeconds(5));
+        assertEquals(1, back.events.size(), "live delivery goes on through the lingering subscription");
+
+        lingering.close(back.subscription);
+        timers.remove(0).run();
+        assertEquals(0, lingering.activeTopics(), "unsubscribed once the linger ran out");
+    }
 }

@@ -34,7 +34,7 @@ class RedisModeTest {
 
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.redis.command-timeout", "1s");
+            return Map.of("herald.redis.command-timeout", "1s", "herald.subscription.linger", "1s");
         }
     }
 
@@ -57,6 +57,7 @@ class RedisModeTest {
         String id = HttpApi.publishOk(token, topic, "m", "1");
         assertTrue(second.nextEvent(Duration.ofSeconds(5)).data().contains(id));
         second.close();
+        assertEquals(1, numsub(topic), "the node lingers on the topic (herald.subscription.linger) for a reconnect");
         await().atMost(Duration.ofSeconds(5)).until(() -> numsub(topic) == 0);
     }
 
