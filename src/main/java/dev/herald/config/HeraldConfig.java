@@ -80,6 +80,13 @@ public interface HeraldConfig {
         /** Outbound events queued per connection before it is dropped as a slow consumer. Default 1000. */
         @WithDefault("1000")
         int queueSize();
+
+        /**
+         * Open SSE streams and WebSocket connections on one node, together; beyond it SSE streams are
+         * told to retry later and WebSockets are closed with 4029. Default 50000.
+         */
+        @WithDefault("50000")
+        int maxConnections();
     }
 
     interface Subscription {

@@ -3,20 +3,44 @@ package dev.herald.ops;
 import dev.herald.config.HeraldConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Connections per user on this node (DESIGN.md section 6: a stolen token or a runaway tab loop cannot
- * hold unbounded connections). Counted per node: behind a load balancer a user's connections spread
- * over the nodes, so the cluster-wide bound is this times the number of nodes.
+ * Bounds on the long-lived connections of this node (DESIGN.md section 1, "bounded everything"): SSE
+ * streams and WebSockets together ({@code herald.subscriber.max-connections}: memory and file
+ * descriptors), and WebSockets per user ({@code herald.ws.max-connections-per-user}: a stolen token or
+ * a runaway tab loop cannot hold unbounded connections). Counted per node: behind a load balancer a
+ * user's connections spread over the nodes, so the cluster-wide bound is this times the nodes.
  */
 @ApplicationScoped
 public class ConnectionLimits {
 
     private final int perUser;
+    private final int perNode;
     private final ConcurrentHashMap<String, Integer> byUser = new ConcurrentHashMap<>();
+    private final AtomicInteger open = new AtomicInteger();
 
     public ConnectionLimits(HeraldConfig config) {
         this.perUser = config.ws().maxConnectionsPerUser();
+        this.perNode = config.subscriber().maxConnections();
+    }
+
+    /**
+     * Counts a new connection of this node; returns its release (idempotent, call it whatever way the
+     * connection ends), or null when the node is at {@code herald.subscriber.max-connections}.
+     */
+    public Runnable tryOpen() {
+        if (open.incrementAndGet() > perNode) {
+            open.decrementAndGet();
+            return null;
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) {
+                open.decrementAndGet();
+            }
+        };
     }
 
     public int perUser() {

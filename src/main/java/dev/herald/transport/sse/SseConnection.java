@@ -41,9 +41,11 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private boolean started;
     private boolean ended;
     private boolean drainHandlerSet;
+    /** Releases the stream's place in the node's connection limit (idempotent). */
+    private final Runnable release;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named) {
+                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release) {
         this.context = context;
         this.response = response;
         this.hub = hub;
@@ -53,6 +55,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         this.retryMillis = retry.toMillis();
         this.tokenExpiresAt = tokenExpiresAt;
         this.named = named;
+        this.release = release;
         response.closeHandler(v -> cleanUp());
     }
 
@@ -193,6 +196,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     private void cleanUp() {
         ended = true;
+        release.run();
         if (heartbeatTimer >= 0) {
             context.owner().cancelTimer(heartbeatTimer);
             heartbeatTimer = -1;

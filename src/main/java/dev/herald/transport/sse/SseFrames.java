@@ -66,5 +66,10 @@ final class SseFrames {
         return "retry: " + retryMillis + "\n: broker unavailable, retry\n\n";
     }
 
+    /** The node is at its connection limit: come back after {@code retry:} (here or elsewhere). */
+    static String full(long retryMillis) {
+        return "retry: " + retryMillis + "\n: node at its connection limit, retry\n\n";
+    }
+
     static final String HEARTBEAT = ": hb\n\n";
 }

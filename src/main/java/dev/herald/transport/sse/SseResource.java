@@ -11,6 +11,7 @@ import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import dev.herald.hub.Hub;
+import dev.herald.ops.ConnectionLimits;
 import dev.herald.ops.Drain;
 import dev.herald.ops.HeraldMetrics;
 import io.vertx.core.Context;
@@ -39,9 +40,11 @@ public class SseResource {
     private final HeraldMetrics metrics;
     private final HeraldConfig config;
     private final ObjectMapper mapper;
+    private final ConnectionLimits limits;
 
     public SseResource(Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
-                       ObjectMapper mapper) {
+                       ObjectMapper mapper, ConnectionLimits limits) {
+        this.limits = limits;
         this.hub = hub;
         this.authorizer = authorizer;
         this.drain = drain;
@@ -85,8 +88,17 @@ public class SseResource {
                 fail(ctx, authorized.cause());
                 return;
             }
+            Runnable release = limits.tryOpen();
+            if (release == null) {
+                // The node is full: like a drain, a stream that makes EventSource come back later (maybe to
+                // another node) rather than a 503, after which it would never reconnect.
+                SseConnection.endForRetry(ctx.response(), SseFrames.full(drain.jitteredRetry().toMillis()));
+                return;
+            }
+            // Whichever way the response ends: ended normally, or its connection closed.
+            ctx.response().endHandler(v -> release.run());
             SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
-                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named);
+                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named, release);
             hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
                     .subscribe().with(
                             subscription -> context.runOnContext(v -> connection.start(subscription)),

@@ -71,6 +71,8 @@ final class WsSession implements Drainable {
     private final TokenBucket violations;
     private Principal principal;
     private String countedUser;
+    /** Releases this connection's place in the node's connection limit; null when it got none. */
+    private Runnable release;
     private boolean authenticating;
     private boolean closing;
     private boolean cleanedUp;
@@ -94,6 +96,11 @@ final class WsSession implements Drainable {
 
     void open() {
         ws.metrics.connectionOpened(TRANSPORT);
+        release = ws.limits.tryOpen();
+        if (release == null) {
+            close(TOO_MANY, "this node is at its connection limit; reconnect later");
+            return;
+        }
         pingTimer = context.owner().setPeriodic(ws.settings.pingInterval().toMillis(), id -> onContext(this::ping));
         ws.drain.register(this);
         String token = connection.userData().get(UpgradeCheck.TOKEN);
@@ -471,6 +478,9 @@ final class WsSession implements Drainable {
         presenceTopics.clear();
         if (countedUser != null) {
             ws.limits.release(countedUser);
+        }
+        if (release != null) {
+            release.run();
         }
         waiting.clear();
         ws.drain.unregister(this);
