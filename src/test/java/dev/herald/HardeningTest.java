@@ -481,9 +481,10 @@ class HardeningTest {
                 assertEquals(4029, sixth.awaitClose().getCode());
             }
             open.remove(0).close();
-            WsClient again = ws(user);
-            open.add(again);
             org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+                // A fresh connection per try: one refused while the count was not yet released is closed.
+                WsClient again = ws(user);
+                open.add(again);
                 again.send("{\"op\":\"ping\"}");
                 again.expect("pong");
             });
@@ -574,6 +575,42 @@ class HardeningTest {
             }
             assertEquals(4400, ws.awaitClose().getCode(), "the tenth invalid message closes it");
         }
+    }
+
+    @Test
+    void wsPingFloodIsCutOff() {
+        // Each ping makes the server write a pong, read or not: a flood must not pile up buffers.
+        try (RawWebSocket raw = RawWebSocket.connect(base, java.util.Map.of("Authorization", "Bearer " + ADMIN), 0)) {
+            raw.send(9, new byte[] {7});
+            RawWebSocket.Frame pong;
+            do {
+                pong = raw.read();
+            } while (pong != null && pong.opcode() == 9);
+            assertNotNull(pong);
+            assertEquals(10, pong.opcode(), "a ping within the rate is answered");
+            for (int i = 0; i < 200; i++) {
+                raw.send(9, new byte[] {1});
+            }
+            assertEquals(4400, raw.awaitCloseCode());
+        }
+    }
+
+    @Test
+    void wsSubscribeChurnIsRateLimited() {
+        String topic = topic("room");
+        int limited = 0;
+        try (WsClient ws = ws(ADMIN)) {
+            for (int i = 0; i < 60 && ws.isOpen(); i++) {
+                ws.trySend("{\"op\":\"subscribe\",\"topics\":[\"" + topic + "\"],\"cursor\":\"x\"}");
+                ws.trySend("{\"op\":\"unsubscribe\",\"topics\":[\"" + topic + "\"]}");
+            }
+            for (JsonNode m = ws.poll(Duration.ofMillis(300)); m != null; m = ws.poll(Duration.ofMillis(300))) {
+                if (m.path("code").asText().equals("rate-limited")) {
+                    limited++;
+                }
+            }
+        }
+        assertTrue(limited > 0, "subscribe/unsubscribe churn is rate-limited");
     }
 
     @Test

@@ -115,8 +115,10 @@ public final class Subscription {
             // reading the notice must not resume from it, so the preamble names no position.
             initialCursor = null;
         }
+        int backlog = 0;
         for (Notice n : notices) {
             queue.add(n);
+            backlog++;
         }
         for (Event e : events) {
             int i = index.get(e.topic());
@@ -124,9 +126,10 @@ public final class Subscription {
                 enqueued[i] = e.id();
                 queue.add(e);
                 replayBacklog.incrementAndGet();
+                backlog++;
             }
         }
-        int backlog = queue.size();
+        // Only what is added here: presence notices queued before the replay are counted already.
         size.addAndGet(backlog);
         limit.addAndGet(backlog);
     }
@@ -247,6 +250,11 @@ public final class Subscription {
                 return;
             }
         }
+    }
+
+    /** Whether everything queued so far has been written (connection thread). */
+    public boolean drained() {
+        return queue.isEmpty();
     }
 
     /** The current position after the last written delivery (connection thread). */

@@ -6,26 +6,39 @@ import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
  * This node's presence members (WebSocket subscriptions of authenticated users), kept alive in the
  * broker's {@link PresenceStore}: every third of {@code herald.presence.ttl} the node refreshes its
- * members of each topic and sweeps the topic's expired members, so that the users of a node that died
- * leave within the TTL plus a third.
+ * members of each topic, and sweeps the expired members of every topic it has members or presence
+ * watchers in, so that the users of a node that died leave within the TTL plus a third.
+ *
+ * <p>The store's operations on one topic run one after the other, in the order they were asked for:
+ * with a pool of Redis connections, a join and the leave right after it (a page reload) could
+ * otherwise run the other way round and leave a member behind.
  */
 @ApplicationScoped
 public class PresenceTracker {
 
     private static final Logger LOG = Logger.getLogger(PresenceTracker.class);
+    /** Topics refreshed at once, so that a node with many topics does not flood the Redis pool. */
+    private static final int REFRESH_CONCURRENCY = 8;
 
     /** Names this node's members in the cluster-wide store. */
     private final String nodeId = UUID.randomUUID().toString().substring(0, 13);
@@ -34,6 +47,11 @@ public class PresenceTracker {
     private final long periodMillis;
     /** topic → member → user, for the topics this node has members in. */
     private final Map<Topic, Map<String, String>> local = new ConcurrentHashMap<>();
+    /** topic → local subscriptions that asked for presence notices. */
+    private final Map<Topic, Integer> watched = new ConcurrentHashMap<>();
+    /** The last store operation asked for per topic; the next one starts after it. */
+    private final Map<Topic, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
+    private final AtomicBoolean refreshing = new AtomicBoolean();
     private long timer = -1;
 
     public PresenceTracker(Broker broker, Vertx vertx, HeraldConfig config) {
@@ -59,8 +77,7 @@ public class PresenceTracker {
 
     public void join(Topic topic, String member, String user) {
         local.computeIfAbsent(topic, t -> new ConcurrentHashMap<>()).put(member, user);
-        store.join(topic, member, user).subscribe().with(ok -> { },
-                failure -> LOG.debugf("presence join on %s failed (the next refresh retries): %s", topic, failure));
+        inOrder(topic, () -> store.join(topic, member, user), "join");
     }
 
     public void leave(Topic topic, String member) {
@@ -68,12 +85,20 @@ public class PresenceTracker {
             members.remove(member);
             return members.isEmpty() ? null : members;
         });
-        store.leave(topic, member).subscribe().with(ok -> { },
-                failure -> LOG.debugf("presence leave on %s failed (the member expires): %s", topic, failure));
+        inOrder(topic, () -> store.leave(topic, member), "leave");
+    }
+
+    /** A local subscription wants the topic's presence notices: this node sweeps the topic too. */
+    public void watch(Topic topic) {
+        watched.merge(topic, 1, Integer::sum);
+    }
+
+    public void unwatch(Topic topic) {
+        watched.computeIfPresent(topic, (t, n) -> n <= 1 ? null : n - 1);
     }
 
     /** The topic's members cluster-wide: connections and distinct users. */
-    public io.smallrye.mutiny.Uni<Snapshot> snapshot(Topic topic) {
+    public Uni<Snapshot> snapshot(Topic topic) {
         return store.members(topic).map(users -> new Snapshot(topic.name(), users.size(),
                 users.stream().distinct().sorted().toList()));
     }
@@ -81,12 +106,37 @@ public class PresenceTracker {
     public record Snapshot(String topic, int connections, List<String> users) {
     }
 
-    private void refresh() {
-        for (Map.Entry<Topic, Map<String, String>> e : local.entrySet()) {
-            Topic topic = e.getKey();
-            Map<String, String> members = new HashMap<>(e.getValue());
-            store.refresh(topic, members).chain(() -> store.sweep(topic)).subscribe().with(ok -> { },
-                    failure -> LOG.debugf("presence refresh of %s failed: %s", topic, failure));
+    /** Runs {@code operation} after the topic's previous one; returns when it is done (failures logged). */
+    private CompletableFuture<Void> inOrder(Topic topic, Supplier<Uni<Void>> operation, String what) {
+        CompletableFuture<Void> next = new CompletableFuture<>();
+        CompletableFuture<Void> previous = tails.put(topic, next);
+        Runnable run = () -> operation.get().subscribe().with(ok -> next.complete(null), failure -> {
+            LOG.debugf("presence %s on %s failed (members expire; the next refresh repairs): %s", what, topic, failure);
+            next.complete(null);
+        });
+        if (previous == null) {
+            run.run();
+        } else {
+            previous.whenComplete((r, e) -> run.run());
         }
+        next.whenComplete((r, e) -> tails.remove(topic, next));
+        return next;
+    }
+
+    private void refresh() {
+        if (!refreshing.compareAndSet(false, true)) {
+            return; // the previous round is still running (a slow Redis): skip this one
+        }
+        Set<Topic> topics = new HashSet<>(local.keySet());
+        topics.addAll(watched.keySet());
+        Multi.createFrom().iterable(topics)
+                .onItem().transformToUni(topic -> Uni.createFrom().completionStage(() -> inOrder(topic, () -> {
+                    // The members as they are when the refresh runs, after any join or leave asked before it.
+                    Map<String, String> members = new HashMap<>(local.getOrDefault(topic, Map.of()));
+                    return store.refresh(topic, members).chain(() -> store.sweep(topic));
+                }, "refresh")))
+                .merge(REFRESH_CONCURRENCY)
+                .collect().last()
+                .subscribe().with(done -> refreshing.set(false), failure -> refreshing.set(false));
     }
 }

@@ -96,17 +96,24 @@ class WebSocketTwoNodesIT {
 
             bob.close();
             assertEquals("bob", data(alice.awaitEvent("herald.leave"), "user"), "a clean close leaves at once");
+        }
 
-            // Bob again on B, then B dies without a word: his member expires and any node announces it.
+        // Bob again on B, watched from A by a service without a user of its own (so node A has no
+        // member in the room, only a watcher); then B dies without a word: bob's member expires, and
+        // node A sweeps the room because someone there watches its presence.
+        String monitor = TestTokens.withoutSubject("monitor", List.of("room:*"), List.of());
+        try (JdkWsClient watcher = JdkWsClient.connect(nodeA.base(), monitor)) {
+            assertEquals("subscribed", watcher.subscribe("[\"" + room + "\"]", "\"presence\":true").get("type").asText());
             JdkWsClient bobAgain = JdkWsClient.connect(nodeB.base(), user("bob"));
             bobAgain.subscribe("[\"" + room + "\"]", null);
-            assertEquals("bob", data(alice.awaitEvent("herald.join"), "user"));
+            assertEquals("bob", data(watcher.awaitEvent("herald.join"), "user"));
             long killed = System.nanoTime();
             nodeB.process().destroyForcibly().waitFor();
-            assertEquals("bob", data(alice.awaitEvent("herald.leave"), "user"));
+            assertEquals("bob", data(watcher.awaitEvent("herald.leave"), "user"));
             long seconds = Duration.ofNanos(System.nanoTime() - killed).toSeconds();
             System.out.printf("bob left %d s after node B was killed (presence ttl %s)%n", seconds, PRESENCE_TTL);
             assertTrue(seconds <= PRESENCE_TTL.toSeconds() * 2, "left within the documented bound: " + seconds);
+            assertEquals(0, presence(nodeA.base(), room).get("connections").asInt());
             bobAgain.close();
         }
     }

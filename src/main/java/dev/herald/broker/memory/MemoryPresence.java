@@ -32,15 +32,13 @@ final class MemoryPresence implements PresenceStore {
     @Override
     public Uni<Void> join(Topic topic, String member, String user) {
         return Uni.createFrom().item(() -> {
-            boolean joined = false;
+            // Announced under the lock, so that watchers see a user's joins and leaves in their order
+            // (the listener does not block: it queues notices).
             synchronized (this) {
                 TopicMembers t = topics.computeIfAbsent(topic, k -> new TopicMembers());
-                if (t.userOf.putIfAbsent(member, user) == null) {
-                    joined = t.connectionsOf.merge(user, 1, Integer::sum) == 1;
+                if (t.userOf.putIfAbsent(member, user) == null && t.connectionsOf.merge(user, 1, Integer::sum) == 1) {
+                    announce(topic, "herald.join", user);
                 }
-            }
-            if (joined) {
-                announce(topic, "herald.join", user);
             }
             return null;
         });
@@ -49,19 +47,17 @@ final class MemoryPresence implements PresenceStore {
     @Override
     public Uni<Void> leave(Topic topic, String member) {
         return Uni.createFrom().item(() -> {
-            String user = null;
-            boolean left = false;
             synchronized (this) {
                 TopicMembers t = topics.get(topic);
-                if (t != null && (user = t.userOf.remove(member)) != null) {
-                    left = t.connectionsOf.merge(user, -1, (a, b) -> a + b == 0 ? null : a + b) == null;
+                String user = t == null ? null : t.userOf.remove(member);
+                if (user != null) {
+                    if (t.connectionsOf.merge(user, -1, (a, b) -> a + b == 0 ? null : a + b) == null) {
+                        announce(topic, "herald.leave", user);
+                    }
                     if (t.userOf.isEmpty()) {
                         topics.remove(topic);
                     }
                 }
-            }
-            if (left) {
-                announce(topic, "herald.leave", user);
             }
             return null;
         });

@@ -15,6 +15,7 @@ import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPingMessage;
 import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.UserData;
@@ -88,6 +89,15 @@ public class EventsWebSocket {
         WsSession session = connection.userData().get(SESSION);
         if (session != null) {
             session.close(WsSession.UNSUPPORTED_DATA, "binary frames are not supported; send JSON text frames");
+        }
+    }
+
+    @OnPingMessage
+    @NonBlocking
+    void ping(WebSocketConnection connection, Buffer data) {
+        WsSession session = connection.userData().get(SESSION);
+        if (session != null) {
+            session.onPing();
         }
     }
 

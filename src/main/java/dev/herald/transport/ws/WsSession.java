@@ -56,8 +56,16 @@ final class WsSession implements Drainable {
     static final int MAX_IN_FLIGHT = 64;
     /** Replies too: a client that sends but never reads is cut off here. */
     private static final int MAX_IN_FLIGHT_HARD = 1024;
-    /** Messages that arrive while a token is being verified wait, up to this many. */
-    private static final int MAX_WAITING = 64;
+    /** Messages that arrive while a token is being verified wait, up to this many characters in all. */
+    private static final int MAX_WAITING_CHARS = 256 * 1024;
+    /** Subscriptions being opened (replaying) at once per connection; more get {@code rate-limited}. */
+    static final int MAX_OPENING = 4;
+    /** Subscribe and unsubscribe ops per second (and burst): each can cost a replay and broker calls. */
+    private static final double SUBSCRIBE_RATE = 10;
+    private static final int SUBSCRIBE_BURST = 20;
+    /** Client pings per second (and burst): Vert.x answers each with a pong that no limit counts. */
+    private static final double PING_RATE = 5;
+    private static final int PING_BURST = 20;
 
     private final EventsWebSocket ws;
     private final WebSocketConnection connection;
@@ -69,6 +77,10 @@ final class WsSession implements Drainable {
     private final ArrayDeque<String> waiting = new ArrayDeque<>();
     private final TokenBucket publishes;
     private final TokenBucket violations;
+    private final TokenBucket subscribes = new TokenBucket(SUBSCRIBE_RATE, SUBSCRIBE_BURST);
+    private final TokenBucket pings = new TokenBucket(PING_RATE, PING_BURST);
+    private int waitingChars;
+    private int opening;
     private Principal principal;
     private String countedUser;
     /** Releases this connection's place in the node's connection limit; null when it got none. */
@@ -103,15 +115,16 @@ final class WsSession implements Drainable {
         }
         pingTimer = context.owner().setPeriodic(ws.settings.pingInterval().toMillis(), id -> onContext(this::ping));
         ws.drain.register(this);
+        // No principal within the timeout: no token and no first message, or a verification that hangs
+        // (a JWKS endpoint that does not answer).
+        authTimer = context.owner().setTimer(ws.settings.authTimeout().toMillis(), id -> onContext(() -> {
+            if (principal == null) {
+                close(UNAUTHORIZED, "authentication timeout: send {\"op\":\"auth\",\"token\":...} first");
+            }
+        }));
         String token = connection.userData().get(UpgradeCheck.TOKEN);
         if (token != null) {
             authenticate(token, null, false);
-        } else {
-            authTimer = context.owner().setTimer(ws.settings.authTimeout().toMillis(), id -> onContext(() -> {
-                if (principal == null && !authenticating) {
-                    close(UNAUTHORIZED, "authentication timeout: send {\"op\":\"auth\",\"token\":...} first");
-                }
-            }));
         }
     }
 
@@ -123,7 +136,8 @@ final class WsSession implements Drainable {
             return;
         }
         if (authenticating) {
-            if (waiting.size() >= MAX_WAITING) {
+            waitingChars += text.length();
+            if (waitingChars > MAX_WAITING_CHARS) {
                 close(PROTOCOL_ERROR, "too many messages before authentication completed");
             } else {
                 waiting.add(text);
@@ -135,6 +149,16 @@ final class WsSession implements Drainable {
 
     void touch() {
         lastSeen = System.nanoTime();
+    }
+
+    /** A ping from the client (Vert.x answers it): liveness, within a rate. */
+    void onPing() {
+        touch();
+        if (!closing && !pings.tryTake()) {
+            // Every ping costs a pong the server writes whether or not the client reads: a flood of them
+            // from a client that never reads would pile up outbound buffers without bound.
+            close(PROTOCOL_ERROR, "too many pings");
+        }
     }
 
     private void handle(String text) {
@@ -189,7 +213,9 @@ final class WsSession implements Drainable {
                 send(WsFrames.authenticated(principal.subject(), ref));
             }
             while (!authenticating && !closing && !waiting.isEmpty()) {
-                handle(waiting.poll());
+                String next = waiting.poll();
+                waitingChars -= next.length();
+                handle(next);
             }
         }));
     }
@@ -207,6 +233,13 @@ final class WsSession implements Drainable {
             }
             countedUser = verified.subject();
         }
+        for (Topic topic : byTopic.keySet()) {
+            if (!verified.maySubscribe(topic)) {
+                // A refreshed token that no longer covers a subscription ends it, rather than extend it.
+                close(FORBIDDEN, "the new token does not allow the subscription to '" + topic + "'");
+                return false;
+            }
+        }
         cancelTimer(authTimer);
         principal = verified;
         cancelTimer(expiryTimer);
@@ -221,6 +254,14 @@ final class WsSession implements Drainable {
     // ---- subscribe ----
 
     private void subscribe(WsRequest.Subscribe request) {
+        if (!subscribeAllowed(request.ref())) {
+            return;
+        }
+        if (opening >= MAX_OPENING) {
+            send(WsFrames.error("rate-limited", "at most " + MAX_OPENING
+                    + " subscriptions may be opening at once; wait for 'subscribed'", request.ref()));
+            return;
+        }
         for (Topic topic : request.topics()) {
             if (byTopic.containsKey(topic)) {
                 protocolError("invalid", "already subscribed to '" + topic + "' on this connection", request.ref());
@@ -240,15 +281,44 @@ final class WsSession implements Drainable {
         open(request.topics(), request.cursor(), request.presence(), request.ref(), true);
     }
 
+    /** Subscribe and unsubscribe share a token bucket; running dry counts as a rate violation. */
+    private boolean subscribeAllowed(String ref) {
+        if (subscribes.tryTake()) {
+            return true;
+        }
+        if (!violations.tryTake()) {
+            close(TOO_MANY, "subscribe rate exceeded");
+        } else {
+            send(WsFrames.error("rate-limited", "more than " + (int) SUBSCRIBE_RATE
+                    + " subscribe or unsubscribe per second; slow down", ref));
+        }
+        return false;
+    }
+
     private void open(List<Topic> topics, String cursor, boolean wantsPresence, String ref, boolean reply) {
         WsSubscription sub = new WsSubscription(this, topics, cursor, wantsPresence);
         topics.forEach(t -> byTopic.put(t, sub));
+        opening++;
+        if (wantsPresence) {
+            topics.forEach(ws.presence::watch);
+        }
         ws.hub.open(topics, cursor, wantsPresence, sub).subscribe().with(
-                subscription -> onContext(() -> opened(sub, subscription, ref, reply)),
+                subscription -> onContext(() -> {
+                    opening--;
+                    opened(sub, subscription, ref, reply);
+                }),
                 failure -> onContext(() -> {
+                    opening--;
                     release(sub);
-                    if (!closing) {
+                    if (closing) {
+                        return;
+                    }
+                    if (reply) {
                         send(WsFrames.error(code(failure), message(failure), ref));
+                    } else {
+                        // The rest of a subscription could not be reopened after a partial unsubscribe:
+                        // the client resumes it from its own cursor.
+                        close(SLOW_CONSUMER, "could not keep the remaining topics; reconnect with your cursor");
                     }
                 }));
     }
@@ -272,6 +342,9 @@ final class WsSession implements Drainable {
     }
 
     private void unsubscribe(WsRequest.Unsubscribe request) {
+        if (!subscribeAllowed(request.ref())) {
+            return;
+        }
         Set<WsSubscription> affected = new LinkedHashSet<>();
         for (Topic topic : request.topics()) {
             WsSubscription sub = byTopic.get(topic);
@@ -284,6 +357,12 @@ final class WsSession implements Drainable {
         for (WsSubscription sub : affected) {
             List<Topic> remaining = new ArrayList<>(sub.topics);
             remaining.removeAll(request.topics());
+            if (!remaining.isEmpty() && !sub.drained()) {
+                // Its position is only exact once everything queued is written (a queued herald.reset
+                // has already moved it): the client resumes the rest from its own cursor instead.
+                close(SLOW_CONSUMER, "unsubscribed while deliveries were queued; reconnect with your cursor");
+                return;
+            }
             String cursor = sub.position();
             release(sub);
             if (!remaining.isEmpty()) {
@@ -302,6 +381,12 @@ final class WsSession implements Drainable {
 
     /** Ends a subscription (or one still opening) and frees its topics. */
     private void release(WsSubscription sub) {
+        if (sub.cancelled) {
+            return;
+        }
+        if (sub.wantsPresence) {
+            sub.topics.forEach(ws.presence::unwatch);
+        }
         sub.cancelled = true;
         sub.topics.forEach(t -> byTopic.remove(t, sub));
         if (sub.subscription != null) {

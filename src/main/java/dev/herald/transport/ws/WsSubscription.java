@@ -36,6 +36,11 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
         return subscription != null ? subscription.currentCursor() : requestedCursor;
     }
 
+    /** Whether everything queued has been written (or it is still opening, with nothing queued yet). */
+    boolean drained() {
+        return subscription == null || subscription.drained();
+    }
+
     void drain() {
         if (subscription != null && !cancelled && !session.closing()) {
             subscription.drain(this);

@@ -238,7 +238,8 @@ class WebSocketTest {
         double open = Metrics.value("herald_connections", "transport=\"ws\"");
         try (WsClient ws = connect(ADMIN)) {
             ws.subscribe("[\"" + topic + "\"]", null);
-            assertEquals(open + 1, Metrics.value("herald_connections", "transport=\"ws\""));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> Metrics.value("herald_connections", "transport=\"ws\"") >= open + 1);
             publishOk(topic, "1");
             ws.expect("event");
             assertEquals(delivered + 1, Metrics.value("herald_deliveries_total", "transport=\"ws\""));
