@@ -585,6 +585,9 @@ class SseLink extends Link {
     const onEvent = e => this._message(e);
     es.addEventListener('message', onEvent);
     es.addEventListener('herald.reset', onEvent);
+    // named=false streams announce their starting cursor; kept so that a restart herald.js makes itself
+    // (after a refusal) resumes from where the stream began even if no event has arrived yet.
+    es.addEventListener('herald.start', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.shutdown', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.token-expired', e => {
       // The stream ended because its token expired: reconnect at once with a fresh token.

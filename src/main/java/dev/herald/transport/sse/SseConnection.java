@@ -87,7 +87,8 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
             return;
         }
         writeHead(response);
-        response.write(SseFrames.preamble(retryMillis, subscription.initialCursor()));
+        response.write(named ? SseFrames.preamble(retryMillis, subscription.initialCursor())
+                : SseFrames.preambleWithStart(retryMillis, subscription.initialCursor()));
         started = true;
         metrics.connectionOpened(TRANSPORT);
         drain.register(this);

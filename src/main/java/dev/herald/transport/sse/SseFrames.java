@@ -50,6 +50,17 @@ final class SseFrames {
         return cursor == null ? "retry: " + retryMillis + "\n\n" : "retry: " + retryMillis + "\nid: " + cursor + "\n\n";
     }
 
+    /**
+     * The preamble for {@code named=false} clients: the starting cursor also comes as a
+     * {@code herald.start} event, because EventSource keeps an {@code id:} without data to itself (it
+     * resumes from it, but script cannot read it). A client that restarts the stream on its own then
+     * knows where it began, even before any event.
+     */
+    static String preambleWithStart(long retryMillis, String cursor) {
+        return cursor == null ? preamble(retryMillis, null)
+                : "retry: " + retryMillis + "\nid: " + cursor + "\nevent: herald.start\ndata: {}\n\n";
+    }
+
     /** {@code herald.shutdown} with a {@code retry:} and, when known, the cursor to resume from. */
     static String shutdown(long retryMillis, String cursor) {
         return "retry: " + retryMillis + (cursor == null ? "" : "\nid: " + cursor)

@@ -134,6 +134,20 @@ class SseStreamTest {
     }
 
     @Test
+    void namedFalseStreamsAnnounceTheirStartingCursorAsAnEventScriptsCanRead() {
+        String topic = topic("room");
+        try (SseClient sse = SseClient.request(base, List.of(topic)).token(ADMIN).query("named", "false").open()) {
+            SseClient.Frame start = sse.next(WAIT);
+            assertEquals("herald.start", start.event());
+            assertNotNull(start.retry());
+            assertNotNull(start.id(), "the starting cursor, readable as the event's lastEventId");
+            String id = HttpApi.publishOk(ADMIN, topic, "m", "1");
+            SseClient.Frame f = sse.next(WAIT);
+            assertEquals(id, envelope(f).getString("id"));
+        }
+    }
+
+    @Test
     void theLargestSubscriptionFitsInTheRequestLine() {
         // 64 topics of 200 characters and a cursor in the query: over Vert.x's default 4096-byte line.
         List<String> topics = new java.util.ArrayList<>();
