@@ -1,5 +1,10 @@
 package dev.herald.event;
 
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
 /**
  * A validated topic name: 1–200 characters from {@code A-Z a-z 0-9 _ - . : @ |}, starting with a
  * letter or a digit. Segments are separated by {@code :} ({@code room:general}, {@code user:alice}).
@@ -20,6 +25,25 @@ public record Topic(String name) implements Comparable<Topic> {
 
     public static Topic of(String name) {
         return new Topic(name);
+    }
+
+    /**
+     * The topics of one subscription: 1 to {@code max} valid names, duplicates dropped, in order.
+     *
+     * @throws InvalidInputException naming what is wrong
+     */
+    public static List<Topic> listOf(Collection<String> names, int max) {
+        if (names.isEmpty()) {
+            throw new InvalidInputException("name at least one topic (topic=<name>)");
+        }
+        if (names.size() > max) {
+            throw new InvalidInputException("a subscription names at most " + max + " topics, got " + names.size());
+        }
+        Set<Topic> unique = new LinkedHashSet<>();
+        for (String name : names) {
+            unique.add(of(name));
+        }
+        return List.copyOf(unique);
     }
 
     public static boolean isValid(String name) {

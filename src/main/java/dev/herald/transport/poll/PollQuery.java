@@ -3,9 +3,7 @@ package dev.herald.transport.poll;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import io.vertx.core.MultiMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The validated query of {@code GET /v1/poll?topic=a&topic=b&cursor=…&timeout=25}.
@@ -22,22 +20,8 @@ record PollQuery(List<Topic> topics, String cursor, int timeoutSeconds) {
 
     /** Parses and validates the query; every refusal is an {@link InvalidInputException} (400). */
     static PollQuery parse(MultiMap params, int maxTopics, int defaultTimeoutSeconds) {
-        return new PollQuery(topics(params.getAll("topic"), maxTopics), cursor(params.getAll("cursor")),
+        return new PollQuery(Topic.listOf(params.getAll("topic"), maxTopics), cursor(params.getAll("cursor")),
                 timeout(params.getAll("timeout"), defaultTimeoutSeconds));
-    }
-
-    private static List<Topic> topics(List<String> names, int max) {
-        if (names.isEmpty()) {
-            throw new InvalidInputException("name at least one topic: /v1/poll?topic=<name>");
-        }
-        if (names.size() > max) {
-            throw new InvalidInputException("a poll names at most " + max + " topics, got " + names.size());
-        }
-        Set<Topic> unique = new LinkedHashSet<>();
-        for (String name : names) {
-            unique.add(Topic.of(name));
-        }
-        return List.copyOf(unique);
     }
 
     private static String cursor(List<String> values) {

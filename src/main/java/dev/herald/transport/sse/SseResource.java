@@ -20,9 +20,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code GET /v1/stream?topic=a&topic=b}: Server-Sent Events (DESIGN.md section 5).
@@ -61,7 +59,7 @@ public class SseResource {
         List<Topic> topics;
         boolean named;
         try {
-            topics = topics(ctx.queryParam("topic"));
+            topics = Topic.listOf(ctx.queryParam("topic"), config.subscription().maxTopics());
             named = named(ctx.request().getParam("named"));
         } catch (InvalidInputException e) {
             fail(ctx, e);
@@ -128,21 +126,6 @@ public class SseResource {
             return false;
         }
         throw new InvalidInputException("named is true or false");
-    }
-
-    private List<Topic> topics(List<String> names) {
-        if (names.isEmpty()) {
-            throw new InvalidInputException("name at least one topic: /v1/stream?topic=<name>");
-        }
-        int max = config.subscription().maxTopics();
-        if (names.size() > max) {
-            throw new InvalidInputException("a subscription names at most " + max + " topics, got " + names.size());
-        }
-        Set<Topic> unique = new LinkedHashSet<>();
-        for (String name : names) {
-            unique.add(Topic.of(name));
-        }
-        return List.copyOf(unique);
     }
 
     private void fail(RoutingContext ctx, Throwable failure) {

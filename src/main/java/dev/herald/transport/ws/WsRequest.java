@@ -10,7 +10,6 @@ import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -131,17 +130,14 @@ sealed interface WsRequest {
             if (topics == null || !topics.isArray() || topics.isEmpty()) {
                 throw new InvalidInputException("'topics' must be a non-empty array of topic names");
             }
-            if (topics.size() > maxTopics) {
-                throw new InvalidInputException("at most " + maxTopics + " topics, got " + topics.size());
-            }
-            Set<Topic> unique = new LinkedHashSet<>();
+            List<String> names = new ArrayList<>(topics.size());
             for (JsonNode t : topics) {
                 if (!t.isTextual()) {
                     throw new InvalidInputException("'topics' must hold strings");
                 }
-                unique.add(Topic.of(t.asText()));
+                names.add(t.asText());
             }
-            return new ArrayList<>(unique);
+            return Topic.listOf(names, maxTopics);
         }
 
         private static String text(JsonNode root, String field, int maxLength, boolean required) {
