@@ -721,4 +721,48 @@ public abstract class BrokerContractTest {
         assertNotNull(name);
         assertFalse(name.isBlank());
     }
+
+    // ---- presence ----
+
+    private record PresenceNotice(Topic topic, String type, String data) {
+    }
+
+    @Test
+    void presenceJoinsAndLeavesReachEveryNodeOncePerUser() throws InterruptedException {
+        List<Broker> nodes = nodes(2);
+        Topic topic = topic("presence");
+        BlockingQueue<PresenceNotice> notices = new LinkedBlockingQueue<>();
+        nodes.get(1).setListener(new BrokerListener() {
+            @Override
+            public void onEvent(Event event) {
+            }
+
+            @Override
+            public void onPresence(Topic t, String type, String data) {
+                notices.add(new PresenceNotice(t, type, data));
+            }
+        });
+        await(nodes.get(1).subscribe(topic));
+        PresenceStore presence = nodes.get(0).presence();
+
+        await(presence.join(topic, "n0:phone", "alice"));
+        PresenceNotice join = notices.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(new PresenceNotice(topic, "herald.join", "{\"user\":\"alice\"}"), join);
+        await(presence.join(topic, "n0:laptop", "alice"));
+        await(presence.join(topic, "n0:tab", "bob"));
+        assertEquals("{\"user\":\"bob\"}", notices.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).data(),
+                "alice's second connection announced nothing; bob's first did");
+        List<String> members = new ArrayList<>(await(nodes.get(1).presence().members(topic)));
+        java.util.Collections.sort(members);
+        assertEquals(List.of("alice", "alice", "bob"), members, "one entry per member, seen from any node");
+
+        await(presence.leave(topic, "n0:phone"));
+        await(presence.leave(topic, "n0:unknown"));
+        await(presence.leave(topic, "n0:laptop"));
+        PresenceNotice leave = notices.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(new PresenceNotice(topic, "herald.leave", "{\"user\":\"alice\"}"), leave,
+                "alice leaves with her last connection, not before");
+        assertEquals(List.of("bob"), await(nodes.get(0).presence().members(topic)));
+        assertNull(notices.poll(200, TimeUnit.MILLISECONDS), "nothing else: " + notices);
+    }
 }
