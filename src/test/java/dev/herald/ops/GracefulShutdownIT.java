@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HeraldProcess;
+import dev.herald.support.JdkWsClient;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import java.time.Duration;
@@ -27,7 +28,7 @@ class GracefulShutdownIT {
                 "herald.shutdown.drain-delay", "2s",
                 "herald.shutdown.spread", "1s",
                 "herald.sse.retry", "2s",
-                "quarkus.shutdown.timeout", "10s");
+                "quarkus.shutdown.timeout", "30s");
         try (HeraldProcess herald = HeraldProcess.start("graceful-shutdown-it", config)) {
             String token = TestTokens.admin();
             List<SseClient> streams = List.of(
@@ -38,6 +39,8 @@ class GracefulShutdownIT {
                 assertEquals(200, s.status(), s.errorBody());
                 assertNotNull(s.next(Duration.ofSeconds(5)), "preamble");
             }
+            JdkWsClient ws = JdkWsClient.connect(herald.base(), token);
+            assertEquals("subscribed", ws.subscribe("[\"room:a\"]", null).get("type").asText());
             assertEquals(200, herald.status("/q/health/ready"));
 
             long signalled = System.nanoTime();
@@ -61,7 +64,13 @@ class GracefulShutdownIT {
                 assertNotNull(shutdown.id(), "herald.shutdown carries the cursor to resume from");
                 await().atMost(Duration.ofSeconds(3)).until(s::ended);
             }
-            assertTrue(herald.process().waitFor(10, TimeUnit.SECONDS), "the process did not exit within the timeout");
+            JdkWsClient.Closed closed = ws.awaitClose(Duration.ofSeconds(8));
+            assertEquals(1001, closed.code(), "WebSockets are told to go away");
+            assertTrue(closed.reason().matches(".*retry=\\d+"), "with a reconnect hint: " + closed.reason());
+            // Once every connection is gone nothing is in flight: the process exits, without waiting for
+            // quarkus.shutdown.timeout (30s here). An upgraded WebSocket request that Quarkus' graceful
+            // shutdown still counted as in flight made it wait the whole timeout.
+            assertTrue(herald.process().waitFor(15, TimeUnit.SECONDS), "the process waited for the shutdown timeout");
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalled);
             System.out.printf("graceful shutdown: exit %d after %d ms%n", herald.process().exitValue(), tookMillis);
             streams.forEach(SseClient::close);
