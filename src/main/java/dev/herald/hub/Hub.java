@@ -96,6 +96,20 @@ public final class Hub implements BrokerListener {
      * the {@code herald.join} / {@code herald.leave} notices of its topics.
      */
     public Uni<Subscription> open(List<Topic> topicList, String cursorText, boolean presence, SubscriberSink sink) {
+        return open(topicList, cursorText, presence, sink, 0);
+    }
+
+    /**
+     * As {@link #open(List, String, boolean, SubscriberSink)}, for a client that takes at most
+     * {@code page} deliveries and then ends the subscription (a long poll): history beyond the first
+     * {@code page} events is not read, and not a reset either, since the client comes back from the
+     * position after what it took. A replay cut there fills the page, so no live event (which would
+     * lie beyond the cut) can be delivered before the client leaves.
+     *
+     * @param page the most deliveries the sink takes, or 0 for a subscription that stays
+     */
+    public Uni<Subscription> open(List<Topic> topicList, String cursorText, boolean presence, SubscriberSink sink,
+                                  int page) {
         Subscription subscription = new Subscription(topicList, sink, queueSize, presence);
         Cursor cursor = null;
         boolean invalidCursor = false;
@@ -109,7 +123,7 @@ public final class Hub implements BrokerListener {
         Cursor from = cursor;
         boolean invalid = invalidCursor;
         return register(subscription)
-                .chain(() -> startPositions(subscription.topics(), from))
+                .chain(() -> startPositions(subscription.topics(), from, page))
                 .map(start -> {
                     subscription.start(start.positions);
                     List<Notice> notices = new ArrayList<>();
@@ -144,7 +158,7 @@ public final class Hub implements BrokerListener {
     private record Start(Map<Topic, EventId> positions, List<Topic> reset, List<Topic> unknown, List<Event> replay) {
     }
 
-    private Uni<Start> startPositions(List<Topic> topicList, Cursor cursor) {
+    private Uni<Start> startPositions(List<Topic> topicList, Cursor cursor, int page) {
         Start start = new Start(new LinkedHashMap<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         Uni<Start> chain = Uni.createFrom().item(start);
         for (Topic topic : topicList) {
@@ -162,8 +176,11 @@ public final class Hub implements BrokerListener {
                     return s;
                 }));
             } else {
-                chain = chain.chain(s -> replayTopic(topic, position, new ArrayList<>(), null,
-                        maxReplay - s.replay.size())
+                chain = chain.chain(s -> (page > 0 && s.replay.size() >= page
+                        // The page is full already: this topic stays where the cursor put it.
+                        ? Uni.createFrom().item(new Replay(List.of(), false, null))
+                        : replayTopic(topic, position, new ArrayList<>(), null,
+                                (page > 0 ? page : maxReplay) - s.replay.size(), page > 0))
                         .map(replay -> {
                             if (replay.truncated) {
                                 s.reset.add(topic);
@@ -186,17 +203,24 @@ public final class Hub implements BrokerListener {
      * Reads history after {@code from} page by page up to the head seen on the first page. More than
      * {@code budget} events count as truncated: the topic gets a reset instead of a replay.
      */
-    private Uni<Replay> replayTopic(Topic topic, EventId from, List<Event> acc, EventId stopAt, int budget) {
+    private Uni<Replay> replayTopic(Topic topic, EventId from, List<Event> acc, EventId stopAt, int budget, boolean cut) {
         return broker.read(topic, from, REPLAY_PAGE).chain(page -> {
             EventId target = stopAt == null ? page.head() : stopAt;
-            if (page.truncated() || acc.size() + page.events().size() > budget) {
+            if (page.truncated()) {
                 return Uni.createFrom().item(new Replay(List.of(), true, page.head()));
+            }
+            if (acc.size() + page.events().size() > budget) {
+                if (!cut) {
+                    return Uni.createFrom().item(new Replay(List.of(), true, page.head()));
+                }
+                acc.addAll(page.events().subList(0, budget - acc.size()));
+                return Uni.createFrom().item(new Replay(acc, false, page.head()));
             }
             acc.addAll(page.events());
             if (page.events().size() < REPLAY_PAGE || !lastId(page).isBefore(target)) {
                 return Uni.createFrom().item(new Replay(acc, false, page.head()));
             }
-            return replayTopic(topic, lastId(page), acc, target, budget);
+            return replayTopic(topic, lastId(page), acc, target, budget, cut);
         });
     }
 

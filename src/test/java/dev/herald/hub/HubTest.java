@@ -144,6 +144,41 @@ class HubTest {
         assertEquals("{\"topics\":[\"budget:b\"],\"reason\":\"history-exceeded\"}", notices.get(0).data());
     }
 
+    @Test
+    void aPagedSubscriptionReadsOneFullPageAndNoResetHoweverFarBehind() {
+        Collecting first = open("paged:a", "paged:b");
+        String cursor = first.subscription.initialCursor();
+        hub.close(first.subscription);
+        for (int i = 0; i < 40; i++) {
+            publish("paged:a", i);
+            publish("paged:b", i);
+        }
+        List<Notice> notices = new CopyOnWriteArrayList<>();
+        Collecting page = new Collecting() {
+            @Override
+            public void write(Notice notice, String c) {
+                notices.add(notice);
+            }
+        };
+        // Far beyond the replay budget of 25, but a page of 30 is taken, not a reset.
+        page.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), cursor, false, page, 30)
+                .await().atMost(Duration.ofSeconds(5));
+        page.subscription.drain(page);
+        assertEquals(List.of(), notices);
+        assertEquals(30, page.events.size(), "exactly one page");
+        assertTrue(page.events.stream().allMatch(e -> e.topic().name().equals("paged:a")), "topic by topic");
+        String next = page.subscription.currentCursor();
+        hub.close(page.subscription);
+
+        Collecting rest = new Collecting();
+        rest.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), next, false, rest, 30)
+                .await().atMost(Duration.ofSeconds(5));
+        rest.subscription.drain(rest);
+        assertEquals(30, rest.events.size());
+        assertEquals(10, rest.events.stream().filter(e -> e.topic().name().equals("paged:a")).count(),
+                "the next page goes on exactly after the first");
+    }
+
     private static final class NoMetrics implements HeraldMetrics {
         @Override public void connectionOpened(String transport) { }
         @Override public void connectionClosed(String transport) { }

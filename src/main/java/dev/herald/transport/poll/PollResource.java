@@ -114,7 +114,7 @@ public class PollResource {
                 return;
             }
             long holdMillis = holdMillis(query.timeoutSeconds(), authorized.result().expiresAt());
-            hub.open(query.topics(), query.cursor(), request).subscribe().with(
+            hub.open(query.topics(), query.cursor(), false, request, maxEvents).subscribe().with(
                     subscription -> context.runOnContext(v -> request.start(subscription, holdMillis)),
                     failure -> context.runOnContext(v -> request.fail(failure)));
         });
