@@ -15,8 +15,9 @@ import java.util.Map;
  * join and leave reaches the {@link BrokerListener#onPresence} of every node subscribed to the topic.
  *
  * <p>Members expire: a node refreshes its members every {@code ttl / 3}; a member not refreshed
- * within the TTL (its node died without saying goodbye) is removed by the next {@link #sweep} on any
- * node, which announces the leave. So a dead node's users leave within TTL + the sweep interval.
+ * within the TTL (its node died without saying goodbye) is removed by the next {@link #refresh} of
+ * the topic on any node, which announces the leave. So a dead node's users leave within TTL + the
+ * refresh interval.
  *
  * <p>Presence is best effort: join/leave notices are not stored, and one can be missed while a
  * node's live connection is down; {@link #members} is the authority.
@@ -29,11 +30,12 @@ public interface PresenceStore {
     /** Removes a member; a no-op when it is not there. */
     Uni<Void> leave(Topic topic, String member);
 
-    /** Extends the expiry of this node's members of a topic (member → user); re-adds any that were swept. */
+    /**
+     * Extends the expiry of this node's members of a topic (member → user; re-adds any that were
+     * removed), and removes the topic's expired members, announcing the users who thereby leave.
+     * {@code members} may be empty (a node that only watches the topic's presence).
+     */
     Uni<Void> refresh(Topic topic, Map<String, String> members);
-
-    /** Removes the expired members of a topic, announcing the users who thereby leave. */
-    Uni<Void> sweep(Topic topic);
 
     /** The users of the topic's live members, one entry per member (a user with two connections twice). */
     Uni<List<String>> members(Topic topic);

@@ -183,6 +183,15 @@ public interface HeraldConfig {
          */
         @WithDefault("30s")
         Duration ttl();
+
+        /**
+         * Topic patterns whose presence is tracked: WebSocket subscriptions of these topics make their
+         * user a member, and only these answer presence requests. Each tracked topic with members costs
+         * one Redis call per node every third of the TTL; narrow it (e.g. {@code room:*}) on large
+         * deployments. Default {@code *}.
+         */
+        @WithDefault("*")
+        List<String> topics();
     }
 
     interface Auth {

@@ -3,6 +3,7 @@ package dev.herald.presence;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.auth.TopicAuthorizer;
+import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.common.annotation.Blocking;
@@ -43,6 +44,9 @@ public class PresenceResource {
         Topic topic = Topic.of(topicName);
         Principal principal = authorizer.authenticate(TokenExtractor.extract(http));
         authorizer.requireSubscribe(principal, List.of(topic));
+        if (!tracker.tracks(topic)) {
+            throw new InvalidInputException("presence is not tracked for topic '" + topic + "' (herald.presence.topics)");
+        }
         return tracker.snapshot(topic).map(s -> new Presence(s.topic(), s.connections(), s.users()));
     }
 }

@@ -4,6 +4,7 @@ import dev.herald.broker.Broker;
 import dev.herald.broker.PresenceStore;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
+import dev.herald.event.TopicPattern;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
@@ -45,6 +46,7 @@ public class PresenceTracker {
     private final PresenceStore store;
     private final Vertx vertx;
     private final long periodMillis;
+    private final List<TopicPattern> tracked;
     /** topic → member → user, for the topics this node has members in. */
     private final Map<Topic, Map<String, String>> local = new ConcurrentHashMap<>();
     /** topic → local subscriptions that asked for presence notices. */
@@ -58,6 +60,12 @@ public class PresenceTracker {
         this.store = broker.presence();
         this.vertx = vertx;
         this.periodMillis = Math.max(100, config.presence().ttl().toMillis() / 3);
+        this.tracked = config.presence().topics().stream().map(TopicPattern::of).toList();
+    }
+
+    /** Whether the topic's presence is tracked ({@code herald.presence.topics}). */
+    public boolean tracks(Topic topic) {
+        return tracked.stream().anyMatch(p -> p.matches(topic));
     }
 
     void start(@Observes StartupEvent event) {
@@ -133,7 +141,7 @@ public class PresenceTracker {
                 .onItem().transformToUni(topic -> Uni.createFrom().completionStage(() -> inOrder(topic, () -> {
                     // The members as they are when the refresh runs, after any join or leave asked before it.
                     Map<String, String> members = new HashMap<>(local.getOrDefault(topic, Map.of()));
-                    return store.refresh(topic, members).chain(() -> store.sweep(topic));
+                    return store.refresh(topic, members);
                 }, "refresh")))
                 .merge(REFRESH_CONCURRENCY)
                 .collect().last()

@@ -76,11 +76,6 @@ final class MemoryPresence implements PresenceStore {
     }
 
     @Override
-    public Uni<Void> sweep(Topic topic) {
-        return Uni.createFrom().voidItem();
-    }
-
-    @Override
     public Uni<List<String>> members(Topic topic) {
         return Uni.createFrom().item(() -> {
             synchronized (this) {

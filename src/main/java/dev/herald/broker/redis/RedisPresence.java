@@ -32,20 +32,21 @@ final class RedisPresence implements PresenceStore {
 
     @Override
     public Uni<Void> join(Topic topic, String member, String user) {
-        return refresh(topic, Map.of(member, user));
+        return run(topic, withMembers(args(topic, "join"), Map.of(member, user))).replaceWithVoid();
     }
 
     @Override
     public Uni<Void> refresh(Topic topic, Map<String, String> members) {
-        if (members.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        List<String> args = args(topic, "join");
+        // One script call: extend this node's members, and sweep the topic's expired ones.
+        return run(topic, withMembers(args(topic, "refresh"), members)).replaceWithVoid();
+    }
+
+    private static List<String> withMembers(List<String> args, Map<String, String> members) {
         members.forEach((member, user) -> {
             args.add(member);
             args.add(user);
         });
-        return run(topic, args).replaceWithVoid();
+        return args;
     }
 
     @Override
@@ -53,11 +54,6 @@ final class RedisPresence implements PresenceStore {
         List<String> args = args(topic, "leave");
         args.add(member);
         return run(topic, args).replaceWithVoid();
-    }
-
-    @Override
-    public Uni<Void> sweep(Topic topic) {
-        return run(topic, args(topic, "sweep")).replaceWithVoid();
     }
 
     @Override

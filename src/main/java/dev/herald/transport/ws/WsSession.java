@@ -278,6 +278,15 @@ final class WsSession implements Drainable {
             send(WsFrames.error(code(e), e.getMessage(), request.ref()));
             return;
         }
+        if (request.presence()) {
+            for (Topic topic : request.topics()) {
+                if (!ws.presence.tracks(topic)) {
+                    protocolError("invalid", "presence is not tracked for '" + topic + "' (herald.presence.topics)",
+                            request.ref());
+                    return;
+                }
+            }
+        }
         open(request.topics(), request.cursor(), request.presence(), request.ref(), true);
     }
 
@@ -333,7 +342,7 @@ final class WsSession implements Drainable {
         }
         if (principal.subject() != null) {
             for (Topic topic : sub.topics) {
-                if (presenceTopics.add(topic)) {
+                if (ws.presence.tracks(topic) && presenceTopics.add(topic)) {
                     ws.presence.join(topic, member, principal.subject());
                 }
             }
