@@ -203,7 +203,10 @@ export class Subscription {
  * Status (onStatus): {state, transport, ...detail} with state one of
  * idle (no subscription), connecting, open, reconnecting (detail: delay, code, reason), paused
  * (page hidden with visibleOnly), error (detail: code; herald.js keeps retrying slowly unless the
- * error cannot heal, such as forbidden), closed.
+ * error cannot heal, such as forbidden), closed. A subscription the server refuses for good
+ * (forbidden, invalid; unauthorized over an open WebSocket) reaches its onError, and the status is
+ * `error` until that subscription is closed, on every transport, even while others are delivered.
+ * Over the WebSocket, `open` means every subscription has been acknowledged.
  */
 export class Herald {
   constructor(options = {}) {
@@ -421,21 +424,26 @@ export class Herald {
     return true;
   }
 
-  /** Recomputes the aggregate status from the links; `detail` (delay, code, ...) is passed along. */
+  /**
+   * Recomputes the aggregate status from the links: the worst state of any link, with that link's
+   * detail (delay, code, ...); `detail` is added.
+   */
   _recompute(detail = {}) {
     if (this._closed) return;
-    let state;
-    if (this._paused) {
-      state = 'paused';
-    } else {
+    let state = 'paused';
+    let link = null;
+    if (!this._paused) {
       const links = this.transport === 'ws' ? (this._ws ? [this._ws] : []) : [...this._links.values()];
-      if (links.length === 0) state = 'idle';
-      else if (links.some(l => l.state === 'error')) state = 'error';
-      else if (links.some(l => l.state === 'reconnecting')) state = 'reconnecting';
-      else if (links.some(l => l.state === 'connecting')) state = 'connecting';
-      else state = 'open';
+      state = links.length === 0 ? 'idle' : 'open';
+      for (const worst of ['error', 'reconnecting', 'connecting']) {
+        link = links.find(l => l.state === worst);
+        if (link) {
+          state = worst;
+          break;
+        }
+      }
     }
-    this._setStatus({ state, transport: this.transport, ...detail });
+    this._setStatus({ state, transport: this.transport, ...(link ? link.detail : {}), ...detail });
   }
 
   _setStatus(status) {
@@ -459,6 +467,7 @@ class Link {
   constructor(herald) {
     this.herald = herald;
     this.state = 'connecting';
+    this.detail = {};             // what goes with the state into the status (delay, code, ...)
     this.closed = false;
     this.everOpened = false;
     this.backoff = new Backoff(herald._o.backoff);
@@ -467,9 +476,10 @@ class Link {
     this._openTimer = null;
   }
 
-  _set(state, detail) {
+  _set(state, detail = {}) {
     this.state = state;
-    this.herald._recompute(detail);
+    this.detail = detail;
+    this.herald._recompute();
   }
 
   _opened() {
@@ -480,6 +490,11 @@ class Link {
     this.herald._linkOpened(reconnect);
     clearTimeout(this._healthyTimer);
     this._healthyTimer = setTimeout(() => this.backoff.reset(), this.herald._o.healthyAfter);
+    this._settle();
+  }
+
+  /** Sets the state of an open connection (the WebSocket refines it per subscription). */
+  _settle() {
     this._set('open');
   }
 
@@ -728,19 +743,63 @@ class PollLink extends Link {
 }
 
 /**
+ * The server's limits on subscribe and unsubscribe ops over one WebSocket are 4 subscriptions opening
+ * at once and 10 ops per second in bursts of 20; herald.js stays under them.
+ */
+const WS_MAX_OPENING = 4;
+const WS_CONTROL_RATE = 8;
+const WS_CONTROL_BURST = 16;
+/** Refusals of a subscribe that end the subscription; any other code is retried with backoff. */
+const WS_FINAL = new Set(['forbidden', 'unauthorized', 'invalid']);
+
+/** A token bucket: `burst` tokens, refilled at `rate` per second. */
+class TokenBucket {
+  constructor(rate, burst) {
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = burst;
+    this.at = Date.now();
+  }
+
+  /** Takes a token: 0 when there was one, else the ms until there will be one (nothing taken). */
+  take() {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) * this.rate) / 1000);
+    this.at = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+  }
+}
+
+/**
  * WebSocket: one socket for every subscription of the client. Authenticates with a first message
- * (the token stays out of URLs and logs), then sends one subscribe op per subscription with its
- * cursor. An event frame's cursor belongs to the subscription that holds the event's topic.
+ * (the token stays out of URLs and logs), then opens each subscription with a subscribe op and its
+ * cursor, within the server's limits (WS_*): subscribe and unsubscribe ops wait in one queue, in
+ * order, for a token of the bucket, and a subscribe also for one of the 4 opening places (freed by its
+ * `subscribed` or `error`). A subscribe refused with rate-limited, unavailable or internal is sent again
+ * after that subscription's backoff; forbidden, unauthorized and invalid are final (onError, and the
+ * status is `error` while such a subscription is not closed). An event frame's cursor belongs to the
+ * subscription that holds the event's topic.
+ *
+ * Each subscription has an entry on the link whose state is queued (its subscribe waits to be sent),
+ * opening (sent, no answer yet), open, waiting (to be sent again) or refused.
  */
 class WsLink extends Link {
   constructor(herald) {
     super(herald);
     this.ws = null;
     this.ready = false;
-    this._subs = new Set();
+    this._subs = new Map();       // sub -> {state, ref, code, delay, timer, backoff}
     this._byTopic = new Map();
     this._byRef = new Map();
     this._pending = new Map();
+    this._queue = [];             // {op: 'subscribe', sub} | {op: 'unsubscribe', topics}
+    this._opening = 0;
+    this._bucket = null;
+    this._pumpTimer = null;
     this._ref = 0;
     this._pingTimer = null;
     this._pongTimer = null;
@@ -748,23 +807,41 @@ class WsLink extends Link {
   }
 
   _subsForErrors() {
-    return [...this._subs];
+    return [...this._subs.keys()];
   }
 
   add(sub) {
-    this._subs.add(sub);
-    if (this.ready) this._subscribe(sub);
-    else if (!this.ws && !this._retryTimer && !this._connecting) this._connect();
+    const entry = { state: 'queued', ref: null, code: null, delay: 0, timer: null, backoff: new Backoff(this.herald._o.backoff) };
+    this._subs.set(sub, entry);
+    if (this.ready) {
+      this._queue.push({ op: 'subscribe', sub });
+      this._settle();
+      this._pump();
+    } else if (!this.ws && !this._retryTimer && !this._connecting) {
+      this._connect();
+    }
   }
 
   remove(sub) {
-    if (!this._subs.delete(sub)) return;
+    const entry = this._subs.get(sub);
+    if (!entry) return;
+    this._subs.delete(sub);
+    clearTimeout(entry.timer);
     for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
+    this._byRef.delete(entry.ref);
+    this._queue = this._queue.filter(op => op.sub !== sub);
     if (this._subs.size === 0) {
       this.close();
-    } else if (this.ready) {
-      this._send({ op: 'unsubscribe', topics: sub.topics, ref: this._nextRef() });
+      return;
     }
+    if (!this.ready) return;
+    // Only what the server holds or is opening is unsubscribed: anything else is a protocol error there.
+    if (entry.state === 'opening' || entry.state === 'open') this._queue.push({ op: 'unsubscribe', topics: sub.topics });
+    // Its opening place is free here at once; should the server still count it, a subscribe that it
+    // refuses as rate-limited is sent again.
+    if (entry.state === 'opening') this._opening--;
+    this._settle();
+    this._pump();
   }
 
   /** Sends an op that expects an answer with the same ref (publish, auth); resolves with the answer. */
@@ -826,8 +903,10 @@ class WsLink extends Link {
   _ready() {
     if (this.closed || !this.ws) return;
     this.ready = true;
+    this._bucket = new TokenBucket(WS_CONTROL_RATE, WS_CONTROL_BURST);
+    for (const [sub, entry] of this._subs) if (entry.state !== 'refused') this._queue.push({ op: 'subscribe', sub });
     this._opened();
-    for (const sub of this._subs) this._subscribe(sub);
+    this._pump();
     const interval = this.herald._o.pingInterval;
     if (interval > 0) {
       this._pingTimer = setInterval(() => {
@@ -838,14 +917,92 @@ class WsLink extends Link {
     }
   }
 
+  /** Sends queued subscribe and unsubscribe ops, in order, as far as the server's limits allow. */
+  _pump() {
+    clearTimeout(this._pumpTimer);
+    this._pumpTimer = null;
+    while (this.ready && this._queue.length > 0) {
+      const next = this._queue[0];
+      if (next.op === 'subscribe' && this._opening >= WS_MAX_OPENING) return;   // goes on at an answer
+      const wait = this._bucket.take();
+      if (wait > 0) {
+        this._pumpTimer = setTimeout(() => this._pump(), wait);
+        return;
+      }
+      this._queue.shift();
+      if (next.op === 'subscribe') this._subscribe(next.sub);
+      else this._send({ op: 'unsubscribe', topics: next.topics, ref: this._nextRef() });
+    }
+  }
+
   _subscribe(sub) {
+    const entry = this._subs.get(sub);
     const ref = this._nextRef();
+    entry.state = 'opening';
+    entry.ref = ref;
+    this._opening++;
     this._byRef.set(ref, sub);
     for (const topic of sub.topics) this._byTopic.set(topic, sub);
     const op = { op: 'subscribe', topics: sub.topics, ref };
     if (sub.cursor) op.cursor = sub.cursor;
     if (sub.presence) op.presence = true;
     this._send(op);
+  }
+
+  /** The answer to a subscribe: `subscribed`, or an error (`error` set). */
+  _answered(sub, frame, error) {
+    const entry = this._subs.get(sub);
+    this._opening--;
+    if (!error) {
+      entry.state = 'open';
+      entry.backoff.reset();
+      // The starting position: a subscription that began live from now can resume from here even
+      // before its first event (absent when a reset is due: the reset frame brings the position).
+      if (!sub.cursor && frame.cursor) sub.cursor = frame.cursor;
+    } else {
+      for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
+      entry.code = error.code;
+      if (WS_FINAL.has(error.code)) {
+        entry.state = 'refused';
+      } else {
+        // Refused for now (too many opening, rate, broker unavailable): ask again later.
+        entry.state = 'waiting';
+        entry.delay = entry.backoff.next();
+        entry.timer = setTimeout(() => {
+          entry.timer = null;
+          entry.state = 'queued';
+          this._queue.push({ op: 'subscribe', sub });
+          this._settle();
+          this._pump();
+        }, entry.delay);
+      }
+    }
+    this._settle();
+    this._pump();
+    if (entry.state === 'refused') sub._refused(error);
+  }
+
+  /**
+   * The state of an open socket, from its subscriptions: error while one stands refused, reconnecting
+   * while one waits to be sent again, connecting while one is being opened, else open.
+   */
+  _settle() {
+    if (!this.ready) return;
+    let state = 'open';
+    let detail = {};
+    for (const entry of this._subs.values()) {
+      if (entry.state === 'refused') {
+        state = 'error';
+        detail = { code: entry.code };
+        break;
+      } else if (entry.state === 'waiting' && state !== 'reconnecting') {
+        state = 'reconnecting';
+        detail = { code: entry.code, delay: entry.delay };
+      } else if ((entry.state === 'queued' || entry.state === 'opening') && state === 'open') {
+        state = 'connecting';
+      }
+    }
+    this._set(state, detail);
   }
 
   _frame(text) {
@@ -865,31 +1022,23 @@ class WsLink extends Link {
         this._pongTimer = null;
         if (frame.ref === 'ping') return;
         break;
-      case 'subscribed': {
-        // The starting position: a subscription that began live from now can resume from here even
-        // before its first event (absent when a reset is due: the reset frame brings the position).
-        const sub = this._byRef.get(frame.ref);
-        this._byRef.delete(frame.ref);
-        if (sub && !sub.cursor && frame.cursor) sub.cursor = frame.cursor;
-        return;
-      }
+      case 'subscribed':
       case 'error': {
-        const pending = this._pending.get(frame.ref);
-        const error = new HeraldError(frame.code || 'error', frame.message);
+        const error = frame.type === 'error' ? new HeraldError(frame.code || 'error', frame.message) : null;
+        const sub = this._byRef.get(frame.ref);
+        if (sub) {
+          this._byRef.delete(frame.ref);
+          this._answered(sub, frame, error);
+          return;
+        }
+        const pending = error && this._pending.get(frame.ref);
         if (pending) {
           this._pending.delete(frame.ref);
           clearTimeout(pending.timer);
           pending.reject(error);
-          return;
+        } else if (error) {
+          this.herald._recompute({ code: error.code, message: error.message });
         }
-        const sub = this._byRef.get(frame.ref);
-        if (sub) {
-          // The server refused this subscription: it is not delivered on this connection.
-          this._byRef.delete(frame.ref);
-          for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
-          sub._refused(error);
-        }
-        this.herald._recompute({ code: error.code, message: error.message });
         return;
       }
       default:
@@ -936,6 +1085,17 @@ class WsLink extends Link {
     this._pending.clear();
     this._byRef.clear();
     this._byTopic.clear();
+    // Whatever the server held is gone with the socket: the next one opens every subscription again
+    // (from its cursor), except the refused ones.
+    this._queue = [];
+    this._opening = 0;
+    clearTimeout(this._pumpTimer);
+    this._pumpTimer = null;
+    for (const entry of this._subs.values()) {
+      clearTimeout(entry.timer);
+      entry.timer = null;
+      if (entry.state !== 'refused') entry.state = 'queued';
+    }
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(code);

@@ -51,6 +51,11 @@ final class DemoPage {
         return driver.findElement(By.id("status")).getAttribute("data-state");
     }
 
+    /** The code of the status ({@code unavailable}, {@code forbidden}, ...), empty when it has none. */
+    String statusCode() {
+        return driver.findElement(By.id("status")).getAttribute("data-code");
+    }
+
     /** The transport herald.js is using now (ws, sse, poll). */
     String transport() {
         return driver.findElement(By.id("active-transport")).getAttribute("data-transport");
