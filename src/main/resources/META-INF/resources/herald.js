@@ -14,8 +14,11 @@
  *
  * Transports: 'ws' (WebSocket, /v1/ws), 'sse' (EventSource, /v1/stream) and 'poll' (long polling,
  * /v1/poll); 'auto' tries them in that order and falls back to the next one when a transport fails
- * to open `fallbackAfter` times in a row before it ever opened (blocked by a proxy, not deployed).
- * Once a transport has opened, herald.js stays on it and reconnects.
+ * to open `fallbackAfter` times before it ever opened while the server is reachable (a poll with
+ * timeout=0 is answered: the transport is blocked on the way, by a proxy). Failures while the server
+ * is down, restarting or draining do not count. Once a transport has opened, herald.js stays on it and
+ * reconnects. After a fallback, every `upgradeAfter` ms it tries the preferred transports again and
+ * moves back to the first that opens, each subscription resuming from its cursor.
  *
  * Guarantees kept here, on every transport:
  * - every delivery moves the subscription's cursor; every reconnect resumes from it, so no event is
@@ -41,7 +44,8 @@ const DEFAULTS = Object.freeze({
   visibleOnly: false,        // connect only while the page is visible (Page Visibility API)
   backoff: { base: 500, cap: 30000 },
   healthyAfter: 10000,       // ms a connection must stay open before the backoff starts over
-  fallbackAfter: 2,          // failed opens before 'auto' moves to the next transport
+  fallbackAfter: 2,          // failed opens (with the server reachable) before 'auto' moves to the next transport
+  upgradeAfter: 300000,      // ms after a fallback before 'auto' tries the preferred transports again (0: never)
   openTimeout: 10000,        // ms a connection attempt may take before it counts as failed
   pollTimeout: 25,           // s the server may hold a long poll
   pingInterval: 25000,       // ms between WebSocket pings (0: none); no pong within 10 s drops the socket
@@ -222,6 +226,9 @@ export class Herald {
     this._index = 0;
     this._failedOpens = 0;
     this._opened = false;
+    this._reachability = null;   // the AbortController of a reachability probe in flight
+    this._upgradeTimer = null;
+    this._trial = null;          // a Trial of a preferred transport in flight
     this._subs = new Set();
     this._links = new Map();
     this._ws = null;
@@ -314,6 +321,7 @@ export class Herald {
   close() {
     if (this._closed) return;
     this._closed = true;
+    this._stopTransportChecks();
     this._detachAll();
     if (this._onVisibility) document.removeEventListener('visibilitychange', this._onVisibility);
     for (const sub of [...this._subs]) sub.close();
@@ -347,6 +355,27 @@ export class Herald {
     for (const [key, value] of params) if (value != null && value !== '') query.append(key, value);
     const q = query.toString();
     return `${this._base}${path}${q ? `?${q}` : ''}`;
+  }
+
+  _wsUrl() {
+    return this._base.replace(/^http/, 'ws') + '/v1/ws';
+  }
+
+  /** The EventSource URL of `topics` from `cursor` (none: from now); the token rides in the URL. */
+  _streamUrl(topics, token, cursor) {
+    const params = topics.map(t => ['topic', t]);
+    params.push(['named', 'false'], ['access_token', token], ['lastEventId', cursor]);
+    return this._httpUrl('/v1/stream', params);
+  }
+
+  /** GET /v1/poll of `topics` from `cursor` (none: from now), held by the server up to `timeout` s. */
+  _poll(topics, cursor, timeout, token, signal) {
+    const params = topics.map(t => ['topic', t]);
+    params.push(['cursor', cursor], ['timeout', String(timeout)]);
+    return fetch(this._httpUrl('/v1/poll', params), {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      signal, cache: 'no-store', credentials: this._credentials(),
+    });
   }
 
   _remove(sub) {
@@ -409,19 +438,88 @@ export class Herald {
   }
 
   /**
-   * A link failed before its transport ever opened. In 'auto' mode, after `fallbackAfter` such
-   * failures, moves every subscription to the next transport and answers true (the caller is closed).
+   * A link failed before its transport ever opened. In 'auto' mode the failure counts toward a fallback
+   * only when the server is reachable otherwise (an outage, a restart or a drain is no reason to leave
+   * the preferred transport): one probe at a time; after `fallbackAfter` counted failures every
+   * subscription moves to the next transport. The caller retries as usual meanwhile.
    */
   _openFailed() {
-    if (this._opened || this._index >= this._order.length - 1) return false;
-    if (++this._failedOpens < this._o.fallbackAfter) return false;
-    const from = this.transport;
+    if (this._opened || this._index >= this._order.length - 1 || this._reachability) return;
+    const index = this._index;
+    const controller = new AbortController();
+    this._reachability = controller;
+    this._reachable(controller).then(reachable => {
+      if (this._reachability !== controller) return;   // closed or switched meanwhile
+      this._reachability = null;
+      if (!reachable || this._opened || this._paused || this._index !== index) return;
+      if (++this._failedOpens >= this._o.fallbackAfter) this._switchTo(index + 1, { fallbackFrom: this.transport });
+    });
+  }
+
+  /**
+   * Whether Herald answers plain HTTP now: a poll of the first subscription's topics that returns at
+   * once (timeout=0). Any answer below 500 means the server is up, so a transport that fails is blocked
+   * on the way; a network error, a timeout or a 5xx (down, draining, a proxy without upstream) is an
+   * outage.
+   */
+  async _reachable(controller) {
+    const sub = this._subs.values().next().value;
+    const got = sub && await this._tokenForConnect();
+    if (!got || controller.signal.aborted) return false;
+    const timer = setTimeout(() => controller.abort(), this._o.openTimeout);
+    try {
+      const response = await this._poll(sub.topics, null, 0, got.token, controller.signal);
+      return response.status < 500;
+    } catch (e) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();   // the answer's body is not needed
+    }
+  }
+
+  /**
+   * Moves every subscription to the transport at `index` of the order; each resumes from its cursor
+   * (and drops what it has already seen), so nothing is lost or handed out twice.
+   */
+  _switchTo(index, detail) {
+    this._stopTransportChecks();
     this._detachAll();
-    this._index++;
+    this._index = index;
+    this._opened = false;
     this._failedOpens = 0;
-    for (const sub of this._subs) this._attach(sub);
-    this._recompute({ fallbackFrom: from });
-    return true;
+    if (!this._paused) for (const sub of this._subs) this._attach(sub);
+    this._recompute(detail);
+    if (index > 0 && this._o.upgradeAfter > 0) {
+      this._upgradeTimer = setTimeout(() => this._tryUpgrade(), this._o.upgradeAfter);
+    }
+  }
+
+  /**
+   * After a fallback: tries the transports before the current one, in order, with a Trial that holds
+   * no subscription; moves to the first that opens, else tries again after `upgradeAfter`.
+   */
+  async _tryUpgrade() {
+    this._upgradeTimer = null;
+    for (let i = 0; i < this._index && !this._paused && this._subs.size > 0; i++) {
+      const trial = new Trial(this, this._order[i], this._subs.values().next().value);
+      this._trial = trial;
+      const opened = await trial.run();
+      if (this._trial !== trial) return;   // closed or switched meanwhile
+      this._trial = null;
+      if (opened) {
+        this._switchTo(i, { upgradedFrom: this.transport });
+        return;
+      }
+    }
+    this._upgradeTimer = setTimeout(() => this._tryUpgrade(), this._o.upgradeAfter);
+  }
+
+  _stopTransportChecks() {
+    if (this._reachability) this._reachability.abort();
+    if (this._trial) this._trial.cancel();
+    clearTimeout(this._upgradeTimer);
+    this._reachability = this._trial = this._upgradeTimer = null;
   }
 
   /**
@@ -460,6 +558,60 @@ function supported(transport) {
   if (transport === 'ws') return typeof WebSocket !== 'undefined';
   if (transport === 'sse') return typeof EventSource !== 'undefined';
   return typeof fetch !== 'undefined';
+}
+
+/**
+ * Whether a transport opens now, tried while another one carries the subscriptions: a WebSocket upgrade
+ * (closed as soon as it opens), or an EventSource of one subscription's topics from now (closed at its
+ * first open). It delivers nothing.
+ */
+class Trial {
+  constructor(herald, transport, sub) {
+    this.herald = herald;
+    this.transport = transport;
+    this.sub = sub;
+    this.cancelled = false;
+    this._source = null;
+    this._timer = null;
+    this._done = null;
+  }
+
+  /** Resolves true when the transport opened within openTimeout, false when it failed or was cancelled. */
+  async run() {
+    const got = await this.herald._tokenForConnect();
+    if (!got || this.cancelled) return false;
+    return new Promise(resolve => {
+      this._done = resolve;
+      this._timer = setTimeout(() => this._end(false), this.herald._o.openTimeout);
+      try {
+        this._source = this.transport === 'ws' ? new WebSocket(this.herald._wsUrl())
+          : new EventSource(this.herald._streamUrl(this.sub.topics, got.token, null),
+            { withCredentials: this.herald._o.withCredentials });
+      } catch (e) {
+        this._end(false);
+        return;
+      }
+      this._source.onopen = () => this._end(true);
+      this._source.onerror = () => this._end(false);
+    });
+  }
+
+  cancel() {
+    this.cancelled = true;
+    this._end(false);
+  }
+
+  _end(opened) {
+    clearTimeout(this._timer);
+    if (this._source) {
+      this._source.onopen = this._source.onerror = null;
+      this._source.close();
+      this._source = null;
+    }
+    const done = this._done;
+    this._done = null;
+    if (done) done(opened);
+  }
 }
 
 /** What links share: state, backoff, the healthy-period timer, cancellable waits. */
@@ -571,10 +723,7 @@ class SseLink extends Link {
       this._retry(this.backoff.next(), () => this.start(), { code: 'token' });
       return;
     }
-    const token = got.token;
-    const params = this.sub.topics.map(t => ['topic', t]);
-    params.push(['named', 'false'], ['access_token', token], ['lastEventId', this.sub.cursor]);
-    const url = this.herald._httpUrl('/v1/stream', params);
+    const url = this.herald._streamUrl(this.sub.topics, got.token, this.sub.cursor);
     const es = new EventSource(url, { withCredentials: this.herald._o.withCredentials });
     this.es = es;
     let openedOnce = false;
@@ -591,7 +740,7 @@ class SseLink extends Link {
       this._unhealthy();
       if (es.readyState === EventSource.CONNECTING) {
         // EventSource reconnects by itself, with Last-Event-ID, after the server's retry: delay.
-        if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+        if (!openedOnce && !this.everOpened) this.herald._openFailed();
         this._set('reconnecting', { native: true });
       } else {
         this._failed(url, openedOnce);
@@ -625,7 +774,7 @@ class SseLink extends Link {
     const status = await probe(url, this.herald._credentials());
     if (this.closed) return;
     if (this._refused(status, null, () => this.start())) return;
-    if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+    if (!openedOnce && !this.everOpened) this.herald._openFailed();
     this._retry(this.backoff.next(), () => this.start(), { code: codeForStatus(status), status });
   }
 
@@ -690,20 +839,14 @@ class PollLink extends Link {
         this._retry(this.backoff.next(), () => this._loop(true), { code: 'token' });
         return;
       }
-      const token = got.token;
       const timeout = immediate ? 0 : o.pollTimeout;
-      const params = this.sub.topics.map(t => ['topic', t]);
-      params.push(['cursor', this.sub.cursor], ['timeout', String(timeout)]);
       const controller = new AbortController();
       this._controller = controller;
       const timer = setTimeout(() => controller.abort(), (timeout + 15) * 1000);
       let response = null;
       let body = null;
       try {
-        response = await fetch(this.herald._httpUrl('/v1/poll', params), {
-          headers: token ? { Authorization: `Bearer ${token}` } : {},
-          signal: controller.signal, cache: 'no-store', credentials: this.herald._credentials(),
-        });
+        response = await this.herald._poll(this.sub.topics, this.sub.cursor, timeout, got.token, controller.signal);
         body = response.ok ? await response.json() : null;
       } catch (e) {
         // Network error, abort, or a 200 without a JSON body: all retried alike.
@@ -727,7 +870,7 @@ class PollLink extends Link {
       this._unhealthy();
       const status = response ? response.status : 0;
       if (this._refused(status, null, () => this._loop(true))) return;
-      if (!this.everOpened && this.herald._openFailed()) return;
+      if (!this.everOpened) this.herald._openFailed();
       let delay = this.backoff.next();
       const retryAfter = response && Number(response.headers.get('Retry-After'));
       if (retryAfter > 0) delay = Math.max(delay, retryAfter * 1000);
@@ -871,10 +1014,9 @@ class WsLink extends Link {
       return;
     }
     const token = got.token;
-    const url = this.herald._base.replace(/^http/, 'ws') + '/v1/ws';
     let ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(this.herald._wsUrl());
     } catch (e) {
       this._afterClose({ code: 1006, reason: e.message }, false);
       return;
@@ -1112,7 +1254,7 @@ class WsLink extends Link {
       this._refused(code === 4001 ? 401 : 403, reason, () => this._connect());
       return;
     }
-    if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+    if (!openedOnce && !this.everOpened) this.herald._openFailed();
     let delay;
     if (code === 1001) {
       // Server shutting down: it says when to come back (retry=<ms>), spread across its clients.
