@@ -709,6 +709,7 @@ class SseLink extends Link {
     super(herald);
     this.sub = sub;
     this.es = null;
+    this._probe = null;   // the AbortController of the status probe in flight
   }
 
   _subsForErrors() {
@@ -771,7 +772,9 @@ class SseLink extends Link {
   /** EventSource gave up (the server refused the stream) or never opened: learn why, then retry. */
   async _failed(url, openedOnce) {
     this._closeSource();
-    const status = await probe(url, this.herald._credentials());
+    this._probe = new AbortController();
+    const status = await probe(url, this.herald._credentials(), this._probe);
+    this._probe = null;
     if (this.closed) return;
     if (this._refused(status, null, () => this.start())) return;
     if (!openedOnce && !this.everOpened) this.herald._openFailed();
@@ -791,12 +794,16 @@ class SseLink extends Link {
   close() {
     super.close();
     this._closeSource();
+    // The probe is a real /v1/stream request: do not leave it to its timeout.
+    if (this._probe) this._probe.abort();
   }
 }
 
-/** The HTTP status a GET of an SSE URL answers (0: network error), without reading the stream. */
-async function probe(url, credentials) {
-  const controller = new AbortController();
+/**
+ * The HTTP status a GET of an SSE URL answers (0: network error), without reading the stream; the
+ * request ends once the status is known, after 10 s, or when `controller` aborts it.
+ */
+async function probe(url, credentials, controller) {
   const timer = setTimeout(() => controller.abort(), 10000);
   try {
     const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: controller.signal, credentials, cache: 'no-store' });
