@@ -100,6 +100,11 @@ function report(error) {
   else setTimeout(() => { throw error; });
 }
 
+/** The topics a herald.reset is about (all of the subscription's when it does not say). */
+function resetTopics(event, sub) {
+  return (event.data && event.data.topics) || sub.topics;
+}
+
 function codeForStatus(status) {
   switch (status) {
     case 401: return 'unauthorized';
@@ -166,28 +171,52 @@ export class Subscription {
    * position after it, or null when the delivery does not move the position.
    */
   _deliver(event, cursor) {
-    if (this.closed || !event) return;
-    const stats = this._herald.stats;
+    if (this._accept(event)) this._handOut(event, cursor);
+  }
+
+  /**
+   * A batch that ends at `cursor` (a long-poll answer). The cursor goes out with the last event handed
+   * to the app, even when events after it in the batch were dropped as duplicates, and `.cursor`
+   * moves to it in any case (an answer with no new event still advances the position).
+   */
+  _deliverBatch(events, cursor) {
+    const fresh = events.filter(event => this._accept(event));
+    fresh.forEach((event, i) => this._handOut(event, i === fresh.length - 1 ? cursor : null));
+    if (cursor && !this.closed) this.cursor = cursor;
+  }
+
+  /** Whether `event` is for the app: false for a duplicate (counted). Keeps the last id of each topic. */
+  _accept(event) {
+    if (this.closed || !event) return false;
     if (event.type === 'herald.reset') {
-      const info = { topics: (event.data && event.data.topics) || this.topics, reason: event.data && event.data.reason };
       // History restarts for these topics: ids seen before the reset say nothing about what follows.
-      for (const topic of info.topics) this._last.delete(topic);
-      if (cursor) this.cursor = cursor;
+      for (const topic of resetTopics(event, this)) this._last.delete(topic);
+      return true;
+    }
+    if (event.id != null && event.topic) {
+      const last = this._last.get(event.topic);
+      if (last !== undefined && !isAfter(event.id, last)) {
+        this._herald.stats.duplicates++;
+        return false;
+      }
+      this._last.set(event.topic, event.id);
+    }
+    return true;
+  }
+
+  /** Hands an accepted event (or reset) to the app's callbacks, with the position after it. */
+  _handOut(event, cursor) {
+    if (this.closed) return;
+    const stats = this._herald.stats;
+    if (cursor) this.cursor = cursor;
+    if (event.type === 'herald.reset') {
+      const info = { topics: resetTopics(event, this), reason: event.data && event.data.reason };
       stats.resets++;
       for (const fn of this._resetFns) {
         try { fn(info, this); } catch (e) { report(e); }
       }
       return;
     }
-    if (event.id != null && event.topic) {
-      const last = this._last.get(event.topic);
-      if (last !== undefined && !isAfter(event.id, last)) {
-        stats.duplicates++;
-        return;
-      }
-      this._last.set(event.topic, event.id);
-    }
-    if (cursor) this.cursor = cursor;
     stats.events++;
     for (const fn of this._eventFns) {
       try { fn(event, this.cursor, this); } catch (e) { report(e); }
@@ -867,10 +896,9 @@ class PollLink extends Link {
       if (body) {
         if (this.state !== 'open') this._opened();
         const events = Array.isArray(body.events) ? body.events : [];
-        // Only the answer's cursor is a valid position: hand it out with the batch's last event, so
-        // that an app saving cursors never saves one past an event it has not seen.
-        events.forEach((event, i) => this.sub._deliver(event, i === events.length - 1 ? body.cursor : null));
-        if (body.cursor) this.sub.cursor = body.cursor;
+        // Only the answer's cursor is a valid position: it goes out with the last event the app gets
+        // from the answer, so that an app saving cursors never saves one past an event it has not seen.
+        this.sub._deliverBatch(events, body.cursor);
         immediate = false;
         continue;
       }

@@ -1,16 +1,20 @@
 package dev.herald.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.herald.support.HttpApi;
+import dev.herald.support.TestTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
-/** herald.js at the edges: close() during an SSE probe. */
+/** herald.js at the edges: close() during an SSE probe, a duplicate at the end of a poll answer. */
 @QuarkusTest
 @TestProfile(BrowserProfile.class)
 class BrowserClientEdgesTest extends BrowserTest {
+
+    static final String ADMIN = TestTokens.admin();
 
     private HarnessPage harness() {
         return new HarnessPage(chromium.driver(), base).open();
@@ -39,5 +43,44 @@ class BrowserClientEdgesTest extends BrowserTest {
         assertEquals(false, page.eval("probes[0].aborted"));
         page.run("client.close();");
         assertEquals(true, page.eval("probes[0].aborted"), "close() left the probe request open");
+    }
+
+    /**
+     * A poll answer whose last event is a duplicate (dropped): the answer's cursor still goes out with the
+     * last event the app gets, so that a cursor the app saves is the position after everything it saw.
+     */
+    @Test
+    void aDuplicateAtTheEndOfAPollAnswerDoesNotHoldBackItsCursor() {
+        String topic = HttpApi.topic("public");
+        HarnessPage page = harness();
+        // The second answer with events gets the first answer's last event appended, as a repeat.
+        page.run("""
+                window.answers = [];
+                window.calls = [];
+                net.fetchHook = async (url, init, nativeFetch) => {
+                  const response = await nativeFetch(url, init);
+                  if (!url.includes('/v1/poll') || !response.ok) return response;
+                  const body = await response.json();
+                  if (body.events.length > 0) {
+                    if (answers.length === 1) body.events.push(answers[0].events[answers[0].events.length - 1]);
+                    answers.push(body);
+                  }
+                  return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+                };
+                window.client = new lib.Herald({ transport: 'poll' });
+                window.sub = client.subscribe([arguments[0]], { onEvent: (e, cursor) => calls.push({ id: e.id, cursor }) });
+                """, topic);
+        page.await("client.status.state === 'open'", "the poll did not start");
+        HttpApi.publishOk(ADMIN, topic, "message", "1");
+        page.await("calls.length === 1", "no first event");
+        String second = HttpApi.publishOk(ADMIN, topic, "message", "2");
+        page.await("answers.length === 2 && client.stats.duplicates === 1", "the repeated event was not dropped");
+        assertEquals(2L, page.number("calls.length"));
+        assertEquals(second, page.eval("calls[1].id"));
+        String answerCursor = (String) page.eval("answers[1].cursor");
+        assertNotEquals(page.eval("answers[0].cursor"), answerCursor);
+        assertEquals(answerCursor, page.eval("calls[1].cursor"), "the answer's cursor went out with its last new event");
+        assertEquals(answerCursor, page.eval("sub.cursor"));
+        page.run("client.close();");
     }
 }
