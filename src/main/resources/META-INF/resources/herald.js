@@ -37,6 +37,11 @@
 
 const TRANSPORTS = ['ws', 'sse', 'poll'];
 
+/** ms: a connection the server ends sooner than this on purpose (token expired) reconnects with backoff. */
+const SHORT_LIVED = 5000;
+/** ms: a long poll the server answers empty sooner than this was not held (token expiring, node draining). */
+const SHORT_HOLD = 1000;
+
 const DEFAULTS = Object.freeze({
   url: undefined,            // Herald's base URL; default: the page's origin
   token: null,               // a JWT, or a function (sync or async) returning one (called on every connect)
@@ -651,6 +656,7 @@ class Link {
     this.detail = {};             // what goes with the state into the status (delay, code, ...)
     this.closed = false;
     this.everOpened = false;
+    this._openedAt = 0;
     this.backoff = new Backoff(herald._o.backoff);
     this._retryTimer = null;
     this._healthyTimer = null;
@@ -668,6 +674,7 @@ class Link {
     this.everOpened = true;
     clearTimeout(this._openTimer);
     this._openTimer = null;
+    this._openedAt = Date.now();
     this.herald._linkOpened(reconnect);
     clearTimeout(this._healthyTimer);
     this._healthyTimer = setTimeout(() => this.backoff.reset(), this.herald._o.healthyAfter);
@@ -677,6 +684,17 @@ class Link {
   /** Sets the state of an open connection (the WebSocket refines it per subscription). */
   _settle() {
     this._set('open');
+  }
+
+  /**
+   * The delay before reconnecting after the server ended a connection on purpose (a token that
+   * expired): none when the connection had lived a while, else the backoff, so that a token that keeps
+   * arriving already expired (a clock running behind the server's, a cached token) does not make a loop.
+   */
+  _reconnectDelay() {
+    if (Date.now() - this._openedAt >= SHORT_LIVED) return 0;
+    this._unhealthy();
+    return this.backoff.next();
   }
 
   _unhealthy() {
@@ -784,10 +802,11 @@ class SseLink extends Link {
     es.addEventListener('herald.start', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.shutdown', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.token-expired', e => {
-      // The stream ended because its token expired: reconnect at once with a fresh token.
+      // The stream ended because its token expired: reconnect with a fresh token, at once unless
+      // the stream was short-lived (then the token was already expiring: back off).
       if (e.lastEventId) this.sub.cursor = e.lastEventId;
       this._closeSource();
-      this._retry(0, () => this.start());
+      this._retry(this._reconnectDelay(), () => this.start(), { code: 'token-expired' });
     });
   }
 
@@ -879,6 +898,7 @@ class PollLink extends Link {
       const controller = new AbortController();
       this._controller = controller;
       const timer = setTimeout(() => controller.abort(), (timeout + 15) * 1000);
+      const sentAt = Date.now();
       let response = null;
       let body = null;
       try {
@@ -900,6 +920,13 @@ class PollLink extends Link {
         // from the answer, so that an app saving cursors never saves one past an event it has not seen.
         this.sub._deliverBatch(events, body.cursor);
         immediate = false;
+        if (timeout > 0 && Date.now() - sentAt >= SHORT_HOLD) {
+          this.backoff.reset();   // held as asked: healthy
+        } else if (timeout > 0 && events.length === 0) {
+          // A poll the server could have held came back empty at once: its token expires (or the node
+          // drains). Polling again at once with the same token would loop until it is refused.
+          await this._wait(this.backoff.next());
+        }
         continue;
       }
       this._unhealthy();
@@ -912,6 +939,16 @@ class PollLink extends Link {
       this._retry(delay, () => this._loop(true), { code: codeForStatus(status), status });
       return;
     }
+  }
+
+  /** Resolves after `ms` (a quiet pause, the status unchanged); never when the link closes first. */
+  _wait(ms) {
+    return new Promise(resolve => {
+      this._retryTimer = setTimeout(() => {
+        this._retryTimer = null;
+        resolve();
+      }, ms);
+    });
   }
 
   close() {

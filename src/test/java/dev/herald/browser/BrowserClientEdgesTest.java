@@ -2,14 +2,18 @@ package dev.herald.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HttpApi;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** herald.js at the edges: close() during an SSE probe, a duplicate at the end of a poll answer. */
+/** herald.js at the edges: close() during an SSE probe, a duplicate at the end of a poll answer, a token that keeps expiring. */
 @QuarkusTest
 @TestProfile(BrowserProfile.class)
 class BrowserClientEdgesTest extends BrowserTest {
@@ -81,6 +85,32 @@ class BrowserClientEdgesTest extends BrowserTest {
         assertNotEquals(page.eval("answers[0].cursor"), answerCursor);
         assertEquals(answerCursor, page.eval("calls[1].cursor"), "the answer's cursor went out with its last new event");
         assertEquals(answerCursor, page.eval("sub.cursor"));
+        page.run("client.close();");
+    }
+
+    /**
+     * A token that expired a moment ago is still accepted for a while (the server allows for clock skew),
+     * so each stream ends at once with herald.token-expired, and each held poll is answered at once: with
+     * the same token, herald.js must back off rather than reconnect in a loop.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sse", "poll"})
+    void aTokenThatKeepsExpiringDoesNotMakeAReconnectLoop(String transport) {
+        HarnessPage page = harness();
+        page.run("""
+                window.polls = 0;
+                net.fetchHook = (url, init, nativeFetch) => {
+                  if (url.includes('/v1/poll')) polls++;
+                  return nativeFetch(url, init);
+                };
+                window.client = new lib.Herald({ transport: arguments[1], token: arguments[0] });
+                client.subscribe([arguments[2]], {});
+                window.expiresAt = Date.now() + 2000;
+                """, TestTokens.expiringIn("bob", 2), transport, HttpApi.topic("public"));
+        page.await("client.status.state === 'open'", "the subscription did not open");
+        page.await(Duration.ofSeconds(15), "Date.now() > expiresAt + 5000", "5 s after the expiry never came");
+        long connects = page.number(transport.equals("sse") ? "client.stats.opens" : "polls");
+        assertTrue(connects <= 20, connects + " connections within 7 s of a 2 s token");
         page.run("client.close();");
     }
 }
