@@ -20,6 +20,12 @@
  * reconnects. After a fallback, every `upgradeAfter` ms it tries the preferred transports again and
  * moves back to the first that opens, each subscription resuming from its cursor.
  *
+ * Connections: the WebSocket carries every subscription over one socket. SSE and long polling hold
+ * one HTTP request per subscription, and a browser allows only 6 connections per origin over
+ * HTTP/1.1: with 6 such subscriptions (fewer when the page makes other requests to that origin) the
+ * next ones do not open and publish() waits behind them. Serve Herald over HTTP/2, or subscribe to
+ * several topics in one subscribe() call (one connection, one cursor for all of them).
+ *
  * Guarantees kept here, on every transport:
  * - every delivery moves the subscription's cursor; every reconnect resumes from it, so no event is
  *   skipped; events whose id is not newer than the last one seen for their topic are dropped, so none
