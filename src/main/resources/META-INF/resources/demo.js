@@ -134,6 +134,7 @@ function showStatus(status) {
   const pill = $('status');
   pill.dataset.state = status.state;
   pill.dataset.transport = status.transport;
+  pill.dataset.code = status.code || '';
   pill.textContent = status.code ? `${status.state} · ${status.code}` : status.state;
   $('active-transport').textContent = { ws: 'WebSocket', sse: 'Server-Sent Events', poll: 'long polling' }[status.transport];
   $('active-transport').dataset.transport = status.transport;

@@ -14,8 +14,17 @@
  *
  * Transports: 'ws' (WebSocket, /v1/ws), 'sse' (EventSource, /v1/stream) and 'poll' (long polling,
  * /v1/poll); 'auto' tries them in that order and falls back to the next one when a transport fails
- * to open `fallbackAfter` times in a row before it ever opened (blocked by a proxy, not deployed).
- * Once a transport has opened, herald.js stays on it and reconnects.
+ * to open `fallbackAfter` times before it ever opened while the server is reachable (a poll with
+ * timeout=0 is answered: the transport is blocked on the way, by a proxy). Failures while the server
+ * is down, restarting or draining do not count. Once a transport has opened, herald.js stays on it and
+ * reconnects. After a fallback, every `upgradeAfter` ms it tries the preferred transports again and
+ * moves back to the first that opens, each subscription resuming from its cursor.
+ *
+ * Connections: the WebSocket carries every subscription over one socket. SSE and long polling hold
+ * one HTTP request per subscription, and a browser allows only 6 connections per origin over
+ * HTTP/1.1: with 6 such subscriptions (fewer when the page makes other requests to that origin) the
+ * next ones do not open and publish() waits behind them. Serve Herald over HTTP/2, or subscribe to
+ * several topics in one subscribe() call (one connection, one cursor for all of them).
  *
  * Guarantees kept here, on every transport:
  * - every delivery moves the subscription's cursor; every reconnect resumes from it, so no event is
@@ -34,6 +43,11 @@
 
 const TRANSPORTS = ['ws', 'sse', 'poll'];
 
+/** ms: a connection the server ends sooner than this on purpose (token expired) reconnects with backoff. */
+const SHORT_LIVED = 5000;
+/** ms: a long poll the server answers empty sooner than this was not held (token expiring, node draining). */
+const SHORT_HOLD = 1000;
+
 const DEFAULTS = Object.freeze({
   url: undefined,            // Herald's base URL; default: the page's origin
   token: null,               // a JWT, or a function (sync or async) returning one (called on every connect)
@@ -41,7 +55,8 @@ const DEFAULTS = Object.freeze({
   visibleOnly: false,        // connect only while the page is visible (Page Visibility API)
   backoff: { base: 500, cap: 30000 },
   healthyAfter: 10000,       // ms a connection must stay open before the backoff starts over
-  fallbackAfter: 2,          // failed opens before 'auto' moves to the next transport
+  fallbackAfter: 2,          // failed opens (with the server reachable) before 'auto' moves to the next transport
+  upgradeAfter: 300000,      // ms after a fallback before 'auto' tries the preferred transports again (0: never)
   openTimeout: 10000,        // ms a connection attempt may take before it counts as failed
   pollTimeout: 25,           // s the server may hold a long poll
   pingInterval: 25000,       // ms between WebSocket pings (0: none); no pong within 10 s drops the socket
@@ -94,6 +109,11 @@ function report(error) {
   // An app callback threw: surface it without breaking the connection's own processing.
   if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
   else setTimeout(() => { throw error; });
+}
+
+/** The topics a herald.reset is about (all of the subscription's when it does not say). */
+function resetTopics(event, sub) {
+  return (event.data && event.data.topics) || sub.topics;
 }
 
 function codeForStatus(status) {
@@ -162,28 +182,52 @@ export class Subscription {
    * position after it, or null when the delivery does not move the position.
    */
   _deliver(event, cursor) {
-    if (this.closed || !event) return;
-    const stats = this._herald.stats;
+    if (this._accept(event)) this._handOut(event, cursor);
+  }
+
+  /**
+   * A batch that ends at `cursor` (a long-poll answer). The cursor goes out with the last event handed
+   * to the app, even when events after it in the batch were dropped as duplicates, and `.cursor`
+   * moves to it in any case (an answer with no new event still advances the position).
+   */
+  _deliverBatch(events, cursor) {
+    const fresh = events.filter(event => this._accept(event));
+    fresh.forEach((event, i) => this._handOut(event, i === fresh.length - 1 ? cursor : null));
+    if (cursor && !this.closed) this.cursor = cursor;
+  }
+
+  /** Whether `event` is for the app: false for a duplicate (counted). Keeps the last id of each topic. */
+  _accept(event) {
+    if (this.closed || !event) return false;
     if (event.type === 'herald.reset') {
-      const info = { topics: (event.data && event.data.topics) || this.topics, reason: event.data && event.data.reason };
       // History restarts for these topics: ids seen before the reset say nothing about what follows.
-      for (const topic of info.topics) this._last.delete(topic);
-      if (cursor) this.cursor = cursor;
+      for (const topic of resetTopics(event, this)) this._last.delete(topic);
+      return true;
+    }
+    if (event.id != null && event.topic) {
+      const last = this._last.get(event.topic);
+      if (last !== undefined && !isAfter(event.id, last)) {
+        this._herald.stats.duplicates++;
+        return false;
+      }
+      this._last.set(event.topic, event.id);
+    }
+    return true;
+  }
+
+  /** Hands an accepted event (or reset) to the app's callbacks, with the position after it. */
+  _handOut(event, cursor) {
+    if (this.closed) return;
+    const stats = this._herald.stats;
+    if (cursor) this.cursor = cursor;
+    if (event.type === 'herald.reset') {
+      const info = { topics: resetTopics(event, this), reason: event.data && event.data.reason };
       stats.resets++;
       for (const fn of this._resetFns) {
         try { fn(info, this); } catch (e) { report(e); }
       }
       return;
     }
-    if (event.id != null && event.topic) {
-      const last = this._last.get(event.topic);
-      if (last !== undefined && !isAfter(event.id, last)) {
-        stats.duplicates++;
-        return;
-      }
-      this._last.set(event.topic, event.id);
-    }
-    if (cursor) this.cursor = cursor;
     stats.events++;
     for (const fn of this._eventFns) {
       try { fn(event, this.cursor, this); } catch (e) { report(e); }
@@ -203,7 +247,10 @@ export class Subscription {
  * Status (onStatus): {state, transport, ...detail} with state one of
  * idle (no subscription), connecting, open, reconnecting (detail: delay, code, reason), paused
  * (page hidden with visibleOnly), error (detail: code; herald.js keeps retrying slowly unless the
- * error cannot heal, such as forbidden), closed.
+ * error cannot heal, such as forbidden), closed. A subscription the server refuses for good
+ * (forbidden, invalid; unauthorized over an open WebSocket) reaches its onError, and the status is
+ * `error` until that subscription is closed, on every transport, even while others are delivered.
+ * Over the WebSocket, `open` means every subscription has been acknowledged.
  */
 export class Herald {
   constructor(options = {}) {
@@ -219,6 +266,9 @@ export class Herald {
     this._index = 0;
     this._failedOpens = 0;
     this._opened = false;
+    this._reachability = null;   // the AbortController of a reachability probe in flight
+    this._upgradeTimer = null;
+    this._trial = null;          // a Trial of a preferred transport in flight
     this._subs = new Set();
     this._links = new Map();
     this._ws = null;
@@ -311,6 +361,7 @@ export class Herald {
   close() {
     if (this._closed) return;
     this._closed = true;
+    this._stopTransportChecks();
     this._detachAll();
     if (this._onVisibility) document.removeEventListener('visibilitychange', this._onVisibility);
     for (const sub of [...this._subs]) sub.close();
@@ -344,6 +395,27 @@ export class Herald {
     for (const [key, value] of params) if (value != null && value !== '') query.append(key, value);
     const q = query.toString();
     return `${this._base}${path}${q ? `?${q}` : ''}`;
+  }
+
+  _wsUrl() {
+    return this._base.replace(/^http/, 'ws') + '/v1/ws';
+  }
+
+  /** The EventSource URL of `topics` from `cursor` (none: from now); the token rides in the URL. */
+  _streamUrl(topics, token, cursor) {
+    const params = topics.map(t => ['topic', t]);
+    params.push(['named', 'false'], ['access_token', token], ['lastEventId', cursor]);
+    return this._httpUrl('/v1/stream', params);
+  }
+
+  /** GET /v1/poll of `topics` from `cursor` (none: from now), held by the server up to `timeout` s. */
+  _poll(topics, cursor, timeout, token, signal) {
+    const params = topics.map(t => ['topic', t]);
+    params.push(['cursor', cursor], ['timeout', String(timeout)]);
+    return fetch(this._httpUrl('/v1/poll', params), {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      signal, cache: 'no-store', credentials: this._credentials(),
+    });
   }
 
   _remove(sub) {
@@ -406,36 +478,110 @@ export class Herald {
   }
 
   /**
-   * A link failed before its transport ever opened. In 'auto' mode, after `fallbackAfter` such
-   * failures, moves every subscription to the next transport and answers true (the caller is closed).
+   * A link failed before its transport ever opened. In 'auto' mode the failure counts toward a fallback
+   * only when the server is reachable otherwise (an outage, a restart or a drain is no reason to leave
+   * the preferred transport): one probe at a time; after `fallbackAfter` counted failures every
+   * subscription moves to the next transport. The caller retries as usual meanwhile.
    */
   _openFailed() {
-    if (this._opened || this._index >= this._order.length - 1) return false;
-    if (++this._failedOpens < this._o.fallbackAfter) return false;
-    const from = this.transport;
-    this._detachAll();
-    this._index++;
-    this._failedOpens = 0;
-    for (const sub of this._subs) this._attach(sub);
-    this._recompute({ fallbackFrom: from });
-    return true;
+    if (this._opened || this._index >= this._order.length - 1 || this._reachability) return;
+    const index = this._index;
+    const controller = new AbortController();
+    this._reachability = controller;
+    this._reachable(controller).then(reachable => {
+      if (this._reachability !== controller) return;   // closed or switched meanwhile
+      this._reachability = null;
+      if (!reachable || this._opened || this._paused || this._index !== index) return;
+      if (++this._failedOpens >= this._o.fallbackAfter) this._switchTo(index + 1, { fallbackFrom: this.transport });
+    });
   }
 
-  /** Recomputes the aggregate status from the links; `detail` (delay, code, ...) is passed along. */
+  /**
+   * Whether Herald answers plain HTTP now: a poll of the first subscription's topics that returns at
+   * once (timeout=0). Any answer below 500 means the server is up, so a transport that fails is blocked
+   * on the way; a network error, a timeout or a 5xx (down, draining, a proxy without upstream) is an
+   * outage.
+   */
+  async _reachable(controller) {
+    const sub = this._subs.values().next().value;
+    const got = sub && await this._tokenForConnect();
+    if (!got || controller.signal.aborted) return false;
+    const timer = setTimeout(() => controller.abort(), this._o.openTimeout);
+    try {
+      const response = await this._poll(sub.topics, null, 0, got.token, controller.signal);
+      return response.status < 500;
+    } catch (e) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();   // the answer's body is not needed
+    }
+  }
+
+  /**
+   * Moves every subscription to the transport at `index` of the order; each resumes from its cursor
+   * (and drops what it has already seen), so nothing is lost or handed out twice.
+   */
+  _switchTo(index, detail) {
+    this._stopTransportChecks();
+    this._detachAll();
+    this._index = index;
+    this._opened = false;
+    this._failedOpens = 0;
+    if (!this._paused) for (const sub of this._subs) this._attach(sub);
+    this._recompute(detail);
+    if (index > 0 && this._o.upgradeAfter > 0) {
+      this._upgradeTimer = setTimeout(() => this._tryUpgrade(), this._o.upgradeAfter);
+    }
+  }
+
+  /**
+   * After a fallback: tries the transports before the current one, in order, with a Trial that holds
+   * no subscription; moves to the first that opens, else tries again after `upgradeAfter`.
+   */
+  async _tryUpgrade() {
+    this._upgradeTimer = null;
+    for (let i = 0; i < this._index && !this._paused && this._subs.size > 0; i++) {
+      const trial = new Trial(this, this._order[i], this._subs.values().next().value);
+      this._trial = trial;
+      const opened = await trial.run();
+      if (this._trial !== trial) return;   // closed or switched meanwhile
+      this._trial = null;
+      if (opened) {
+        this._switchTo(i, { upgradedFrom: this.transport });
+        return;
+      }
+    }
+    this._upgradeTimer = setTimeout(() => this._tryUpgrade(), this._o.upgradeAfter);
+  }
+
+  _stopTransportChecks() {
+    if (this._reachability) this._reachability.abort();
+    if (this._trial) this._trial.cancel();
+    clearTimeout(this._upgradeTimer);
+    this._reachability = this._trial = this._upgradeTimer = null;
+  }
+
+  /**
+   * Recomputes the aggregate status from the links: the worst state of any link, with that link's
+   * detail (delay, code, ...); `detail` is added.
+   */
   _recompute(detail = {}) {
     if (this._closed) return;
-    let state;
-    if (this._paused) {
-      state = 'paused';
-    } else {
+    let state = 'paused';
+    let link = null;
+    if (!this._paused) {
       const links = this.transport === 'ws' ? (this._ws ? [this._ws] : []) : [...this._links.values()];
-      if (links.length === 0) state = 'idle';
-      else if (links.some(l => l.state === 'error')) state = 'error';
-      else if (links.some(l => l.state === 'reconnecting')) state = 'reconnecting';
-      else if (links.some(l => l.state === 'connecting')) state = 'connecting';
-      else state = 'open';
+      state = links.length === 0 ? 'idle' : 'open';
+      for (const worst of ['error', 'reconnecting', 'connecting']) {
+        link = links.find(l => l.state === worst);
+        if (link) {
+          state = worst;
+          break;
+        }
+      }
     }
-    this._setStatus({ state, transport: this.transport, ...detail });
+    this._setStatus({ state, transport: this.transport, ...(link ? link.detail : {}), ...detail });
   }
 
   _setStatus(status) {
@@ -454,22 +600,79 @@ function supported(transport) {
   return typeof fetch !== 'undefined';
 }
 
+/**
+ * Whether a transport opens now, tried while another one carries the subscriptions: a WebSocket upgrade
+ * (closed as soon as it opens), or an EventSource of one subscription's topics from now (closed at its
+ * first open). It delivers nothing.
+ */
+class Trial {
+  constructor(herald, transport, sub) {
+    this.herald = herald;
+    this.transport = transport;
+    this.sub = sub;
+    this.cancelled = false;
+    this._source = null;
+    this._timer = null;
+    this._done = null;
+  }
+
+  /** Resolves true when the transport opened within openTimeout, false when it failed or was cancelled. */
+  async run() {
+    const got = await this.herald._tokenForConnect();
+    if (!got || this.cancelled) return false;
+    return new Promise(resolve => {
+      this._done = resolve;
+      this._timer = setTimeout(() => this._end(false), this.herald._o.openTimeout);
+      try {
+        this._source = this.transport === 'ws' ? new WebSocket(this.herald._wsUrl())
+          : new EventSource(this.herald._streamUrl(this.sub.topics, got.token, null),
+            { withCredentials: this.herald._o.withCredentials });
+      } catch (e) {
+        this._end(false);
+        return;
+      }
+      this._source.onopen = () => this._end(true);
+      this._source.onerror = () => this._end(false);
+    });
+  }
+
+  cancel() {
+    this.cancelled = true;
+    this._end(false);
+  }
+
+  _end(opened) {
+    clearTimeout(this._timer);
+    if (this._source) {
+      this._source.onopen = this._source.onerror = null;
+      this._source.close();
+      this._source = null;
+    }
+    const done = this._done;
+    this._done = null;
+    if (done) done(opened);
+  }
+}
+
 /** What links share: state, backoff, the healthy-period timer, cancellable waits. */
 class Link {
   constructor(herald) {
     this.herald = herald;
     this.state = 'connecting';
+    this.detail = {};             // what goes with the state into the status (delay, code, ...)
     this.closed = false;
     this.everOpened = false;
+    this._openedAt = 0;
     this.backoff = new Backoff(herald._o.backoff);
     this._retryTimer = null;
     this._healthyTimer = null;
     this._openTimer = null;
   }
 
-  _set(state, detail) {
+  _set(state, detail = {}) {
     this.state = state;
-    this.herald._recompute(detail);
+    this.detail = detail;
+    this.herald._recompute();
   }
 
   _opened() {
@@ -477,10 +680,27 @@ class Link {
     this.everOpened = true;
     clearTimeout(this._openTimer);
     this._openTimer = null;
+    this._openedAt = Date.now();
     this.herald._linkOpened(reconnect);
     clearTimeout(this._healthyTimer);
     this._healthyTimer = setTimeout(() => this.backoff.reset(), this.herald._o.healthyAfter);
+    this._settle();
+  }
+
+  /** Sets the state of an open connection (the WebSocket refines it per subscription). */
+  _settle() {
     this._set('open');
+  }
+
+  /**
+   * The delay before reconnecting after the server ended a connection on purpose (a token that
+   * expired): none when the connection had lived a while, else the backoff, so that a token that keeps
+   * arriving already expired (a clock running behind the server's, a cached token) does not make a loop.
+   */
+  _reconnectDelay() {
+    if (Date.now() - this._openedAt >= SHORT_LIVED) return 0;
+    this._unhealthy();
+    return this.backoff.next();
   }
 
   _unhealthy() {
@@ -542,6 +762,7 @@ class SseLink extends Link {
     super(herald);
     this.sub = sub;
     this.es = null;
+    this._probe = null;   // the AbortController of the status probe in flight
   }
 
   _subsForErrors() {
@@ -556,10 +777,7 @@ class SseLink extends Link {
       this._retry(this.backoff.next(), () => this.start(), { code: 'token' });
       return;
     }
-    const token = got.token;
-    const params = this.sub.topics.map(t => ['topic', t]);
-    params.push(['named', 'false'], ['access_token', token], ['lastEventId', this.sub.cursor]);
-    const url = this.herald._httpUrl('/v1/stream', params);
+    const url = this.herald._streamUrl(this.sub.topics, got.token, this.sub.cursor);
     const es = new EventSource(url, { withCredentials: this.herald._o.withCredentials });
     this.es = es;
     let openedOnce = false;
@@ -576,7 +794,7 @@ class SseLink extends Link {
       this._unhealthy();
       if (es.readyState === EventSource.CONNECTING) {
         // EventSource reconnects by itself, with Last-Event-ID, after the server's retry: delay.
-        if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+        if (!openedOnce && !this.everOpened) this.herald._openFailed();
         this._set('reconnecting', { native: true });
       } else {
         this._failed(url, openedOnce);
@@ -590,10 +808,11 @@ class SseLink extends Link {
     es.addEventListener('herald.start', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.shutdown', e => { if (e.lastEventId) this.sub.cursor = e.lastEventId; });
     es.addEventListener('herald.token-expired', e => {
-      // The stream ended because its token expired: reconnect at once with a fresh token.
+      // The stream ended because its token expired: reconnect with a fresh token, at once unless
+      // the stream was short-lived (then the token was already expiring: back off).
       if (e.lastEventId) this.sub.cursor = e.lastEventId;
       this._closeSource();
-      this._retry(0, () => this.start());
+      this._retry(this._reconnectDelay(), () => this.start(), { code: 'token-expired' });
     });
   }
 
@@ -607,10 +826,12 @@ class SseLink extends Link {
   /** EventSource gave up (the server refused the stream) or never opened: learn why, then retry. */
   async _failed(url, openedOnce) {
     this._closeSource();
-    const status = await probe(url, this.herald._credentials());
+    this._probe = new AbortController();
+    const status = await probe(url, this.herald._credentials(), this._probe);
+    this._probe = null;
     if (this.closed) return;
     if (this._refused(status, null, () => this.start())) return;
-    if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+    if (!openedOnce && !this.everOpened) this.herald._openFailed();
     this._retry(this.backoff.next(), () => this.start(), { code: codeForStatus(status), status });
   }
 
@@ -627,12 +848,16 @@ class SseLink extends Link {
   close() {
     super.close();
     this._closeSource();
+    // The probe is a real /v1/stream request: do not leave it to its timeout.
+    if (this._probe) this._probe.abort();
   }
 }
 
-/** The HTTP status a GET of an SSE URL answers (0: network error), without reading the stream. */
-async function probe(url, credentials) {
-  const controller = new AbortController();
+/**
+ * The HTTP status a GET of an SSE URL answers (0: network error), without reading the stream; the
+ * request ends once the status is known, after 10 s, or when `controller` aborts it.
+ */
+async function probe(url, credentials, controller) {
   const timer = setTimeout(() => controller.abort(), 10000);
   try {
     const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: controller.signal, credentials, cache: 'no-store' });
@@ -675,20 +900,15 @@ class PollLink extends Link {
         this._retry(this.backoff.next(), () => this._loop(true), { code: 'token' });
         return;
       }
-      const token = got.token;
       const timeout = immediate ? 0 : o.pollTimeout;
-      const params = this.sub.topics.map(t => ['topic', t]);
-      params.push(['cursor', this.sub.cursor], ['timeout', String(timeout)]);
       const controller = new AbortController();
       this._controller = controller;
       const timer = setTimeout(() => controller.abort(), (timeout + 15) * 1000);
+      const sentAt = Date.now();
       let response = null;
       let body = null;
       try {
-        response = await fetch(this.herald._httpUrl('/v1/poll', params), {
-          headers: token ? { Authorization: `Bearer ${token}` } : {},
-          signal: controller.signal, cache: 'no-store', credentials: this.herald._credentials(),
-        });
+        response = await this.herald._poll(this.sub.topics, this.sub.cursor, timeout, got.token, controller.signal);
         body = response.ok ? await response.json() : null;
       } catch (e) {
         // Network error, abort, or a 200 without a JSON body: all retried alike.
@@ -702,23 +922,39 @@ class PollLink extends Link {
       if (body) {
         if (this.state !== 'open') this._opened();
         const events = Array.isArray(body.events) ? body.events : [];
-        // Only the answer's cursor is a valid position: hand it out with the batch's last event, so
-        // that an app saving cursors never saves one past an event it has not seen.
-        events.forEach((event, i) => this.sub._deliver(event, i === events.length - 1 ? body.cursor : null));
-        if (body.cursor) this.sub.cursor = body.cursor;
+        // Only the answer's cursor is a valid position: it goes out with the last event the app gets
+        // from the answer, so that an app saving cursors never saves one past an event it has not seen.
+        this.sub._deliverBatch(events, body.cursor);
         immediate = false;
+        if (timeout > 0 && Date.now() - sentAt >= SHORT_HOLD) {
+          this.backoff.reset();   // held as asked: healthy
+        } else if (timeout > 0 && events.length === 0) {
+          // A poll the server could have held came back empty at once: its token expires (or the node
+          // drains). Polling again at once with the same token would loop until it is refused.
+          await this._wait(this.backoff.next());
+        }
         continue;
       }
       this._unhealthy();
       const status = response ? response.status : 0;
       if (this._refused(status, null, () => this._loop(true))) return;
-      if (!this.everOpened && this.herald._openFailed()) return;
+      if (!this.everOpened) this.herald._openFailed();
       let delay = this.backoff.next();
       const retryAfter = response && Number(response.headers.get('Retry-After'));
       if (retryAfter > 0) delay = Math.max(delay, retryAfter * 1000);
       this._retry(delay, () => this._loop(true), { code: codeForStatus(status), status });
       return;
     }
+  }
+
+  /** Resolves after `ms` (a quiet pause, the status unchanged); never when the link closes first. */
+  _wait(ms) {
+    return new Promise(resolve => {
+      this._retryTimer = setTimeout(() => {
+        this._retryTimer = null;
+        resolve();
+      }, ms);
+    });
   }
 
   close() {
@@ -728,19 +964,63 @@ class PollLink extends Link {
 }
 
 /**
+ * The server's limits on subscribe and unsubscribe ops over one WebSocket are 4 subscriptions opening
+ * at once and 10 ops per second in bursts of 20; herald.js stays under them.
+ */
+const WS_MAX_OPENING = 4;
+const WS_CONTROL_RATE = 8;
+const WS_CONTROL_BURST = 16;
+/** Refusals of a subscribe that end the subscription; any other code is retried with backoff. */
+const WS_FINAL = new Set(['forbidden', 'unauthorized', 'invalid']);
+
+/** A token bucket: `burst` tokens, refilled at `rate` per second. */
+class TokenBucket {
+  constructor(rate, burst) {
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = burst;
+    this.at = Date.now();
+  }
+
+  /** Takes a token: 0 when there was one, else the ms until there will be one (nothing taken). */
+  take() {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) * this.rate) / 1000);
+    this.at = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+  }
+}
+
+/**
  * WebSocket: one socket for every subscription of the client. Authenticates with a first message
- * (the token stays out of URLs and logs), then sends one subscribe op per subscription with its
- * cursor. An event frame's cursor belongs to the subscription that holds the event's topic.
+ * (the token stays out of URLs and logs), then opens each subscription with a subscribe op and its
+ * cursor, within the server's limits (WS_*): subscribe and unsubscribe ops wait in one queue, in
+ * order, for a token of the bucket, and a subscribe also for one of the 4 opening places (freed by its
+ * `subscribed` or `error`). A subscribe refused with rate-limited, unavailable or internal is sent again
+ * after that subscription's backoff; forbidden, unauthorized and invalid are final (onError, and the
+ * status is `error` while such a subscription is not closed). An event frame's cursor belongs to the
+ * subscription that holds the event's topic.
+ *
+ * Each subscription has an entry on the link whose state is queued (its subscribe waits to be sent),
+ * opening (sent, no answer yet), open, waiting (to be sent again) or refused.
  */
 class WsLink extends Link {
   constructor(herald) {
     super(herald);
     this.ws = null;
     this.ready = false;
-    this._subs = new Set();
+    this._subs = new Map();       // sub -> {state, ref, code, delay, timer, backoff}
     this._byTopic = new Map();
     this._byRef = new Map();
     this._pending = new Map();
+    this._queue = [];             // {op: 'subscribe', sub} | {op: 'unsubscribe', topics}
+    this._opening = 0;
+    this._bucket = null;
+    this._pumpTimer = null;
     this._ref = 0;
     this._pingTimer = null;
     this._pongTimer = null;
@@ -748,23 +1028,41 @@ class WsLink extends Link {
   }
 
   _subsForErrors() {
-    return [...this._subs];
+    return [...this._subs.keys()];
   }
 
   add(sub) {
-    this._subs.add(sub);
-    if (this.ready) this._subscribe(sub);
-    else if (!this.ws && !this._retryTimer && !this._connecting) this._connect();
+    const entry = { state: 'queued', ref: null, code: null, delay: 0, timer: null, backoff: new Backoff(this.herald._o.backoff) };
+    this._subs.set(sub, entry);
+    if (this.ready) {
+      this._queue.push({ op: 'subscribe', sub });
+      this._settle();
+      this._pump();
+    } else if (!this.ws && !this._retryTimer && !this._connecting) {
+      this._connect();
+    }
   }
 
   remove(sub) {
-    if (!this._subs.delete(sub)) return;
+    const entry = this._subs.get(sub);
+    if (!entry) return;
+    this._subs.delete(sub);
+    clearTimeout(entry.timer);
     for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
+    this._byRef.delete(entry.ref);
+    this._queue = this._queue.filter(op => op.sub !== sub);
     if (this._subs.size === 0) {
       this.close();
-    } else if (this.ready) {
-      this._send({ op: 'unsubscribe', topics: sub.topics, ref: this._nextRef() });
+      return;
     }
+    if (!this.ready) return;
+    // Only what the server holds or is opening is unsubscribed: anything else is a protocol error there.
+    if (entry.state === 'opening' || entry.state === 'open') this._queue.push({ op: 'unsubscribe', topics: sub.topics });
+    // Its opening place is free here at once; should the server still count it, a subscribe that it
+    // refuses as rate-limited is sent again.
+    if (entry.state === 'opening') this._opening--;
+    this._settle();
+    this._pump();
   }
 
   /** Sends an op that expects an answer with the same ref (publish, auth); resolves with the answer. */
@@ -794,10 +1092,9 @@ class WsLink extends Link {
       return;
     }
     const token = got.token;
-    const url = this.herald._base.replace(/^http/, 'ws') + '/v1/ws';
     let ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(this.herald._wsUrl());
     } catch (e) {
       this._afterClose({ code: 1006, reason: e.message }, false);
       return;
@@ -826,8 +1123,10 @@ class WsLink extends Link {
   _ready() {
     if (this.closed || !this.ws) return;
     this.ready = true;
+    this._bucket = new TokenBucket(WS_CONTROL_RATE, WS_CONTROL_BURST);
+    for (const [sub, entry] of this._subs) if (entry.state !== 'refused') this._queue.push({ op: 'subscribe', sub });
     this._opened();
-    for (const sub of this._subs) this._subscribe(sub);
+    this._pump();
     const interval = this.herald._o.pingInterval;
     if (interval > 0) {
       this._pingTimer = setInterval(() => {
@@ -838,14 +1137,92 @@ class WsLink extends Link {
     }
   }
 
+  /** Sends queued subscribe and unsubscribe ops, in order, as far as the server's limits allow. */
+  _pump() {
+    clearTimeout(this._pumpTimer);
+    this._pumpTimer = null;
+    while (this.ready && this._queue.length > 0) {
+      const next = this._queue[0];
+      if (next.op === 'subscribe' && this._opening >= WS_MAX_OPENING) return;   // goes on at an answer
+      const wait = this._bucket.take();
+      if (wait > 0) {
+        this._pumpTimer = setTimeout(() => this._pump(), wait);
+        return;
+      }
+      this._queue.shift();
+      if (next.op === 'subscribe') this._subscribe(next.sub);
+      else this._send({ op: 'unsubscribe', topics: next.topics, ref: this._nextRef() });
+    }
+  }
+
   _subscribe(sub) {
+    const entry = this._subs.get(sub);
     const ref = this._nextRef();
+    entry.state = 'opening';
+    entry.ref = ref;
+    this._opening++;
     this._byRef.set(ref, sub);
     for (const topic of sub.topics) this._byTopic.set(topic, sub);
     const op = { op: 'subscribe', topics: sub.topics, ref };
     if (sub.cursor) op.cursor = sub.cursor;
     if (sub.presence) op.presence = true;
     this._send(op);
+  }
+
+  /** The answer to a subscribe: `subscribed`, or an error (`error` set). */
+  _answered(sub, frame, error) {
+    const entry = this._subs.get(sub);
+    this._opening--;
+    if (!error) {
+      entry.state = 'open';
+      entry.backoff.reset();
+      // The starting position: a subscription that began live from now can resume from here even
+      // before its first event (absent when a reset is due: the reset frame brings the position).
+      if (!sub.cursor && frame.cursor) sub.cursor = frame.cursor;
+    } else {
+      for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
+      entry.code = error.code;
+      if (WS_FINAL.has(error.code)) {
+        entry.state = 'refused';
+      } else {
+        // Refused for now (too many opening, rate, broker unavailable): ask again later.
+        entry.state = 'waiting';
+        entry.delay = entry.backoff.next();
+        entry.timer = setTimeout(() => {
+          entry.timer = null;
+          entry.state = 'queued';
+          this._queue.push({ op: 'subscribe', sub });
+          this._settle();
+          this._pump();
+        }, entry.delay);
+      }
+    }
+    this._settle();
+    this._pump();
+    if (entry.state === 'refused') sub._refused(error);
+  }
+
+  /**
+   * The state of an open socket, from its subscriptions: error while one stands refused, reconnecting
+   * while one waits to be sent again, connecting while one is being opened, else open.
+   */
+  _settle() {
+    if (!this.ready) return;
+    let state = 'open';
+    let detail = {};
+    for (const entry of this._subs.values()) {
+      if (entry.state === 'refused') {
+        state = 'error';
+        detail = { code: entry.code };
+        break;
+      } else if (entry.state === 'waiting' && state !== 'reconnecting') {
+        state = 'reconnecting';
+        detail = { code: entry.code, delay: entry.delay };
+      } else if ((entry.state === 'queued' || entry.state === 'opening') && state === 'open') {
+        state = 'connecting';
+      }
+    }
+    this._set(state, detail);
   }
 
   _frame(text) {
@@ -865,31 +1242,23 @@ class WsLink extends Link {
         this._pongTimer = null;
         if (frame.ref === 'ping') return;
         break;
-      case 'subscribed': {
-        // The starting position: a subscription that began live from now can resume from here even
-        // before its first event (absent when a reset is due: the reset frame brings the position).
-        const sub = this._byRef.get(frame.ref);
-        this._byRef.delete(frame.ref);
-        if (sub && !sub.cursor && frame.cursor) sub.cursor = frame.cursor;
-        return;
-      }
+      case 'subscribed':
       case 'error': {
-        const pending = this._pending.get(frame.ref);
-        const error = new HeraldError(frame.code || 'error', frame.message);
+        const error = frame.type === 'error' ? new HeraldError(frame.code || 'error', frame.message) : null;
+        const sub = this._byRef.get(frame.ref);
+        if (sub) {
+          this._byRef.delete(frame.ref);
+          this._answered(sub, frame, error);
+          return;
+        }
+        const pending = error && this._pending.get(frame.ref);
         if (pending) {
           this._pending.delete(frame.ref);
           clearTimeout(pending.timer);
           pending.reject(error);
-          return;
+        } else if (error) {
+          this.herald._recompute({ code: error.code, message: error.message });
         }
-        const sub = this._byRef.get(frame.ref);
-        if (sub) {
-          // The server refused this subscription: it is not delivered on this connection.
-          this._byRef.delete(frame.ref);
-          for (const topic of sub.topics) if (this._byTopic.get(topic) === sub) this._byTopic.delete(topic);
-          sub._refused(error);
-        }
-        this.herald._recompute({ code: error.code, message: error.message });
         return;
       }
       default:
@@ -936,6 +1305,17 @@ class WsLink extends Link {
     this._pending.clear();
     this._byRef.clear();
     this._byTopic.clear();
+    // Whatever the server held is gone with the socket: the next one opens every subscription again
+    // (from its cursor), except the refused ones.
+    this._queue = [];
+    this._opening = 0;
+    clearTimeout(this._pumpTimer);
+    this._pumpTimer = null;
+    for (const entry of this._subs.values()) {
+      clearTimeout(entry.timer);
+      entry.timer = null;
+      if (entry.state !== 'refused') entry.state = 'queued';
+    }
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(code);
@@ -952,7 +1332,7 @@ class WsLink extends Link {
       this._refused(code === 4001 ? 401 : 403, reason, () => this._connect());
       return;
     }
-    if (!openedOnce && !this.everOpened && this.herald._openFailed()) return;
+    if (!openedOnce && !this.everOpened) this.herald._openFailed();
     let delay;
     if (code === 1001) {
       // Server shutting down: it says when to come back (retry=<ms>), spread across its clients.

@@ -34,6 +34,10 @@ class BrowserRefusalTest extends BrowserTest {
         String token = TestTokens.token("bob", List.of("room:*"), List.of());
         DemoPage page = page().open(Map.of("topic", HttpApi.topic("private"), "transport", transport, "token", token));
         assertEquals("forbidden", awaitRefusal(page).getAttribute("data-code"));
+        // 403 stops, with status error, on every transport (README); over a WebSocket the socket stays
+        // open for other subscriptions, but this refused one is the page's only subscription.
+        page.awaitState("error");
+        assertEquals("forbidden", page.statusCode());
         assertEquals(0, page.count("received"));
     }
 

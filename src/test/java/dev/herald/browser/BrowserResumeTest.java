@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * WebSocket and SSE: the page stops reading (its main thread is busy) while large events are
  * published, its outbound queue (20 events in {@link BrowserProfile}) fills, and the server
  * disconnects it as a slow consumer. Long polling has no connection to drop: the server refuses the
- * page's next poll instead (503, node full).
+ * page's next poll instead (503, node full), while the browser holds the page's polls back.
  */
 @QuarkusTest
 @TestProfile(BrowserProfile.class)
@@ -97,9 +97,10 @@ class BrowserResumeTest extends BrowserTest {
     }
 
     /**
-     * Long polling: while the page is busy, the node's polls (2 in {@link BrowserProfile}) are taken by
-     * the test, so the page's next poll is refused with 503 and Retry-After. herald.js waits, polls
-     * again from its cursor, and the page shows what was published meanwhile, once, in order.
+     * Long polling: while the browser holds back the page's polls (DevTools blocks them before they leave
+     * it, until the test lets them through), the node's polls (2 in {@link BrowserProfile}) are taken by
+     * the test, so the page's next poll is refused with 503 and Retry-After. herald.js waits, polls again
+     * from its cursor, and the page shows what was published meanwhile, once, in order.
      */
     @Test
     void pollRefusedMidStreamResumesWithEveryEventExactlyOnceInOrder() throws Exception {
@@ -108,22 +109,26 @@ class BrowserResumeTest extends BrowserTest {
         HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":1}");
         page.awaitReceived(1, DemoPage.WAIT);
 
-        CompletableFuture<Void> frozen = page.freeze(Duration.ofSeconds(4));
-        // The page's held poll is answered, and the busy page cannot poll again.
-        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":2}");
-        HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":3}");
-        awaitPollsInProgress(0);
         String other = HttpApi.topic("public");
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest hold = HttpRequest.newBuilder(base.resolve("/v1/poll?timeout=20&topic=" + other)).build();
-        List<CompletableFuture<HttpResponse<String>>> held = List.of(
-                http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()),
-                http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()));
-        awaitPollsInProgress(2);
-        frozen.join();
+        List<CompletableFuture<HttpResponse<String>>> held;
+        page.blockRequests("*/v1/poll*");
+        try {
+            // The page's held poll (sent before the block) is answered; its next ones fail in the browser.
+            HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":2}");
+            HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":3}");
+            awaitPollsInProgress(0);
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest hold = HttpRequest.newBuilder(base.resolve("/v1/poll?timeout=40&topic=" + other)).build();
+            held = List.of(
+                    http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()),
+                    http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()));
+            awaitPollsInProgress(2);
+        } finally {
+            page.unblockRequests();
+        }
 
-        page.wait(DemoPage.WAIT).withMessage("the page's poll was not refused")
-                .until(d -> "reconnecting".equals(page.state()));
+        page.wait(DemoPage.WAIT).withMessage("the page's poll was not refused by the full node")
+                .until(d -> "reconnecting".equals(page.state()) && "unavailable".equals(page.statusCode()));
         HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":4}");
         HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":5}");
         HttpApi.publishOk(ADMIN, other, "message", "\"release\"");

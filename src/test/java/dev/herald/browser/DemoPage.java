@@ -13,6 +13,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -49,6 +50,11 @@ final class DemoPage {
 
     String state() {
         return driver.findElement(By.id("status")).getAttribute("data-state");
+    }
+
+    /** The code of the status ({@code unavailable}, {@code forbidden}, ...), empty when it has none. */
+    String statusCode() {
+        return driver.findElement(By.id("status")).getAttribute("data-code");
     }
 
     /** The transport herald.js is using now (ws, sse, poll). */
@@ -102,6 +108,21 @@ final class DemoPage {
     CompletableFuture<Void> freeze(Duration duration) {
         return CompletableFuture.runAsync(() -> js().executeScript(
                 "const end = Date.now() + arguments[0]; while (Date.now() < end) {}", duration.toMillis()));
+    }
+
+    /**
+     * Makes the browser fail the page's requests whose URL matches {@code pattern} ({@code *} wildcards)
+     * before they leave it (DevTools {@code Network.setBlockedURLs}), until {@link #unblockRequests}.
+     * Requests already sent are not affected.
+     */
+    void blockRequests(String pattern) {
+        ChromeDriver chrome = (ChromeDriver) driver;
+        chrome.executeCdpCommand("Network.enable", Map.of());
+        chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of(pattern)));
+    }
+
+    void unblockRequests() {
+        ((ChromeDriver) driver).executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
     }
 
     WebDriverWait wait(Duration timeout) {
