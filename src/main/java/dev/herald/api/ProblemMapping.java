@@ -29,6 +29,12 @@ public final class ProblemMapping {
     private ProblemMapping() {
     }
 
+    /** The failure itself, or what a {@code CompletionException} (from an async step) wraps. */
+    public static Throwable unwrap(Throwable failure) {
+        return failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+    }
+
     public static Mapped map(Throwable failure) {
         if (failure instanceof InvalidInputException e) {
             return new Mapped(Problem.of(400, "invalid-input", "Invalid input", e.getMessage()), Map.of());

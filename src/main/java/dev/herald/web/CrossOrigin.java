@@ -1,16 +1,11 @@
 package dev.herald.web;
 
-import dev.herald.config.HeraldConfig;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * CORS for pages of other origins that use Herald ({@code herald.cors.origins}, the same list that the
@@ -28,13 +23,10 @@ public class CrossOrigin {
     static final String ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID";
     static final String EXPOSE_HEADERS = "Retry-After";
 
-    private final Set<String> origins;
-    private final boolean any;
+    private final AllowedOrigins origins;
 
-    public CrossOrigin(HeraldConfig config) {
-        List<String> configured = config.cors().origins().orElse(List.of());
-        this.any = configured.contains("*");
-        this.origins = configured.stream().map(o -> normalize(o)).collect(Collectors.toSet());
+    public CrossOrigin(AllowedOrigins origins) {
+        this.origins = origins;
     }
 
     void install(@Observes Router router) {
@@ -44,7 +36,8 @@ public class CrossOrigin {
     private void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         String origin = request.getHeader("Origin");
-        if (origin == null || !(any || origins.contains(normalize(origin)))) {
+        boolean any = origins.any();
+        if (origin == null || !(any || origins.listed(origin))) {
             ctx.next();
             return;
         }
@@ -66,8 +59,4 @@ public class CrossOrigin {
         ctx.next();
     }
 
-    static String normalize(String origin) {
-        String o = origin.trim().toLowerCase(Locale.ROOT);
-        return o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
-    }
 }

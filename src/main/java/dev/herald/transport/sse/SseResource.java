@@ -129,8 +129,7 @@ public class SseResource {
     }
 
     private void fail(RoutingContext ctx, Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
+        Throwable cause = ProblemMapping.unwrap(failure);
         RouteProblems.send(ctx, mapper, ProblemMapping.map(cause));
     }
 }

@@ -1,8 +1,8 @@
 package dev.herald.transport.ws;
 
 import dev.herald.auth.TokenExtractor;
-import dev.herald.config.HeraldConfig;
 import dev.herald.ops.Drain;
+import dev.herald.web.AllowedOrigins;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
 import io.smallrye.mutiny.Uni;
@@ -11,8 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Decides a WebSocket upgrade before the socket exists: refuses foreign origins (403) and upgrades
@@ -25,14 +23,11 @@ public class UpgradeCheck implements HttpUpgradeCheck {
     static final UserData.TypedKey<io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper> REQUEST =
             new UserData.TypedKey<>("herald.upgrade-request");
 
-    private final Set<String> origins;
-    private final boolean anyOrigin;
+    private final AllowedOrigins origins;
     private final Drain drain;
 
-    public UpgradeCheck(HeraldConfig config, Drain drain) {
-        List<String> configured = config.cors().origins().orElse(List.of());
-        this.anyOrigin = configured.contains("*");
-        this.origins = configured.stream().map(UpgradeCheck::normalize).collect(Collectors.toSet());
+    public UpgradeCheck(AllowedOrigins origins, Drain drain) {
+        this.origins = origins;
         this.drain = drain;
     }
 
@@ -70,13 +65,10 @@ public class UpgradeCheck implements HttpUpgradeCheck {
      */
     private boolean originAllowed(HttpServerRequest request) {
         String origin = request.getHeader("Origin");
-        if (origin == null || anyOrigin) {
+        if (origin == null || origins.any() || origins.listed(origin)) {
             return true;
         }
-        String normalized = normalize(origin);
-        if (origins.contains(normalized)) {
-            return true;
-        }
+        String normalized = AllowedOrigins.normalize(origin);
         String host = request.authority() == null ? request.getHeader("Host") : request.authority().toString();
         if (host == null) {
             return false;
@@ -90,8 +82,4 @@ public class UpgradeCheck implements HttpUpgradeCheck {
         }
     }
 
-    private static String normalize(String origin) {
-        String o = origin.trim().toLowerCase(java.util.Locale.ROOT);
-        return o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
-    }
 }

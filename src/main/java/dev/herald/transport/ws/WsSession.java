@@ -1,6 +1,7 @@
 package dev.herald.transport.ws;
 
 import dev.herald.api.PayloadTooLargeException;
+import dev.herald.api.ProblemMapping;
 import dev.herald.auth.AuthenticationException;
 import dev.herald.auth.AuthorizationException;
 import dev.herald.auth.Principal;
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import org.jboss.logging.Logger;
 
 /**
@@ -446,7 +446,7 @@ final class WsSession implements Drainable {
     }
 
     private static String code(Throwable failure) {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable t = ProblemMapping.unwrap(failure);
         if (t instanceof AuthenticationException) {
             return "unauthorized";
         } else if (t instanceof AuthorizationException) {
@@ -463,7 +463,7 @@ final class WsSession implements Drainable {
     }
 
     private static String message(Throwable failure) {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable t = ProblemMapping.unwrap(failure);
         if (t instanceof AuthenticationException || t instanceof AuthorizationException
                 || t instanceof InvalidInputException || t instanceof PayloadTooLargeException
                 || t instanceof BrokerUnavailableException) {
