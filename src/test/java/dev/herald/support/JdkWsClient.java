@@ -1,18 +1,13 @@
 package dev.herald.support;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -23,7 +18,6 @@ import java.util.function.Predicate;
  */
 public final class JdkWsClient implements AutoCloseable {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     public static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -31,8 +25,8 @@ public final class JdkWsClient implements AutoCloseable {
     public record Closed(int code, String reason) {
     }
 
-    private final LinkedBlockingDeque<JsonNode> messages = new LinkedBlockingDeque<>();
     private final CompletableFuture<Closed> closed = new CompletableFuture<>();
+    private final Inbox inbox = new Inbox(() -> closed.isDone() ? "; closed: " + closed.join() : "");
     private final WebSocket socket;
 
     private JdkWsClient(URI uri, String token) {
@@ -56,11 +50,7 @@ public final class JdkWsClient implements AutoCloseable {
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
             partial.append(data);
             if (last) {
-                try {
-                    messages.add(MAPPER.readTree(partial.toString()));
-                } catch (Exception e) {
-                    messages.add(MAPPER.createObjectNode().put("type", "unparseable"));
-                }
+                inbox.add(partial.toString());
                 partial.setLength(0);
             }
             webSocket.request(1);
@@ -84,50 +74,16 @@ public final class JdkWsClient implements AutoCloseable {
     }
 
     public JsonNode next() {
-        try {
-            JsonNode m = messages.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            if (m == null) {
-                fail("no WebSocket message within " + WAIT + (closed.isDone() ? "; closed: " + closed.join() : ""));
-            }
-            return m;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return inbox.next(WAIT);
     }
 
     public JsonNode expect(String type) {
-        JsonNode m = next();
-        if (!type.equals(m.path("type").asText())) {
-            fail("expected a '" + type + "' message, got " + m);
-        }
-        return m;
+        return inbox.expect(type, WAIT);
     }
 
     /** The first message that matches, waiting for it; the messages before it stay queued, in order. */
     public JsonNode awaitMessage(Predicate<JsonNode> match) {
-        List<JsonNode> skipped = new ArrayList<>();
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        try {
-            while (System.nanoTime() < deadline) {
-                JsonNode m = messages.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (m != null && match.test(m)) {
-                    return m;
-                }
-                if (m != null) {
-                    skipped.add(m);
-                }
-            }
-            throw new AssertionError("no matching message; got " + skipped
-                    + (closed.isDone() ? "; closed: " + closed.join() : ""));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        } finally {
-            for (int i = skipped.size() - 1; i >= 0; i--) {
-                messages.addFirst(skipped.get(i));
-            }
-        }
+        return inbox.awaitMessage(match, WAIT);
     }
 
     /** The next presence or data event of {@code type} ({@code herald.join}, {@code chat}, ...). */

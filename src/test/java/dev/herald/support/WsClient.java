@@ -1,9 +1,7 @@
 package dev.herald.support;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.websockets.next.BasicWebSocketConnector;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketClientConnection;
@@ -14,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -24,11 +21,10 @@ import java.util.function.Predicate;
  */
 public final class WsClient implements AutoCloseable {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     public static final Duration WAIT = Duration.ofSeconds(10);
 
-    private final LinkedBlockingDeque<JsonNode> messages = new LinkedBlockingDeque<>();
     private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+    private final Inbox inbox = new Inbox(() -> closed.isDone() ? "; closed: " + closed.join() : "");
     private WebSocketClientConnection connection;
 
     private WsClient() {
@@ -71,13 +67,7 @@ public final class WsClient implements AutoCloseable {
                     .baseUri(URI.create(ws))
                     .path("/v1/ws" + (query.isEmpty() ? "" : "?" + String.join("&", query)))
                     .executionModel(BasicWebSocketConnector.ExecutionModel.NON_BLOCKING)
-                    .onTextMessage((c, text) -> {
-                        try {
-                            client.messages.add(MAPPER.readTree(text));
-                        } catch (Exception e) {
-                            client.messages.add(MAPPER.createObjectNode().put("type", "unparseable").put("text", text));
-                        }
-                    })
+                    .onTextMessage((c, text) -> client.inbox.add(text))
                     .onClose((c, reason) -> client.closed.complete(reason));
             headers.forEach(connector::addHeader);
             client.connection = connector.connectAndAwait();
@@ -100,29 +90,16 @@ public final class WsClient implements AutoCloseable {
 
     /** The next message; fails after {@link #WAIT}. */
     public JsonNode next() {
-        return next(WAIT);
+        return inbox.next(WAIT);
     }
 
     public JsonNode next(Duration wait) {
-        try {
-            JsonNode m = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-            if (m == null) {
-                fail("no WebSocket message within " + wait + (closed.isDone() ? "; closed: " + closed.join() : ""));
-            }
-            return m;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return inbox.next(wait);
     }
 
     /** The next message, which must have {@code "type": type}. */
     public JsonNode expect(String type) {
-        JsonNode m = next();
-        if (!type.equals(m.path("type").asText())) {
-            fail("expected a '" + type + "' message, got " + m);
-        }
-        return m;
+        return inbox.expect(type, WAIT);
     }
 
     /**
@@ -130,37 +107,12 @@ public final class WsClient implements AutoCloseable {
      * (an ack and an event may arrive either way round).
      */
     public JsonNode awaitMessage(Predicate<JsonNode> match) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        List<JsonNode> skipped = new ArrayList<>();
-        try {
-            while (System.nanoTime() < deadline) {
-                JsonNode m = messages.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (m != null && match.test(m)) {
-                    return m;
-                }
-                if (m != null) {
-                    skipped.add(m);
-                }
-            }
-            throw new AssertionError("no matching message; got " + skipped);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        } finally {
-            for (int i = skipped.size() - 1; i >= 0; i--) {
-                messages.addFirst(skipped.get(i));
-            }
-        }
+        return inbox.awaitMessage(match, WAIT);
     }
 
-    /** Nothing arrives within {@code quiet} (for "and nothing else" checks). */
+    /** The next message within {@code quiet}, or null (for "and nothing else" checks). */
     public JsonNode poll(Duration quiet) {
-        try {
-            return messages.poll(quiet.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return inbox.poll(quiet);
     }
 
     /** The close reason once the connection closed; fails after {@link #WAIT}. */
