@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.HeraldNodes;
 import dev.herald.support.HeraldProcess;
 import dev.herald.support.PollClient;
 import dev.herald.support.RedisServer;
@@ -21,7 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
  */
 class TwoNodesIT {
 
+    private HeraldNodes cluster;
     private RedisServer redis;
     private HeraldProcess nodeA;
     private HeraldProcess nodeB;
@@ -46,29 +47,18 @@ class TwoNodesIT {
 
     @BeforeEach
     void startCluster() throws Exception {
-        redis = RedisServer.startNew();
-        Map<String, String> config = Map.of(
-                "herald.broker", "redis",
-                "quarkus.redis.hosts", redis.url(),
-                "herald.redis.key-prefix", "it" + UUID.randomUUID().toString().substring(0, 6) + ":",
+        cluster = HeraldNodes.start("node", Map.of(
                 "herald.shutdown.drain-delay", "1s",
                 "herald.shutdown.spread", "1s",
-                "quarkus.shutdown.timeout", "10s");
-        nodeA = HeraldProcess.start("node-a", config);
-        nodeB = HeraldProcess.start("node-b", config);
+                "quarkus.shutdown.timeout", "10s"));
+        redis = cluster.redis();
+        nodeA = cluster.a();
+        nodeB = cluster.b();
     }
 
     @AfterEach
     void stopCluster() {
-        for (AutoCloseable c : new AutoCloseable[] {nodeA, nodeB, redis}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // best effort
-            }
-        }
+        cluster.close();
     }
 
     @Test

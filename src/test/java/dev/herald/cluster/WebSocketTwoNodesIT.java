@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.support.HeraldNodes;
 import dev.herald.support.HeraldProcess;
 import dev.herald.support.JdkWsClient;
-import dev.herald.support.RedisServer;
 import dev.herald.support.TestTokens;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,33 +29,21 @@ class WebSocketTwoNodesIT {
 
     private static final Duration PRESENCE_TTL = Duration.ofSeconds(3);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private RedisServer redis;
+    private HeraldNodes cluster;
     private HeraldProcess nodeA;
     private HeraldProcess nodeB;
 
     @BeforeEach
     void startCluster() throws Exception {
-        redis = RedisServer.startNew();
-        Map<String, String> config = Map.of(
-                "herald.broker", "redis",
-                "quarkus.redis.hosts", redis.url(),
-                "herald.redis.key-prefix", "ws" + UUID.randomUUID().toString().substring(0, 6) + ":",
-                "herald.presence.ttl", PRESENCE_TTL.toSeconds() + "s");
-        nodeA = HeraldProcess.start("ws-node-a", config);
-        nodeB = HeraldProcess.start("ws-node-b", config);
+        cluster = HeraldNodes.start("ws-node", Map.of(
+                "herald.presence.ttl", PRESENCE_TTL.toSeconds() + "s"));
+        nodeA = cluster.a();
+        nodeB = cluster.b();
     }
 
     @AfterEach
     void stopCluster() {
-        for (AutoCloseable c : new AutoCloseable[] {nodeA, nodeB, redis}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // best effort
-            }
-        }
+        cluster.close();
     }
 
     private static String user(String name) {
