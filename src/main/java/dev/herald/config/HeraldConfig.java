@@ -14,6 +14,9 @@ public interface HeraldConfig {
     @WithDefault("memory")
     String broker();
 
+    /** This node's name in logs and {@code /v1/stats}. Default: the host name (in Kubernetes, the pod's name). */
+    Optional<String> nodeName();
+
     History history();
 
     Redis redis();

@@ -5,6 +5,7 @@ import dev.herald.broker.PresenceStore;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
+import dev.herald.ops.NodeIdentity;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
@@ -17,7 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,8 +41,8 @@ public class PresenceTracker {
     /** Topics refreshed at once, so that a node with many topics does not flood the Redis pool. */
     private static final int REFRESH_CONCURRENCY = 8;
 
-    /** Names this node's members in the cluster-wide store. */
-    private final String nodeId = UUID.randomUUID().toString().substring(0, 13);
+    /** Names this node's members in the cluster-wide store (unique per process). */
+    private final String nodeId;
     private final PresenceStore store;
     private final Vertx vertx;
     private final long periodMillis;
@@ -56,7 +56,8 @@ public class PresenceTracker {
     private final AtomicBoolean refreshing = new AtomicBoolean();
     private long timer = -1;
 
-    public PresenceTracker(Broker broker, Vertx vertx, HeraldConfig config) {
+    public PresenceTracker(Broker broker, Vertx vertx, HeraldConfig config, NodeIdentity node) {
+        this.nodeId = node.instance();
         this.store = broker.presence();
         this.vertx = vertx;
         this.periodMillis = Math.max(100, config.presence().ttl().toMillis() / 3);

@@ -2,6 +2,7 @@ package dev.herald.ops;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -75,6 +76,7 @@ class DrainTest {
         open.close();
 
         given().get("/q/health/ready").then().statusCode(503);
+        given().get("/v1/stats").then().statusCode(200).body("draining", equalTo(true));
         try (SseClient late = SseClient.open(base, List.of("drain:a"), token, "kept-by-the-client")) {
             assertEquals(200, late.status(), "EventSource gives up on a non-200");
             SseClient.Frame shutdown = late.nextEvent(Duration.ofSeconds(5));

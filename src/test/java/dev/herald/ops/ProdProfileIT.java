@@ -75,4 +75,13 @@ class ProdProfileIT {
         given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
         given().get("/q/metrics").then().statusCode(200).body(containsString("herald_events_published_total"));
     }
+
+    @Test
+    void statsNameTheNodeVersionAndBroker() {
+        given().get("/v1/stats").then().statusCode(200)
+                .body("version", equalTo("0.1.0-SNAPSHOT"))
+                .body("broker", equalTo("memory"))
+                .body("connections.sse", equalTo(0))
+                .body("draining", equalTo(false));
+    }
 }
