@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * Invariants of the Kubernetes manifests (deploy/k8s): every overlay is rendered with
  * {@code kubectl kustomize} and checked against the application it deploys, which runs here: probe
  * paths answer, ports match, configuration keys exist, the shutdown timing fits the grace period.
- * Skipped, with the reason printed, where kubectl is not installed.
+ * Skipped, with the reason printed, where kubectl is not installed ({@code -Dkubectl.path=...} names
+ * one that is not on PATH).
  */
 @QuarkusTest
 class KubernetesManifestsTest {
@@ -54,7 +55,10 @@ class KubernetesManifestsTest {
     static void render() throws IOException {
         var kubectl = Manifests.kubectl();
         if (kubectl.isEmpty()) {
-            String reason = "kubectl is not on PATH: the Kubernetes manifests (deploy/k8s) are not checked";
+            String reason = (System.getProperty("kubectl.path") != null
+                    ? "kubectl.path=" + System.getProperty("kubectl.path") + " is not executable"
+                    : "kubectl is not on PATH (or give -Dkubectl.path=...)")
+                    + ": the Kubernetes manifests (deploy/k8s) are not checked";
             System.out.println("KubernetesManifestsTest skipped: " + reason);
             Assumptions.assumeTrue(false, reason);
         }

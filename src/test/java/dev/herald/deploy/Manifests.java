@@ -28,8 +28,12 @@ record Manifests(String overlay, List<JsonNode> objects) {
 
     static final YAMLMapper YAML = new YAMLMapper();
 
-    /** kubectl on PATH, if any. */
+    /** kubectl: {@code -Dkubectl.path=...} if given, else the first on PATH, if any. */
     static Optional<Path> kubectl() {
+        String given = System.getProperty("kubectl.path");
+        if (given != null) {
+            return Optional.of(Path.of(given)).filter(Files::isExecutable);
+        }
         String path = System.getenv("PATH");
         if (path == null) {
             return Optional.empty();
