@@ -2,6 +2,8 @@ package dev.herald.ops;
 
 import dev.herald.config.HeraldConfig;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
@@ -18,7 +20,8 @@ import org.jboss.logging.Logger;
  * Graceful shutdown (DESIGN.md section 9). On SIGTERM Quarkus fires {@link ShutdownDelayInitiatedEvent}
  * before it stops the HTTP server; this observer then, synchronously:
  * <ol>
- *   <li>turns readiness DOWN (so Kubernetes removes the pod from its Service endpoints);</li>
+ *   <li>turns readiness DOWN (so Kubernetes removes the pod from its Service endpoints), and from then on
+ *   answers every HTTP request with {@code Connection: close};</li>
  *   <li>waits {@code herald.shutdown.drain-delay} while the endpoints update, still serving;</li>
  *   <li>stops accepting new subscriptions;</li>
  *   <li>tells every open connection to go, spread evenly over {@code herald.shutdown.spread}, each with
@@ -83,6 +86,23 @@ public class Drain {
 
     public int openConnections() {
         return connections.size();
+    }
+
+    /**
+     * While shutting down, every HTTP answer says {@code Connection: close}. A publisher with a pooled
+     * keep-alive connection to this pod would otherwise go on sending to it after its endpoint is
+     * removed (an established connection stays with its pod), until the server closes the connection
+     * at exit, possibly under a request already sent: an answer lost for a publish the client cannot
+     * tell stored or not. Told to close, the client opens its next connection through the Service, to
+     * a pod that is ready. WebSocket upgrades keep their own {@code Connection: Upgrade}.
+     */
+    void install(@Observes Router router) {
+        router.route().order(-3000).handler(ctx -> {
+            if (shuttingDown && ctx.request().getHeader(HttpHeaders.UPGRADE) == null) {
+                ctx.response().headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
+            ctx.next();
+        });
     }
 
     void onShutdown(@Observes ShutdownDelayInitiatedEvent event) {

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The drain in-process (its own application instance, since it leaves the node shut to subscribers):
- * open streams are told to go with their cursor, and a subscription arriving during the drain gets a
- * stream that tells it to retry, not a 503 that would stop EventSource for good.
+ * open streams are told to go with their cursor, HTTP answers say {@code Connection: close}, and a
+ * subscription arriving during the drain gets a stream that tells it to retry, not a 503 that would
+ * stop EventSource for good.
  */
 @QuarkusTest
 @TestProfile(DrainTest.Draining.class)
@@ -55,7 +56,11 @@ class DrainTest {
         assertNotNull(open.next(Duration.ofSeconds(5)));
         WsClient ws = WsClient.to(base).bearer(token).connect();
         ws.subscribe("[\"drain:a\"]", null);
+        assertNull(publish(token).then().statusCode(202).extract().header("Connection"), "keep-alive before the drain");
         drain.drainNow();
+        // Publishes are still taken while draining, but their connections are not to be reused: a client
+        // with a pooled connection reconnects through the Service to a ready pod.
+        publish(token).then().statusCode(202).header("Connection", "close");
 
         CloseReason wsClose = ws.awaitClose(Duration.ofSeconds(5));
         assertEquals(1001, wsClose.getCode(), "WebSockets are told to go away");
@@ -75,7 +80,7 @@ class DrainTest {
         await().atMost(Duration.ofSeconds(5)).until(open::ended);
         open.close();
 
-        given().get("/q/health/ready").then().statusCode(503);
+        given().get("/q/health/ready").then().statusCode(503).header("Connection", "close");
         given().get("/v1/stats").then().statusCode(200).body("draining", equalTo(true));
         try (SseClient late = SseClient.open(base, List.of("drain:a"), token, "kept-by-the-client")) {
             assertEquals(200, late.status(), "EventSource gives up on a non-200");
@@ -85,5 +90,10 @@ class DrainTest {
             assertNull(shutdown.id(), "no position: the client keeps its own Last-Event-ID");
             await().atMost(Duration.ofSeconds(5)).until(late::ended);
         }
+    }
+
+    private static io.restassured.response.Response publish(String token) {
+        return given().header("Authorization", "Bearer " + token).contentType("application/json")
+                .body("{\"data\":{}}").post("/v1/topics/drain:b/events");
     }
 }
