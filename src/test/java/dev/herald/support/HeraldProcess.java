@@ -10,12 +10,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The packaged application ({@code target/quarkus-app/quarkus-run.jar}) started as a separate process
- * on a free port, in the prod profile, so tests can send it real signals. Output goes to
- * {@code target/<name>.log}.
+ * The packaged application started as a separate process on a free port, in the prod profile, so tests
+ * can send it real signals: the artifact the build made ({@code target/quarkus-artifact.properties}),
+ * the jar ({@code target/quarkus-app/quarkus-run.jar}) or, after {@code ./mvnw verify -Dnative}, the
+ * native executable. Output goes to {@code target/<name>.log}.
  */
 public final class HeraldProcess implements AutoCloseable {
 
@@ -29,27 +31,49 @@ public final class HeraldProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the jar with the test key and {@code config} as system properties; waits until it is ready. */
+    /** Starts the application with the test key and {@code config} as system properties; waits until it is ready. */
     public static HeraldProcess start(String name, Map<String, String> config) throws IOException {
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " is missing: run the tests with ./mvnw verify (package first)");
-        }
+        Artifact artifact = Artifact.built();
         int port = freePort();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java));
+        List<String> command = new ArrayList<>();
+        if (artifact.nativeExecutable()) {
+            command.add(artifact.path().toAbsolutePath().toString());
+        } else {
+            command.add(ProcessHandle.current().info().command().orElse("java"));
+        }
         command.add("-Dquarkus.http.port=" + port);
         command.add("-Dmp.jwt.verify.publickey.location="
                 + Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath());
         command.add("-Dmp.jwt.verify.issuer=" + TestTokens.ISSUER);
         config.forEach((k, v) -> command.add("-D" + k + "=" + v));
-        command.add("-jar");
-        command.add(jar.toString());
+        if (!artifact.nativeExecutable()) {
+            command.add("-jar");
+            command.add(artifact.path().toString());
+        }
         Path log = Path.of("target", name + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HeraldProcess herald = new HeraldProcess(process, port, log);
         herald.awaitReady(Duration.ofSeconds(60));
         return herald;
+    }
+
+    /** What {@code ./mvnw package} made: the jar, or the native executable under {@code -Dnative}. */
+    private record Artifact(Path path, boolean nativeExecutable) {
+        static Artifact built() throws IOException {
+            Path properties = Path.of("target/quarkus-artifact.properties");
+            if (!Files.exists(properties)) {
+                throw new IllegalStateException(properties + " is missing: run the tests with ./mvnw verify (package first)");
+            }
+            Properties p = new Properties();
+            try (var in = Files.newInputStream(properties)) {
+                p.load(in);
+            }
+            Path path = Path.of("target").resolve(p.getProperty("path", "quarkus-app/quarkus-run.jar"));
+            if (!Files.exists(path)) {
+                throw new IllegalStateException(path + " is missing: run the tests with ./mvnw verify (package first)");
+            }
+            return new Artifact(path, "native".equals(p.getProperty("type")));
+        }
     }
 
     public URI base() {
