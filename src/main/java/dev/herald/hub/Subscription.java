@@ -197,9 +197,20 @@ public final class Subscription {
         return true;
     }
 
+    /** The index of a topic of this subscription, or -1. */
+    private int indexOf(Topic topic) {
+        // Single-topic subscriptions (the common case) skip the map: a hash lookup and a string
+        // comparison per delivery showed in the fan-out profile.
+        if (topicKeys.length == 1) {
+            return topics.get(0) == topic || topics.get(0).equals(topic) ? 0 : -1;
+        }
+        Integer i = index.get(topic);
+        return i == null ? -1 : i;
+    }
+
     private boolean enqueue(Event event) {
-        Integer i = index.get(event.topic());
-        if (i == null || !event.id().isAfter(enqueued[i])) {
+        int i = indexOf(event.topic());
+        if (i < 0 || !event.id().isAfter(enqueued[i])) {
             return true;
         }
         if (size.get() >= limit.get()) {
@@ -230,7 +241,7 @@ public final class Subscription {
                     limit.decrementAndGet();
                 }
                 if (item instanceof Event e) {
-                    int i = index.get(e.topic());
+                    int i = indexOf(e.topic());
                     delivered[i] = e.id();
                     boolean replayed = replayBacklog.get() > 0 && replayBacklog.getAndDecrement() > 0;
                     if (topics.size() == 1) {

@@ -30,6 +30,24 @@ final class Proc {
         }
     }
 
+    /** stime of a process (kernel side: syscalls, and the loopback network stack they run), in seconds. */
+    static double sysSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[12]) / TICKS_PER_SECOND;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/stat", e);
+        }
+    }
+
+    static double sysSeconds(List<Long> pids) {
+        double sum = 0;
+        for (long pid : pids) {
+            sum += sysSeconds(pid);
+        }
+        return sum;
+    }
+
     static double cpuSeconds(List<Long> pids) {
         double sum = 0;
         for (long pid : pids) {

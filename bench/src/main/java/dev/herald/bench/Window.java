@@ -13,6 +13,7 @@ final class Window {
     private final Loop loop;
     private final Recorder recorder;
     private double server0;
+    private double serverSys0;
     private double self0;
     private long[] machine0;
     private long t0;
@@ -35,6 +36,7 @@ final class Window {
     void start() {
         loop.run(recorder::reset);
         server0 = Proc.cpuSeconds(serverPids);
+        serverSys0 = Proc.sysSeconds(serverPids);
         self0 = Proc.cpuSeconds(ProcessHandle.current().pid());
         redis0 = Proc.cpuSeconds(redisPids);
         machine0 = Proc.machineJiffies();
@@ -46,6 +48,7 @@ final class Window {
     long end(JsonLine out) {
         double wall = (System.nanoTime() - t0) / 1e9;
         double server = Proc.cpuSeconds(serverPids) - server0;
+        double serverSys = Proc.sysSeconds(serverPids) - serverSys0;
         double self = Proc.cpuSeconds(ProcessHandle.current().pid()) - self0;
         long[] machine1 = Proc.machineJiffies();
         Object[] snap = loop.call(() -> new Object[] {recorder.deliveries, recorder.latency().copy()});
@@ -63,6 +66,7 @@ final class Window {
                 .put("server_cpu_s", server)
                 .put("server_cpu_util", server / wall)
                 .put("server_cpu_us_per_delivery", deliveries == 0 ? null : server * 1e6 / deliveries)
+                .put("server_sys_share", server == 0 ? null : serverSys / server)
                 .put("client_cpu_s", self)
                 .put("client_cpu_util", self / wall)
                 .put("redis_cpu_util", redisPids.isEmpty() ? null : (Proc.cpuSeconds(redisPids) - redis0) / wall)
