@@ -1,5 +1,6 @@
 package dev.herald.transport;
 
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.Context;
 import io.vertx.core.impl.ContextInternal;
@@ -44,17 +45,50 @@ public final class EventLoopWakeups {
         }
     }
 
+    /**
+     * Connections drained in one pass at most; then the pass yields to the event loop's I/O (incoming
+     * publishes, reads, accepts) and goes on in the next loop iteration. Without the bound, a fan-out
+     * to thousands of connections held the loop for tens of milliseconds and publishes queued behind it.
+     */
+    static final int MAX_PER_PASS = 256;
+
     private void runReady() {
-        // Cleared first: a wake that lands after the last poll below schedules the next pass.
-        scheduled.set(false);
-        Runnable task;
-        while ((task = ready.poll()) != null) {
+        int run = 0;
+        while (true) {
+            Runnable task = ready.poll();
+            if (task == null) {
+                // Cleared only when found empty (wakes meanwhile just queue); re-checked for a wake that
+                // queued between the poll and the clear.
+                scheduled.set(false);
+                if (ready.isEmpty() || !scheduled.compareAndSet(false, true)) {
+                    return;
+                }
+                continue;
+            }
             try {
                 task.run();
             } catch (RuntimeException e) {
                 // One connection's failure must not strand the others queued behind it.
                 LOG.warn("wake-up task failed", e);
             }
+            if (++run == MAX_PER_PASS) {
+                yieldToIo();
+                return; // still scheduled: the continuation runs the rest
+            }
+        }
+    }
+
+    /**
+     * Continues after the loop's next I/O: a task queued from here would run in the same round of
+     * tasks (Netty checks its time budget only every 64 tasks), so the continuation is queued from a
+     * tail task, which runs once the current round is over.
+     */
+    private void yieldToIo() {
+        Runnable next = () -> context.runOnContext(v -> runReady());
+        if (((ContextInternal) context).nettyEventLoop() instanceof SingleThreadEventLoop loop) {
+            loop.executeAfterEventLoopIteration(next);
+        } else {
+            next.run();
         }
     }
 }
