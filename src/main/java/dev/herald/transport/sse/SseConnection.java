@@ -10,6 +10,7 @@ import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
 import dev.herald.ops.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -51,7 +52,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final EventLoopWakeups wakeups;
     private final Runnable drainTask = this::drainNow;
     /** Frames drained but not yet written (connection thread only). */
-    private byte[][] batch = new byte[4][];
+    private ByteBuf[] batch = new ByteBuf[4];
     private int batchSize;
     private int batchBytes;
     private int batchEvents;
@@ -151,12 +152,12 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         return !ended && batchBytes < MAX_BATCH_BYTES && !response.writeQueueFull();
     }
 
-    private void add(byte[] frame) {
+    private void add(ByteBuf frame) {
         if (batchSize == batch.length) {
             batch = java.util.Arrays.copyOf(batch, batch.length * 2);
         }
         batch[batchSize++] = frame;
-        batchBytes += frame.length;
+        batchBytes += frame.readableBytes();
     }
 
     /** Writes the gathered frames as one buffer; returns whether the batch was full. */
@@ -168,7 +169,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         if (!ended) {
             // Wrapping shares the cached bytes: each frame is encoded once for every connection, and
             // several frames go out as one composite buffer without copying.
-            response.write(Buffer.buffer(batchSize == 1 ? Unpooled.wrappedBuffer(batch[0])
+            response.write(Buffer.buffer(batchSize == 1 ? batch[0]
                     : Unpooled.wrappedBuffer(batchSize, java.util.Arrays.copyOf(batch, batchSize))));
             metrics.eventsDelivered(TRANSPORT, batchEvents);
         }
@@ -181,13 +182,14 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        byte[] frame;
-        if (named) {
-            frame = singleTopic ? event.encoded(SseFrames.SINGLE_TOPIC_FRAME)
-                    : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.TAIL));
+        ByteBuf frame;
+        if (singleTopic) {
+            // A view of the event's shared direct frame: no copy per connection.
+            frame = Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_FRAME_DIRECT
+                    : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME_DIRECT).duplicate());
         } else {
-            frame = singleTopic ? event.encoded(SseFrames.UNNAMED_SINGLE_TOPIC_FRAME)
-                    : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.UNNAMED_TAIL));
+            frame = Unpooled.wrappedBuffer(SseFrames.concat(SseFrames.idLine(cursor),
+                    event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL)));
         }
         add(frame);
         batchEvents++;
@@ -198,7 +200,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void write(Notice notice, String cursor) {
-        add(SseFrames.notice(notice, cursor).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        add(Unpooled.wrappedBuffer(SseFrames.notice(notice, cursor).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private void heartbeat() {
