@@ -12,8 +12,10 @@ import dev.herald.ops.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
 
@@ -50,6 +52,9 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     /** Releases the stream's place in the node's connection limit (idempotent). */
     private final Runnable release;
     private final EventLoopWakeups wakeups;
+    private final HttpConnection connection;
+    /** Where frames are written as ready-made chunks, below Vert.x (see {@link RawChunks}); or null. */
+    private ChannelHandlerContext raw;
     private final Runnable drainTask = this::drainNow;
     /** Frames drained but not yet written (connection thread only). */
     private ByteBuf[] batch = new ByteBuf[4];
@@ -58,7 +63,9 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private int batchEvents;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release) {
+                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release,
+                  HttpConnection connection) {
+        this.connection = connection;
         this.context = context;
         this.response = response;
         this.hub = hub;
@@ -104,6 +111,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         response.write(named ? SseFrames.preamble(retryMillis, subscription.initialCursor())
                 : SseFrames.preambleWithStart(retryMillis, subscription.initialCursor()));
         started = true;
+        raw = RawChunks.below(connection);
         metrics.connectionOpened(TRANSPORT);
         drain.register(this);
         heartbeatTimer = context.owner().setPeriodic(heartbeatMillis, id -> heartbeat());
@@ -149,7 +157,8 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public boolean canWrite() {
-        return !ended && batchBytes < MAX_BATCH_BYTES && !response.writeQueueFull();
+        return !ended && batchBytes < MAX_BATCH_BYTES
+                && (raw != null ? raw.channel().isWritable() : !response.writeQueueFull());
     }
 
     private void add(ByteBuf frame) {
@@ -169,8 +178,13 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         if (!ended) {
             // Wrapping shares the cached bytes: each frame is encoded once for every connection, and
             // several frames go out as one composite buffer without copying.
-            response.write(Buffer.buffer(batchSize == 1 ? batch[0]
-                    : Unpooled.wrappedBuffer(batchSize, java.util.Arrays.copyOf(batch, batchSize))));
+            ByteBuf out = batchSize == 1 ? batch[0]
+                    : Unpooled.wrappedBuffer(batchSize, java.util.Arrays.copyOf(batch, batchSize));
+            if (raw != null) {
+                raw.writeAndFlush(out, raw.voidPromise());
+            } else {
+                response.write(Buffer.buffer(out));
+            }
             metrics.eventsDelivered(TRANSPORT, batchEvents);
         }
         java.util.Arrays.fill(batch, 0, batchSize, null);
@@ -184,11 +198,13 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
         ByteBuf frame;
         if (singleTopic) {
-            // A view of the event's shared direct frame: no copy per connection.
-            frame = Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_FRAME_DIRECT
-                    : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME_DIRECT).duplicate());
+            // A view of the event's shared direct frame (or whole chunk): no copy per connection.
+            frame = Unpooled.wrappedBuffer(event.encoded(raw != null
+                    ? (named ? SseFrames.SINGLE_TOPIC_CHUNK : SseFrames.UNNAMED_SINGLE_TOPIC_CHUNK)
+                    : (named ? SseFrames.SINGLE_TOPIC_FRAME_DIRECT : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME_DIRECT))
+                    .duplicate());
         } else {
-            frame = Unpooled.wrappedBuffer(SseFrames.concat(SseFrames.idLine(cursor),
+            frame = own(SseFrames.concat(SseFrames.idLine(cursor),
                     event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL)));
         }
         add(frame);
@@ -200,7 +216,12 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void write(Notice notice, String cursor) {
-        add(Unpooled.wrappedBuffer(SseFrames.notice(notice, cursor).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        add(own(SseFrames.notice(notice, cursor).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /** A frame of this connection alone: wrapped, and chunk-framed when written below Vert.x. */
+    private ByteBuf own(byte[] frame) {
+        return raw != null ? RawChunks.heapChunk(frame) : Unpooled.wrappedBuffer(frame);
     }
 
     private void heartbeat() {

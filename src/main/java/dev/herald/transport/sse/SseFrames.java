@@ -39,6 +39,13 @@ final class SseFrames {
     static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_FRAME_DIRECT = new Event.Encoding<>(7,
             e -> direct(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
 
+    /** {@link #SINGLE_TOPIC_FRAME} as a whole HTTP chunk in direct memory (see {@link RawChunks}). */
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_CHUNK = new Event.Encoding<>(8,
+            e -> RawChunks.directChunk(e.encoded(SINGLE_TOPIC_FRAME)));
+
+    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_CHUNK = new Event.Encoding<>(9,
+            e -> RawChunks.directChunk(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
+
     private SseFrames() {
     }
 
