@@ -104,6 +104,8 @@ final class Chart {
         // 1 s line: the saturation criterion.
         int oneSecond = top + ph - (int) (ph * Math.log10(1000 / minY) / Math.log10(maxY / minY));
         g.setColor(new Color(200, 0, 0));
+        g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+        g.drawLine(left, oneSecond, left + pw, oneSecond);
         g.drawString("p99 limit 1 s", left + pw - 90, oneSecond - 4);
         Color[] colors = {new Color(30, 120, 200), new Color(230, 120, 0), new Color(150, 30, 150)};
         String[] names = {"p50", "p99", "p99.9"};

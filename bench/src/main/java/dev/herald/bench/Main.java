@@ -184,7 +184,7 @@ public final class Main {
     void saturation(JsonLine out) {
         int n = opt.integer("subs", 5_000);
         String[] topics = topics("s" + runId(), 1);
-        List<Double> rates = opt.doubles("rates", "10,20,30,40,50,60,80,100");
+        List<Double> rates = opt.doubles("rates", "2,4,6,8,10,12,14,16,20,25,30,40");
         out.put("subs", n).put("nodes", ports.length);
         List<SseSubscriber> subs = subscribers(n, topics, false);
         connect(subs, 0);
