@@ -107,7 +107,13 @@ public final class Main {
                 recorder.now = System.nanoTime();
                 s.handle(buf);
             });
-            s.socket.closeHandler(v -> s.ended = true);
+            s.socket.closeHandler(v -> {
+                boolean wasEnded = s.ended;
+                s.ended = true;
+                if (s.onEnd != null && !wasEnded) {
+                    s.onEnd.run();
+                }
+            });
             s.socket.write(s.request(host));
         });
     }
@@ -294,8 +300,18 @@ public final class Main {
         long t0 = System.nanoTime();
         loop.run(() -> {
             for (int i = 0; i < subs.size(); i++) {
-                subs.get(i).target = target;
-                open(subs.get(i), i);
+                SseSubscriber s = subs.get(i);
+                s.target = target;
+                int index = i;
+                // Like EventSource: a stream that ends before it caught up (the server said "retry
+                // later", e.g. the broker timed out under the storm) comes back after retry: ms.
+                s.onEnd = () -> {
+                    if (s.caughtUpAt == 0) {
+                        s.retries++;
+                        loop.vertx.setTimer(Math.max(1, s.retryMs), id -> open(s, index));
+                    }
+                };
+                open(s, i);
             }
         });
         waitFor(opt.number("timeout", 60), () -> loop.call(() -> subs.stream().allMatch(s -> s.caughtUpAt != 0)));
@@ -315,6 +331,7 @@ public final class Main {
                     .put("median_caught_up_s", times.length == 0 ? null : times[times.length / 2] / 1e9)
                     .put("wait_s", total)
                     .put("resets", recorder.notices)
+                    .put("retries", subs.stream().mapToLong(s -> s.retries).sum())
                     .put("lost", lost).put("duplicates", dup);
         });
     }

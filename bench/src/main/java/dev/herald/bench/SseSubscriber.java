@@ -42,6 +42,12 @@ final class SseSubscriber {
     /** Reached the target sequence (W5); nanoTime when it did. */
     long caughtUpAt;
     long target = Long.MAX_VALUE;
+    /** The server's last {@code retry:} (ms): how long an EventSource waits before it reconnects. */
+    long retryMs = 2000;
+    /** Reconnects after the server ended the stream (W5: a stream told to retry later). */
+    int retries;
+    /** Runs on the loop when the stream ends (connection closed or last chunk), once per connection. */
+    Runnable onEnd;
 
     private int phase = HEAD;
     private int headMatch;
@@ -111,7 +117,11 @@ final class SseSubscriber {
                     if (c == '\n') {
                         if (chunkLeft == 0) {
                             phase = DONE;
-                            ended = true;
+                            // The server ended the stream; the connection could be reused, but like
+                            // EventSource we close it (a resume opens a new one).
+                            if (socket != null) {
+                                socket.close();
+                            }
                         } else {
                             phase = CHUNK_DATA;
                         }
@@ -170,6 +180,8 @@ final class SseSubscriber {
                 pendingSeq = number(s);
                 pendingTs = number(t);
             }
+        } else if (startsWith("retry:")) {
+            retryMs = number(line[6] == ' ' ? 7 : 6);
         } else if (keepCursor && startsWith("id:")) {
             int from = line[3] == ' ' ? 4 : 3;
             cursor = new String(line, from, lineLen - from, StandardCharsets.US_ASCII);
