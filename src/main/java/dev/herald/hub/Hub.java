@@ -38,6 +38,7 @@ public final class Hub implements BrokerListener {
     private final Duration linger;
     private final Timer timer;
     private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ReadKey, SharedRead> reads = new ConcurrentHashMap<>();
 
     private static final class TopicSubscribers {
         final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
@@ -123,7 +124,7 @@ public final class Hub implements BrokerListener {
         Cursor from = cursor;
         boolean invalid = invalidCursor;
         return register(subscription)
-                .chain(() -> startPositions(subscription.topics(), from, page))
+                .chain(() -> startPositions(subscription.topics(), from, page, System.nanoTime()))
                 .map(start -> {
                     subscription.start(start.positions);
                     List<Notice> notices = new ArrayList<>();
@@ -158,7 +159,7 @@ public final class Hub implements BrokerListener {
     private record Start(Map<Topic, EventId> positions, List<Topic> reset, List<Topic> unknown, List<Event> replay) {
     }
 
-    private Uni<Start> startPositions(List<Topic> topicList, Cursor cursor, int page) {
+    private Uni<Start> startPositions(List<Topic> topicList, Cursor cursor, int page, long registeredAt) {
         Start start = new Start(new LinkedHashMap<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         Uni<Start> chain = Uni.createFrom().item(start);
         for (Topic topic : topicList) {
@@ -179,7 +180,7 @@ public final class Hub implements BrokerListener {
                 chain = chain.chain(s -> (page > 0 && s.replay.size() >= page
                         // The page is full already: this topic stays where the cursor put it.
                         ? Uni.createFrom().item(new Replay(List.of(), false, null))
-                        : replayTopic(topic, position, new ArrayList<>(), null,
+                        : replayTopic(topic, position, new ArrayList<>(), null, registeredAt,
                                 (page > 0 ? page : maxReplay) - s.replay.size(), page > 0))
                         .map(replay -> {
                             if (replay.truncated) {
@@ -203,8 +204,9 @@ public final class Hub implements BrokerListener {
      * Reads history after {@code from} page by page up to the head seen on the first page. More than
      * {@code budget} events count as truncated: the topic gets a reset instead of a replay.
      */
-    private Uni<Replay> replayTopic(Topic topic, EventId from, List<Event> acc, EventId stopAt, int budget, boolean cut) {
-        return broker.read(topic, from, REPLAY_PAGE).chain(page -> {
+    private Uni<Replay> replayTopic(Topic topic, EventId from, List<Event> acc, EventId stopAt, long registeredAt,
+                                    int budget, boolean cut) {
+        return read(topic, from, REPLAY_PAGE, registeredAt).chain(page -> {
             EventId target = stopAt == null ? page.head() : stopAt;
             if (page.truncated()) {
                 return Uni.createFrom().item(new Replay(List.of(), true, page.head()));
@@ -220,8 +222,67 @@ public final class Hub implements BrokerListener {
             if (page.events().size() < REPLAY_PAGE || !lastId(page).isBefore(target)) {
                 return Uni.createFrom().item(new Replay(acc, false, page.head()));
             }
-            return replayTopic(topic, lastId(page), acc, target, budget, cut);
+            return replayTopic(topic, lastId(page), acc, target, registeredAt, budget, cut);
         });
+    }
+
+    private record ReadKey(Topic topic, EventId after, int limit) {
+    }
+
+    private static final class SharedRead {
+        /** When the broker read was issued (System.nanoTime), 0 while it waits for the one before. */
+        volatile long startedAt;
+        Uni<HistoryPage> page;
+        /** The read queued behind this one for subscriptions that registered after it started. */
+        SharedRead next;
+    }
+
+    /**
+     * Reads a page of history, sharing broker reads between the subscriptions that resume from the
+     * same position at the same time. In a reconnect storm (a node restart, a network blip) every
+     * client of a topic comes back with the same cursor: the benchmark's W5 on Redis sent 1,000
+     * identical reads of 500 entries each, which queued past the command timeout, failed, and came
+     * back with the clients' retries, again and again. Now at most two reads per position are
+     * pending: the one in flight, and one queued behind it for everyone who came later.
+     *
+     * <p>Gap-free only if the read happens after the subscription registered for live events (events
+     * published between an older read and the registration would be in neither): a read is joined
+     * only if it started after {@code registeredAt}, or has not started yet.
+     */
+    private Uni<HistoryPage> read(Topic topic, EventId after, int limit, long registeredAt) {
+        ReadKey key = new ReadKey(topic, after, limit);
+        SharedRead[] joined = new SharedRead[1];
+        reads.compute(key, (k, current) -> {
+            if (current == null) {
+                SharedRead fresh = new SharedRead();
+                fresh.startedAt = System.nanoTime();
+                fresh.page = broker.read(topic, after, limit)
+                        .onTermination().invoke(() -> reads.remove(k, fresh))
+                        .memoize().indefinitely();
+                joined[0] = fresh;
+                return fresh;
+            }
+            if (current.startedAt >= registeredAt) {
+                joined[0] = current;
+                return current;
+            }
+            SharedRead next = current.next;
+            if (next == null || (next.startedAt != 0 && next.startedAt < registeredAt)) {
+                SharedRead queued = new SharedRead();
+                queued.page = current.page.onItemOrFailure().transformToUni((item, failure) -> {
+                            queued.startedAt = System.nanoTime();
+                            reads.replace(k, current, queued);
+                            return broker.read(topic, after, limit);
+                        })
+                        .onTermination().invoke(() -> reads.remove(k, queued))
+                        .memoize().indefinitely();
+                current.next = queued;
+                next = queued;
+            }
+            joined[0] = next;
+            return current;
+        });
+        return joined[0].page;
     }
 
     private static EventId lastId(HistoryPage page) {

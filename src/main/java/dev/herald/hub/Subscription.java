@@ -197,9 +197,22 @@ public final class Subscription {
         return true;
     }
 
+    /** The index of a topic of this subscription, or -1. */
+    private int indexOf(Topic topic) {
+        // Single-topic subscriptions (the common case) skip the lookup: the hub offers a subscription
+        // only events of its own topics, and replays only those. The lookup (a hash, and a comparison
+        // of topic names that touches two more objects per delivery, cache misses across thousands of
+        // subscriptions) was 8% of the fan-out profile.
+        if (topicKeys.length == 1) {
+            return 0;
+        }
+        Integer i = index.get(topic);
+        return i == null ? -1 : i;
+    }
+
     private boolean enqueue(Event event) {
-        Integer i = index.get(event.topic());
-        if (i == null || !event.id().isAfter(enqueued[i])) {
+        int i = indexOf(event.topic());
+        if (i < 0 || !event.id().isAfter(enqueued[i])) {
             return true;
         }
         if (size.get() >= limit.get()) {
@@ -230,7 +243,7 @@ public final class Subscription {
                     limit.decrementAndGet();
                 }
                 if (item instanceof Event e) {
-                    int i = index.get(e.topic());
+                    int i = indexOf(e.topic());
                     delivered[i] = e.id();
                     boolean replayed = replayBacklog.get() > 0 && replayBacklog.getAndDecrement() > 0;
                     if (topics.size() == 1) {

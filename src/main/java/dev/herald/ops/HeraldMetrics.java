@@ -22,6 +22,21 @@ public interface HeraldMetrics {
      */
     void eventDelivered(String transport, long latencyMillis);
 
+    /**
+     * {@code count} events written to one connection in one write, counted at once: a counter update
+     * per delivery is a measurable share of the fan-out's cost. Their live latencies are reported
+     * apart, through {@link #deliveryLatency}.
+     */
+    default void eventsDelivered(String transport, int count) {
+        for (int i = 0; i < count; i++) {
+            eventDelivered(transport, -1);
+        }
+    }
+
+    /** The latency of one live delivery counted through {@link #eventsDelivered}. */
+    default void deliveryLatency(String transport, long latencyMillis) {
+    }
+
     void slowConsumerDropped(String transport);
 
     void eventsReplayed(int count);

@@ -28,6 +28,8 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     private final Counter replayed;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> latency = new ConcurrentHashMap<>();
+    private final Map<String, Counter> deliveries = new ConcurrentHashMap<>();
+    private final Map<String, Timer> deliveryLatency = new ConcurrentHashMap<>();
 
     public MicrometerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -84,12 +86,23 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void eventDelivered(String transport, long latencyMillis) {
-        counter("herald.deliveries", "transport", transport, "Events written to subscriber connections")
-                .increment();
-        if (latencyMillis < 0) {
-            return;
+        eventsDelivered(transport, 1);
+        if (latencyMillis >= 0) {
+            deliveryLatency(transport, latencyMillis);
         }
-        latency.computeIfAbsent(transport, t -> Timer.builder("herald.delivery.latency")
+    }
+
+    @Override
+    public void eventsDelivered(String transport, int count) {
+        // The meters of the delivery path are looked up by transport only (no key built per delivery).
+        deliveries.computeIfAbsent(transport, t -> Counter.builder("herald.deliveries")
+                .description("Events written to subscriber connections").tag("transport", t).register(registry))
+                .increment(count);
+    }
+
+    @Override
+    public void deliveryLatency(String transport, long latencyMillis) {
+        deliveryLatency.computeIfAbsent(transport, t -> Timer.builder("herald.delivery.latency")
                         .description("From publish (event ts) to the write on a subscriber connection")
                         .tag("transport", t)
                         .publishPercentileHistogram()

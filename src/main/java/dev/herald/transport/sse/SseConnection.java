@@ -9,9 +9,13 @@ import dev.herald.hub.Subscription;
 import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
 import dev.herald.ops.HeraldMetrics;
+import dev.herald.transport.EventLoopWakeups;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
 
@@ -20,6 +24,10 @@ import java.time.Duration;
  * the hub reaches it through {@link #wakeUp} and {@link #close}. Backpressure: deliveries are written
  * only while the response's write queue has room; the rest wait in the subscription's bounded queue,
  * and a subscription whose queue overflows is dropped as a slow consumer.
+ *
+ * <p>Writes are batched: the frames ready in one drain go out as one buffer (one HTTP chunk, one
+ * flush, one system call) instead of one each; a subscriber that fell behind catches up in large
+ * writes rather than many small ones.
  */
 final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
@@ -43,9 +51,21 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private boolean drainHandlerSet;
     /** Releases the stream's place in the node's connection limit (idempotent). */
     private final Runnable release;
+    private final EventLoopWakeups wakeups;
+    private final HttpConnection connection;
+    /** Where frames are written as ready-made chunks, below Vert.x (see {@link RawChunks}); or null. */
+    private ChannelHandlerContext raw;
+    private final Runnable drainTask = this::drainNow;
+    /** Frames drained but not yet written (connection thread only). */
+    private ByteBuf[] batch = new ByteBuf[4];
+    private int batchSize;
+    private int batchBytes;
+    private int batchEvents;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release) {
+                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release,
+                  HttpConnection connection) {
+        this.connection = connection;
         this.context = context;
         this.response = response;
         this.hub = hub;
@@ -56,6 +76,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         this.tokenExpiresAt = tokenExpiresAt;
         this.named = named;
         this.release = release;
+        this.wakeups = EventLoopWakeups.of(context);
         response.closeHandler(v -> cleanUp());
     }
 
@@ -90,6 +111,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         response.write(named ? SseFrames.preamble(retryMillis, subscription.initialCursor())
                 : SseFrames.preambleWithStart(retryMillis, subscription.initialCursor()));
         started = true;
+        raw = RawChunks.below(connection);
         metrics.connectionOpened(TRANSPORT);
         drain.register(this);
         heartbeatTimer = context.owner().setPeriodic(heartbeatMillis, id -> heartbeat());
@@ -110,14 +132,17 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void wakeUp() {
-        context.runOnContext(v -> drainNow());
+        wakeups.wake(drainTask);
     }
 
     private void drainNow() {
         if (!started || ended) {
             return;
         }
-        subscription.drain(this);
+        do {
+            subscription.drain(this);
+            // A full batch stops the drain (canWrite); written, the drain goes on.
+        } while (writeBatch() && !ended && !response.writeQueueFull());
         if (!ended && response.writeQueueFull() && !drainHandlerSet) {
             drainHandlerSet = true;
             response.drainHandler(v -> {
@@ -127,29 +152,76 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         }
     }
 
+    /** Bytes of frames gathered into one write at most. */
+    static final int MAX_BATCH_BYTES = 32 * 1024;
+
     @Override
     public boolean canWrite() {
-        return !ended && !response.writeQueueFull();
+        return !ended && batchBytes < MAX_BATCH_BYTES
+                && (raw != null ? raw.channel().isWritable() : !response.writeQueueFull());
+    }
+
+    private void add(ByteBuf frame) {
+        if (batchSize == batch.length) {
+            batch = java.util.Arrays.copyOf(batch, batch.length * 2);
+        }
+        batch[batchSize++] = frame;
+        batchBytes += frame.readableBytes();
+    }
+
+    /** Writes the gathered frames as one buffer; returns whether the batch was full. */
+    private boolean writeBatch() {
+        if (batchSize == 0) {
+            return false;
+        }
+        boolean full = batchBytes >= MAX_BATCH_BYTES;
+        if (!ended) {
+            // Wrapping shares the cached bytes: each frame is encoded once for every connection, and
+            // several frames go out as one composite buffer without copying.
+            ByteBuf out = batchSize == 1 ? batch[0]
+                    : Unpooled.wrappedBuffer(batchSize, java.util.Arrays.copyOf(batch, batchSize));
+            if (raw != null) {
+                raw.writeAndFlush(out, raw.voidPromise());
+            } else {
+                response.write(Buffer.buffer(out));
+            }
+            metrics.eventsDelivered(TRANSPORT, batchEvents);
+        }
+        java.util.Arrays.fill(batch, 0, batchSize, null);
+        batchSize = 0;
+        batchBytes = 0;
+        batchEvents = 0;
+        return full;
     }
 
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        byte[] frame;
-        if (named) {
-            frame = singleTopic ? event.encoded(SseFrames.SINGLE_TOPIC_FRAME)
-                    : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.TAIL));
+        ByteBuf frame;
+        if (singleTopic) {
+            // A view of the event's shared direct frame (or whole chunk): no copy per connection.
+            frame = Unpooled.wrappedBuffer(event.encoded(raw != null
+                    ? (named ? SseFrames.SINGLE_TOPIC_CHUNK : SseFrames.UNNAMED_SINGLE_TOPIC_CHUNK)
+                    : (named ? SseFrames.SINGLE_TOPIC_FRAME_DIRECT : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME_DIRECT))
+                    .duplicate());
         } else {
-            frame = singleTopic ? event.encoded(SseFrames.UNNAMED_SINGLE_TOPIC_FRAME)
-                    : SseFrames.concat(SseFrames.idLine(cursor), event.encoded(SseFrames.UNNAMED_TAIL));
+            frame = own(SseFrames.concat(SseFrames.idLine(cursor),
+                    event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL)));
         }
-        // Wrapping shares the cached bytes: the frame is encoded once for every connection.
-        response.write(Buffer.buffer(Unpooled.wrappedBuffer(frame)));
-        metrics.eventDelivered(TRANSPORT, replayed ? -1 : System.currentTimeMillis() - event.ts());
+        add(frame);
+        batchEvents++;
+        if (!replayed) {
+            metrics.deliveryLatency(TRANSPORT, System.currentTimeMillis() - event.ts());
+        }
     }
 
     @Override
     public void write(Notice notice, String cursor) {
-        response.write(SseFrames.notice(notice, cursor));
+        add(own(SseFrames.notice(notice, cursor).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /** A frame of this connection alone: wrapped, and chunk-framed when written below Vert.x. */
+    private ByteBuf own(byte[] frame) {
+        return raw != null ? RawChunks.heapChunk(frame) : Unpooled.wrappedBuffer(frame);
     }
 
     private void heartbeat() {

@@ -3,6 +3,7 @@ package dev.herald.transport.sse;
 import dev.herald.event.Event;
 import dev.herald.hub.Notice;
 import dev.herald.hub.Subscription;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -27,7 +28,32 @@ final class SseFrames {
     static final Event.Encoding<byte[]> UNNAMED_SINGLE_TOPIC_FRAME = new Event.Encoding<>(5,
             e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(UNNAMED_TAIL)));
 
+    /**
+     * {@link #SINGLE_TOPIC_FRAME} in direct memory, shared by every connection: a heap frame is copied
+     * into a direct buffer by Netty on each write (the socket needs native memory), once per
+     * delivery; this copy is made once per event.
+     */
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME_DIRECT = new Event.Encoding<>(6,
+            e -> direct(e.encoded(SINGLE_TOPIC_FRAME)));
+
+    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_FRAME_DIRECT = new Event.Encoding<>(7,
+            e -> direct(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
+
+    /** {@link #SINGLE_TOPIC_FRAME} as a whole HTTP chunk in direct memory (see {@link RawChunks}). */
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_CHUNK = new Event.Encoding<>(8,
+            e -> RawChunks.directChunk(e.encoded(SINGLE_TOPIC_FRAME)));
+
+    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_CHUNK = new Event.Encoding<>(9,
+            e -> RawChunks.directChunk(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
+
     private SseFrames() {
+    }
+
+    /** A JDK direct buffer (freed by the garbage collector with the event, unlike Netty's pooled ones). */
+    static ByteBuffer direct(byte[] bytes) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(bytes.length);
+        buffer.put(bytes).flip();
+        return buffer;
     }
 
     static byte[] idLine(String cursor) {

@@ -96,7 +96,8 @@ public class SseResource {
             // Whichever way the response ends: ended normally, or its connection closed.
             ctx.response().endHandler(v -> release.run());
             SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
-                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named, release);
+                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named, release,
+                    ctx.request().connection());
             hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
                     .subscribe().with(
                             subscription -> context.runOnContext(v -> connection.start(subscription)),
