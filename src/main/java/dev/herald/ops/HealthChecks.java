@@ -43,11 +43,16 @@ public class HealthChecks {
                 return Uni.createFrom().item(HealthCheckResponse.named("herald-broker").down()
                         .withData("shutting-down", true).build());
             }
-            return broker.isAvailable()
-                    .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem(false)
-                    .onFailure().recoverWithItem(false)
+            return brokerAvailable()
                     .map(up -> HealthCheckResponse.named("herald-broker").status(up)
                             .withData("broker", broker.name()).build());
         };
+    }
+
+    /** Whether the broker answers within 2 seconds (false on failure or silence): readiness and /v1/stats. */
+    public Uni<Boolean> brokerAvailable() {
+        return broker.isAvailable()
+                .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem(false)
+                .onFailure().recoverWithItem(false);
     }
 }

@@ -38,9 +38,11 @@ public class StatsResource {
     private final Drain drain;
     private final MeterRegistry registry;
     private final HeraldConfig config;
+    private final HealthChecks health;
 
     public StatsResource(NodeIdentity node, Broker broker, Hub hub, Drain drain, MeterRegistry registry,
-                         HeraldConfig config) {
+                         HeraldConfig config, HealthChecks health) {
+        this.health = health;
         this.node = node;
         this.broker = broker;
         this.hub = hub;
@@ -52,10 +54,7 @@ public class StatsResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Uni<Stats> stats() {
-        return broker.isAvailable()
-                .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem(false)
-                .onFailure().recoverWithItem(false)
-                .map(this::snapshot);
+        return health.brokerAvailable().map(this::snapshot);
     }
 
     private Stats snapshot(boolean brokerAvailable) {
