@@ -17,24 +17,24 @@ public interface HeraldMetrics {
     void eventPublished(boolean duplicate);
 
     /**
+     * {@code count} events written to one connection in one write, counted at once (a counter update
+     * per delivery is a measurable share of the fan-out's cost). The latencies of the live ones are
+     * reported apart, through {@link #deliveryLatency}.
+     */
+    void eventsDelivered(String transport, int count);
+
+    /** The publish-to-write latency of one live delivery (replays have none). */
+    void deliveryLatency(String transport, long latencyMillis);
+
+    /**
      * One event written to one connection, {@code latencyMillis} after it was published; negative for
      * replayed events, which count as deliveries but not in the live latency histogram.
      */
-    void eventDelivered(String transport, long latencyMillis);
-
-    /**
-     * {@code count} events written to one connection in one write, counted at once: a counter update
-     * per delivery is a measurable share of the fan-out's cost. Their live latencies are reported
-     * apart, through {@link #deliveryLatency}.
-     */
-    default void eventsDelivered(String transport, int count) {
-        for (int i = 0; i < count; i++) {
-            eventDelivered(transport, -1);
+    default void eventDelivered(String transport, long latencyMillis) {
+        eventsDelivered(transport, 1);
+        if (latencyMillis >= 0) {
+            deliveryLatency(transport, latencyMillis);
         }
-    }
-
-    /** The latency of one live delivery counted through {@link #eventsDelivered}. */
-    default void deliveryLatency(String transport, long latencyMillis) {
     }
 
     void slowConsumerDropped(String transport);

@@ -85,14 +85,6 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
-    public void eventDelivered(String transport, long latencyMillis) {
-        eventsDelivered(transport, 1);
-        if (latencyMillis >= 0) {
-            deliveryLatency(transport, latencyMillis);
-        }
-    }
-
-    @Override
     public void eventsDelivered(String transport, int count) {
         // The meters of the delivery path are looked up by transport only (no key built per delivery).
         deliveries.computeIfAbsent(transport, t -> Counter.builder("herald.deliveries")
