@@ -17,7 +17,9 @@ import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * One open SSE stream. Everything that touches the response runs on the connection's Vert.x context;
@@ -163,7 +165,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     private void add(ByteBuf frame) {
         if (batchSize == batch.length) {
-            batch = java.util.Arrays.copyOf(batch, batch.length * 2);
+            batch = Arrays.copyOf(batch, batch.length * 2);
         }
         batch[batchSize++] = frame;
         batchBytes += frame.readableBytes();
@@ -179,7 +181,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
             // Wrapping shares the cached bytes: each frame is encoded once for every connection, and
             // several frames go out as one composite buffer without copying.
             ByteBuf out = batchSize == 1 ? batch[0]
-                    : Unpooled.wrappedBuffer(batchSize, java.util.Arrays.copyOf(batch, batchSize));
+                    : Unpooled.wrappedBuffer(batchSize, Arrays.copyOf(batch, batchSize));
             if (raw != null) {
                 raw.writeAndFlush(out, raw.voidPromise());
             } else {
@@ -187,7 +189,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
             }
             metrics.eventsDelivered(TRANSPORT, batchEvents);
         }
-        java.util.Arrays.fill(batch, 0, batchSize, null);
+        Arrays.fill(batch, 0, batchSize, null);
         batchSize = 0;
         batchBytes = 0;
         batchEvents = 0;
@@ -197,12 +199,14 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
         ByteBuf frame;
-        if (singleTopic) {
-            // A view of the event's shared direct frame (or whole chunk): no copy per connection.
-            frame = Unpooled.wrappedBuffer(event.encoded(raw != null
-                    ? (named ? SseFrames.SINGLE_TOPIC_CHUNK : SseFrames.UNNAMED_SINGLE_TOPIC_CHUNK)
-                    : (named ? SseFrames.SINGLE_TOPIC_FRAME_DIRECT : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME_DIRECT))
-                    .duplicate());
+        if (singleTopic && raw != null) {
+            // A view of the event's shared, ready-made chunk in direct memory: no copy per connection.
+            frame = Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_CHUNK
+                    : SseFrames.UNNAMED_SINGLE_TOPIC_CHUNK).duplicate());
+        } else if (singleTopic) {
+            // Through Vert.x (HTTP/2, compression): the event's shared frame bytes, wrapped.
+            frame = Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_FRAME
+                    : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME));
         } else {
             frame = own(SseFrames.concat(SseFrames.idLine(cursor),
                     event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL)));
@@ -216,7 +220,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void write(Notice notice, String cursor) {
-        add(own(SseFrames.notice(notice, cursor).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        add(own(SseFrames.notice(notice, cursor).getBytes(StandardCharsets.UTF_8)));
     }
 
     /** A frame of this connection alone: wrapped, and chunk-framed when written below Vert.x. */

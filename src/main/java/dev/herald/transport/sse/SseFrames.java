@@ -28,32 +28,14 @@ final class SseFrames {
     static final Event.Encoding<byte[]> UNNAMED_SINGLE_TOPIC_FRAME = new Event.Encoding<>(5,
             e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(UNNAMED_TAIL)));
 
-    /**
-     * {@link #SINGLE_TOPIC_FRAME} in direct memory, shared by every connection: a heap frame is copied
-     * into a direct buffer by Netty on each write (the socket needs native memory), once per
-     * delivery; this copy is made once per event.
-     */
-    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME_DIRECT = new Event.Encoding<>(6,
-            e -> direct(e.encoded(SINGLE_TOPIC_FRAME)));
-
-    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_FRAME_DIRECT = new Event.Encoding<>(7,
-            e -> direct(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
-
     /** {@link #SINGLE_TOPIC_FRAME} as a whole HTTP chunk in direct memory (see {@link RawChunks}). */
-    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_CHUNK = new Event.Encoding<>(8,
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_CHUNK = new Event.Encoding<>(6,
             e -> RawChunks.directChunk(e.encoded(SINGLE_TOPIC_FRAME)));
 
-    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_CHUNK = new Event.Encoding<>(9,
+    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_CHUNK = new Event.Encoding<>(7,
             e -> RawChunks.directChunk(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
 
     private SseFrames() {
-    }
-
-    /** A JDK direct buffer (freed by the garbage collector with the event, unlike Netty's pooled ones). */
-    static ByteBuffer direct(byte[] bytes) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(bytes.length);
-        buffer.put(bytes).flip();
-        return buffer;
     }
 
     static byte[] idLine(String cursor) {
