@@ -3,16 +3,25 @@ package dev.herald.hub;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.broker.Broker;
+import dev.herald.broker.BrokerListener;
+import dev.herald.broker.HistoryPage;
+import dev.herald.broker.PresenceStore;
 import dev.herald.broker.PublishRequest;
+import dev.herald.broker.PublishResult;
 import dev.herald.broker.Retention;
 import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.event.Event;
+import dev.herald.event.EventId;
 import dev.herald.event.Topic;
 import dev.herald.ops.HeraldMetrics;
+import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The hub on the memory broker, without HTTP: fan-out per topic, reference counting, resync. */
@@ -214,5 +223,67 @@ class HubTest {
         lingering.close(back.subscription);
         timers.remove(0).run();
         assertEquals(0, lingering.activeTopics(), "unsubscribed once the linger ran out");
+    }
+
+    /** The memory broker, with reads counted and held until released (a slow Redis in a reconnect storm). */
+    private static final class HeldReads implements Broker {
+        final MemoryBroker delegate;
+        final AtomicInteger reads = new AtomicInteger();
+        volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+
+        HeldReads(MemoryBroker delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override public String name() { return "held"; }
+        @Override public void setListener(BrokerListener listener) { delegate.setListener(listener); }
+        @Override public Uni<PublishResult> publish(PublishRequest request) { return delegate.publish(request); }
+        @Override public Uni<EventId> head(Topic topic) { return delegate.head(topic); }
+        @Override public Uni<Void> subscribe(Topic topic) { return delegate.subscribe(topic); }
+        @Override public Uni<Void> unsubscribe(Topic topic) { return delegate.unsubscribe(topic); }
+        @Override public Uni<Boolean> isAvailable() { return delegate.isAvailable(); }
+        @Override public PresenceStore presence() { return delegate.presence(); }
+        @Override public void close() { delegate.close(); }
+
+        @Override
+        public Uni<HistoryPage> read(Topic topic, EventId after, int limit) {
+            return Uni.createFrom().deferred(() -> {
+                reads.incrementAndGet();
+                return Uni.createFrom().completionStage(gate).chain(() -> delegate.read(topic, after, limit));
+            });
+        }
+    }
+
+    @Test
+    void resumesFromTheSamePositionShareBrokerReadsAndEachGetsTheWholeReplay() {
+        HeldReads held = new HeldReads(new MemoryBroker(new Retention(100, Duration.ofHours(1), 1000, Duration.ofMinutes(1))));
+        Hub sharing = new Hub(held, new NoMetrics(), 100, 100);
+        Topic topic = Topic.of("storm");
+        Collecting first = new Collecting();
+        first.subscription = sharing.open(List.of(topic), null, first).await().atMost(Duration.ofSeconds(5));
+        String cursor = first.subscription.initialCursor();
+        sharing.close(first.subscription);
+        for (int i = 0; i < 5; i++) {
+            held.publish(new PublishRequest(topic, "m", String.valueOf(i), null)).await().indefinitely();
+        }
+        held.reads.set(0);
+        held.gate = new CompletableFuture<>();
+        List<Collecting> resumed = new ArrayList<>();
+        List<CompletableFuture<Subscription>> opening = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Collecting sink = new Collecting();
+            resumed.add(sink);
+            opening.add(sharing.open(List.of(topic), cursor, sink).subscribeAsCompletionStage());
+        }
+        held.gate.complete(null);
+        for (int i = 0; i < 10; i++) {
+            Collecting sink = resumed.get(i);
+            sink.subscription = opening.get(i).join();
+            sink.subscription.drain(sink);
+            assertEquals(List.of("0", "1", "2", "3", "4"), sink.events.stream().map(Event::data).toList(),
+                    "resume " + i + " replays the whole gap, once, in order");
+        }
+        // One read in flight for the first, one queued behind it for the nine that came after it started.
+        assertEquals(2, held.reads.get(), "ten resumes from one position, broker reads");
     }
 }
