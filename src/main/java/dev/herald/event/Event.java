@@ -144,7 +144,7 @@ public final class Event {
      * with its own slot.
      */
     public record Encoding<T>(int slot, Function<Event, T> encoder) {
-        static final int SLOTS = 8;
+        static final int SLOTS = 9;
 
         public Encoding {
             if (slot < 0 || slot >= SLOTS) {

@@ -10,6 +10,7 @@ import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
 import dev.herald.ops.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
+import dev.herald.transport.FrameBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,7 +20,6 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * One open SSE stream. Everything that touches the response runs on the connection's Vert.x context;
@@ -59,10 +59,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private ChannelHandlerContext raw;
     private final Runnable drainTask = this::drainNow;
     /** Frames drained but not yet written (connection thread only). */
-    private ByteBuf[] batch = new ByteBuf[4];
-    private int batchSize;
-    private int batchBytes;
-    private int batchEvents;
+    private final FrameBatch batch = new FrameBatch();
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
                   Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release,
@@ -154,45 +151,27 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         }
     }
 
-    /** Bytes of frames gathered into one write at most. */
-    static final int MAX_BATCH_BYTES = 32 * 1024;
-
     @Override
     public boolean canWrite() {
-        return !ended && batchBytes < MAX_BATCH_BYTES
-                && (raw != null ? raw.channel().isWritable() : !response.writeQueueFull());
-    }
-
-    private void add(ByteBuf frame) {
-        if (batchSize == batch.length) {
-            batch = Arrays.copyOf(batch, batch.length * 2);
-        }
-        batch[batchSize++] = frame;
-        batchBytes += frame.readableBytes();
+        return !ended && !batch.full() && (raw != null ? raw.channel().isWritable() : !response.writeQueueFull());
     }
 
     /** Writes the gathered frames as one buffer; returns whether the batch was full. */
     private boolean writeBatch() {
-        if (batchSize == 0) {
+        if (batch.isEmpty()) {
             return false;
         }
-        boolean full = batchBytes >= MAX_BATCH_BYTES;
+        boolean full = batch.full();
+        int events = batch.events();
+        ByteBuf out = batch.take();
         if (!ended) {
-            // Wrapping shares the cached bytes: each frame is encoded once for every connection, and
-            // several frames go out as one composite buffer without copying.
-            ByteBuf out = batchSize == 1 ? batch[0]
-                    : Unpooled.wrappedBuffer(batchSize, Arrays.copyOf(batch, batchSize));
             if (raw != null) {
                 raw.writeAndFlush(out, raw.voidPromise());
             } else {
                 response.write(Buffer.buffer(out));
             }
-            metrics.eventsDelivered(TRANSPORT, batchEvents);
+            metrics.eventsDelivered(TRANSPORT, events);
         }
-        Arrays.fill(batch, 0, batchSize, null);
-        batchSize = 0;
-        batchBytes = 0;
-        batchEvents = 0;
         return full;
     }
 
@@ -211,8 +190,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
             frame = own(SseFrames.concat(SseFrames.idLine(cursor),
                     event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL)));
         }
-        add(frame);
-        batchEvents++;
+        batch.add(frame, true);
         if (!replayed) {
             metrics.deliveryLatency(TRANSPORT, System.currentTimeMillis() - event.ts());
         }
@@ -220,7 +198,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public void write(Notice notice, String cursor) {
-        add(own(SseFrames.notice(notice, cursor).getBytes(StandardCharsets.UTF_8)));
+        batch.add(own(SseFrames.notice(notice, cursor).getBytes(StandardCharsets.UTF_8)), false);
     }
 
     /** A frame of this connection alone: wrapped, and chunk-framed when written below Vert.x. */

@@ -5,8 +5,10 @@ import dev.herald.ops.Drain;
 import dev.herald.web.AllowedOrigins;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
+import io.netty.channel.Channel;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.util.List;
@@ -22,6 +24,8 @@ public class UpgradeCheck implements HttpUpgradeCheck {
     static final UserData.TypedKey<String> TOKEN = new UserData.TypedKey<>("herald.token");
     static final UserData.TypedKey<io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper> REQUEST =
             new UserData.TypedKey<>("herald.upgrade-request");
+    /** The connection's Netty channel, for writing event frames below Vert.x (see {@link RawFrames}). */
+    static final UserData.TypedKey<Channel> CHANNEL = new UserData.TypedKey<>("herald.channel");
 
     private final AllowedOrigins origins;
     private final Drain drain;
@@ -49,6 +53,9 @@ public class UpgradeCheck implements HttpUpgradeCheck {
         var wrapper = UpgradeRequests.wrapperOf(request);
         if (wrapper != null) {
             context.userData().put(REQUEST, wrapper);
+        }
+        if (request.connection() instanceof ConnectionBase connection) {
+            context.userData().put(CHANNEL, connection.channel());
         }
         String token = TokenExtractor.extract(request);
         if (token != null) {

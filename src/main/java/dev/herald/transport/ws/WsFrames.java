@@ -4,6 +4,7 @@ import dev.herald.event.Event;
 import dev.herald.event.Json;
 import dev.herald.hub.Notice;
 import dev.herald.hub.Subscription;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -15,6 +16,10 @@ final class WsFrames {
     /** {@code {"type":"event","cursor":…,"event":…}} of a single-topic subscription: depends on the event alone. */
     static final Event.Encoding<String> SINGLE_TOPIC_EVENT = new Event.Encoding<>(3,
             e -> event(e.encoded(Subscription.SINGLE_TOPIC_CURSOR), e));
+
+    /** {@link #SINGLE_TOPIC_EVENT} as a whole text frame in direct memory (see {@link RawFrames}). */
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME = new Event.Encoding<>(8,
+            e -> RawFrames.directFrame(e.encoded(SINGLE_TOPIC_EVENT)));
 
     private WsFrames() {
     }

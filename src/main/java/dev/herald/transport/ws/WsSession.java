@@ -9,10 +9,17 @@ import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.PublishRequest;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
+import dev.herald.event.Event;
+import dev.herald.hub.DeliveryWriter;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.ops.Drainable;
 import dev.herald.publish.PublishParser;
+import dev.herald.transport.EventLoopWakeups;
+import dev.herald.transport.FrameBatch;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.Context;
@@ -33,9 +40,12 @@ import org.jboss.logging.Logger;
  * cursor; a topic is in at most one), its limits and timers. Everything runs on the connection's
  * event loop; the hub and the broker reach it through {@link Context#runOnContext}.
  *
- * <p>Outbound backpressure: WebSockets Next writes without a bound, so event frames are written only
- * while fewer than {@link #MAX_IN_FLIGHT} writes are unflushed; the rest wait in the subscriptions'
- * bounded queues, and a subscription whose queue overflows closes the connection with 4008.
+ * <p>Outbound: event frames are written below Vert.x where the pipeline allows ({@link RawFrames}),
+ * the frames one drain gathers as one write; replies and control frames go through WebSockets Next.
+ * Backpressure: WebSockets Next writes without a bound, so event frames are written only while the
+ * channel is writable and fewer than {@link #MAX_IN_FLIGHT} replies are unflushed; the rest wait in
+ * the subscriptions' bounded queues, and a subscription whose queue overflows closes the connection
+ * with 4008.
  */
 final class WsSession implements Drainable {
 
@@ -95,6 +105,12 @@ final class WsSession implements Drainable {
     private long authTimer = -1;
     private long pingTimer = -1;
     private long expiryTimer = -1;
+    private final EventLoopWakeups wakeups;
+    /** Where event frames are written as ready-made frames, below Vert.x; null: through Vert.x. */
+    private ChannelHandlerContext raw;
+    private boolean rawChecked;
+    /** Event frames drained but not yet written (raw path only). */
+    private final FrameBatch batch = new FrameBatch();
 
     WsSession(EventsWebSocket ws, WebSocketConnection connection, Context context) {
         this.ws = ws;
@@ -104,6 +120,7 @@ final class WsSession implements Drainable {
         this.member = ws.presence.member(connection.id());
         this.publishes = new TokenBucket(ws.settings.publishRate(), ws.settings.publishBurst());
         this.violations = new TokenBucket(1, ws.settings.maxRateViolations());
+        this.wakeups = EventLoopWakeups.of(context);
     }
 
     void open() {
@@ -474,16 +491,74 @@ final class WsSession implements Drainable {
 
     // ---- outbound ----
 
+    /** Wakes {@code task} on this connection's event loop, batched with the loop's other wake-ups. */
+    void wake(Runnable task) {
+        wakeups.wake(task);
+    }
+
+    /** Drains one subscription's queue into frames: written as one batch per pass on the raw path. */
+    void drain(Subscription subscription, DeliveryWriter writer) {
+        if (!rawChecked) {
+            rawChecked = true;
+            raw = RawFrames.below(connection.userData().get(UpgradeCheck.CHANNEL));
+            if (raw != null) {
+                RawFrames.onWritable(raw, this::resume);
+            }
+        }
+        do {
+            subscription.drain(writer);
+            // A full batch stops the drain (canWriteEvents); written, the drain goes on.
+        } while (writeBatch() && canWriteEvents());
+    }
+
     /** Whether event frames may be written now; when not, the subscriptions are drained once writes complete. */
     boolean canWriteEvents() {
-        if (closing) {
+        if (closing || batch.full()) {
             return false;
         }
-        if (inFlight >= MAX_IN_FLIGHT) {
+        if (inFlight >= MAX_IN_FLIGHT || raw != null && !raw.channel().isWritable()) {
             blocked = true;
             return false;
         }
         return true;
+    }
+
+    void writeEvent(Event event, String cursor, boolean singleTopic, boolean replayed) {
+        if (raw != null) {
+            // A view of the event's shared, ready-made frame in direct memory: no copy per connection.
+            batch.add(singleTopic ? Unpooled.wrappedBuffer(event.encoded(WsFrames.SINGLE_TOPIC_FRAME).duplicate())
+                    : RawFrames.heapFrame(WsFrames.event(cursor, event)), true);
+        } else {
+            send(singleTopic ? event.encoded(WsFrames.SINGLE_TOPIC_EVENT) : WsFrames.event(cursor, event));
+            ws.metrics.eventsDelivered(TRANSPORT, 1);
+        }
+        if (!replayed) {
+            ws.metrics.deliveryLatency(TRANSPORT, System.currentTimeMillis() - event.ts());
+        }
+    }
+
+    /** A notice in its subscription's order: in the same batch as the events around it. */
+    void writeNotice(String frame) {
+        if (raw != null) {
+            batch.add(RawFrames.heapFrame(frame), false);
+        } else {
+            send(frame);
+        }
+    }
+
+    /** Writes the gathered frames as one buffer; returns whether the batch was full. */
+    private boolean writeBatch() {
+        if (batch.isEmpty()) {
+            return false;
+        }
+        boolean full = batch.full();
+        int events = batch.events();
+        ByteBuf out = batch.take();
+        if (!closing) {
+            raw.writeAndFlush(out, raw.voidPromise());
+            ws.metrics.eventsDelivered(TRANSPORT, events);
+        }
+        return full;
     }
 
     void send(String text) {
@@ -503,7 +578,12 @@ final class WsSession implements Drainable {
             return;
         }
         inFlight--;
-        if (blocked && inFlight < MAX_IN_FLIGHT / 2) {
+        resume();
+    }
+
+    /** Drains the subscriptions again once writes that held them back have gone out. */
+    private void resume() {
+        if (blocked && inFlight < MAX_IN_FLIGHT / 2 && (raw == null || raw.channel().isWritable())) {
             blocked = false;
             new ArrayList<>(byTopic.values()).stream().distinct().forEach(WsSubscription::drain);
         }
@@ -520,10 +600,6 @@ final class WsSession implements Drainable {
 
     boolean closing() {
         return closing;
-    }
-
-    EventsWebSocket endpoint() {
-        return ws;
     }
 
     // ---- liveness, shutdown, close ----

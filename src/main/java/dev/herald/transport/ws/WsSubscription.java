@@ -18,6 +18,7 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
     /** Set once the hub opened it (connection thread). */
     Subscription subscription;
     boolean cancelled;
+    private final Runnable drainTask = this::drain;
 
     WsSubscription(WsSession session, List<Topic> topics, String requestedCursor, boolean wantsPresence) {
         this.session = session;
@@ -43,13 +44,13 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
 
     void drain() {
         if (subscription != null && !cancelled && !session.closing()) {
-            subscription.drain(this);
+            session.drain(subscription, this);
         }
     }
 
     @Override
     public void wakeUp() {
-        session.onContext(this::drain);
+        session.wake(drainTask);
     }
 
     @Override
@@ -68,13 +69,11 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
 
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        session.send(singleTopic ? event.encoded(WsFrames.SINGLE_TOPIC_EVENT) : WsFrames.event(cursor, event));
-        session.endpoint().metrics.eventDelivered(WsSession.TRANSPORT,
-                replayed ? -1 : System.currentTimeMillis() - event.ts());
+        session.writeEvent(event, cursor, singleTopic, replayed);
     }
 
     @Override
     public void write(Notice notice, String cursor) {
-        session.send(WsFrames.notice(notice, cursor));
+        session.writeNotice(WsFrames.notice(notice, cursor));
     }
 }

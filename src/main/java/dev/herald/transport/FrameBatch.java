@@ -1,0 +1,57 @@
+package dev.herald.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.Arrays;
+
+/**
+ * The frames one drain of a connection gathers, written as one buffer (one flush, one system call)
+ * instead of one write each. Frames are wrapped, not copied: an event's shared encoding goes out to
+ * every connection from the same memory. Connection thread only.
+ */
+public final class FrameBatch {
+
+    /** Bytes of frames gathered into one write at most. */
+    public static final int MAX_BYTES = 32 * 1024;
+
+    private ByteBuf[] frames = new ByteBuf[4];
+    private int size;
+    private int bytes;
+    private int events;
+
+    /** Adds a frame; {@code event} says whether it delivers an event (counted) or is a notice. */
+    public void add(ByteBuf frame, boolean event) {
+        if (size == frames.length) {
+            frames = Arrays.copyOf(frames, frames.length * 2);
+        }
+        frames[size++] = frame;
+        bytes += frame.readableBytes();
+        if (event) {
+            events++;
+        }
+    }
+
+    /** Whether the batch holds its maximum: write it before adding more. */
+    public boolean full() {
+        return bytes >= MAX_BYTES;
+    }
+
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** The events among the frames gathered. */
+    public int events() {
+        return events;
+    }
+
+    /** The frames gathered as one buffer (a composite view when several), and an empty batch again. */
+    public ByteBuf take() {
+        ByteBuf out = size == 1 ? frames[0] : Unpooled.wrappedBuffer(size, Arrays.copyOf(frames, size));
+        Arrays.fill(frames, 0, size, null);
+        size = 0;
+        bytes = 0;
+        events = 0;
+        return out;
+    }
+}
