@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link HeraldMetrics} on Micrometer, exported by Prometheus at {@code /q/metrics}. Created at startup
  * so every meter is exported (at zero) before the first event.
  */
-@ApplicationScoped
+@Singleton
 @Startup
 public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 

@@ -20,8 +20,11 @@ import java.util.Map;
  */
 public final class RawWebSocket implements AutoCloseable {
 
-    /** A frame from the server: opcode (1 text, 2 binary, 8 close, 9 ping, 10 pong) and payload. */
-    public record Frame(int opcode, byte[] payload) {
+    /**
+     * A frame from the server: opcode (1 text, 2 binary, 8 close, 9 ping, 10 pong), whether RSV1 is set
+     * (compressed, when permessage-deflate was negotiated) and payload.
+     */
+    public record Frame(int opcode, boolean compressed, byte[] payload) {
         public String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
@@ -37,6 +40,7 @@ public final class RawWebSocket implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private final int status;
+    private final String head;
 
     private RawWebSocket(URI base, Map<String, String> headers, int receiveBuffer) throws IOException {
         socket = new Socket();
@@ -56,7 +60,7 @@ public final class RawWebSocket implements AutoCloseable {
         headers.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
         out.write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        String head = readHead(in);
+        head = readHead(in);
         status = Integer.parseInt(head.split(" ", 3)[1]);
     }
 
@@ -81,6 +85,11 @@ public final class RawWebSocket implements AutoCloseable {
             matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
         }
         return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** The upgrade answer's status line and headers. */
+    public String head() {
+        return head;
     }
 
     /** The HTTP status of the upgrade answer (101 when upgraded). */
@@ -142,7 +151,7 @@ public final class RawWebSocket implements AutoCloseable {
             }
             byte[] payload = new byte[(int) length];
             in.readFully(payload);
-            return new Frame(b0 & 0x0f, payload);
+            return new Frame(b0 & 0x0f, (b0 & 0x40) != 0, payload);
         } catch (IOException e) {
             return null;
         }

@@ -29,8 +29,9 @@ import java.util.Map;
  * handshake, replies and control frames go through Vert.x, event frames below it, and both land in
  * the same outbound buffer in that order; Netty counts raw bytes in its writability too. Used only
  * once the upgrade is complete (no HTTP encoder left) and without a WebSocket extension in the
- * pipeline (permessage-deflate, which Herald turns off by default): elsewhere frames go through
- * Vert.x as before. Not counted in Vert.x's bytes-written metric.
+ * pipeline (permessage-deflate: Quarkus 3.31's WebSockets Next does not negotiate it, even with
+ * {@code per-message-compression-supported}; should a later version do so, such connections write
+ * through Vert.x as before). Not counted in Vert.x's bytes-written metric.
  */
 final class RawFrames {
 

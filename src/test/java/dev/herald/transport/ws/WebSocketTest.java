@@ -10,8 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.support.HttpApi;
 import dev.herald.support.JdkWsClient;
 import dev.herald.support.Metrics;
+import dev.herald.support.RawWebSocket;
 import dev.herald.support.TestTokens;
 import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -19,6 +22,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The WebSocket protocol of DESIGN.md section 6, against the real endpoint (WebSockets Next client). */
@@ -26,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class WebSocketTest {
 
     static final String ADMIN = TestTokens.admin();
+    static final ObjectMapper JSON = new ObjectMapper();
 
     @TestHTTPResource("/")
     URI base;
@@ -36,6 +41,41 @@ class WebSocketTest {
 
     private static String data(JsonNode eventFrame) {
         return eventFrame.path("event").path("data").toString();
+    }
+
+    /**
+     * A client's offer of permessage-deflate is declined (WebSockets Next does not negotiate it), and a
+     * burst of events, written as ready-made frames in as few writes as the connection allows, reaches
+     * the client as whole, unfragmented, uncompressed text frames, in order, each once.
+     */
+    @Test
+    void aBurstOfEventsArrivesAsWholeUncompressedFramesInOrder() throws Exception {
+        String topic = topic("burst");
+        try (RawWebSocket ws = RawWebSocket.connect(base, Map.of("Authorization", "Bearer " + ADMIN,
+                "Sec-WebSocket-Extensions", "permessage-deflate"), 0)) {
+            assertEquals(101, ws.status());
+            assertFalse(ws.head().toLowerCase().contains("sec-websocket-extensions"), ws.head());
+            ws.sendText("{\"op\":\"subscribe\",\"topics\":[\"" + topic + "\"]}");
+            assertEquals("subscribed", JSON.readTree(ws.readText().payload()).path("type").asText());
+            StringBuilder body = new StringBuilder("{\"events\":[");
+            for (int i = 0; i < 200; i++) {
+                // Sizes across the 7- and 16-bit length forms, and multi-byte characters.
+                body.append(i == 0 ? "" : ",").append("{\"topic\":\"").append(topic)
+                        .append("\",\"data\":{\"n\":").append(i).append(",\"s\":\"").append("é".repeat(i % 3 == 0 ? 90 : 1))
+                        .append("\"}}");
+            }
+            List<String> ids = HttpApi.publishBatch(ADMIN, body.append("]}").toString()).then().statusCode(202)
+                    .extract().jsonPath().getList("results.id");
+            for (int i = 0; i < ids.size(); i++) {
+                RawWebSocket.Frame f = ws.readText();
+                assertNotNull(f, "connection ended after " + i + " events");
+                assertEquals(1, f.opcode());
+                assertFalse(f.compressed());
+                JsonNode event = JSON.readTree(f.payload());
+                assertEquals(ids.get(i), event.path("event").path("id").asText());
+                assertEquals(i, event.path("event").path("data").path("n").asInt());
+            }
+        }
     }
 
     @Test
