@@ -55,6 +55,9 @@ abstract class WsClient {
     /** Binary messages received (Herald sends none; they are skipped). */
     long binaryMessages;
     long pings;
+    /** Socket reads and text messages received (how many messages one read carries). */
+    long reads;
+    long textMessages;
 
     private String expectedAccept;
     private int phase = HEAD;
@@ -105,7 +108,12 @@ abstract class WsClient {
     }
 
     void handle(Buffer buffer) {
-        ByteBuf b = buffer.getByteBuf();
+        handle(buffer.getByteBuf());
+    }
+
+    /** One read from the socket; the caller keeps ownership of {@code b}. */
+    void handle(ByteBuf b) {
+        reads++;
         int i = b.readerIndex();
         int end = b.writerIndex();
         while (i < end) {
@@ -274,6 +282,7 @@ abstract class WsClient {
             default -> {
                 if (fin) {
                     if (messageOp == OP_TEXT) {
+                        textMessages++;
                         onText(message, messageLen);
                     } else {
                         binaryMessages++;
