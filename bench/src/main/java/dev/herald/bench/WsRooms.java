@@ -1,11 +1,9 @@
 package dev.herald.bench;
 
 import io.netty.buffer.ByteBuf;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.net.impl.NetSocketInternal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -23,11 +21,9 @@ final class WsRooms {
         this.main = main;
     }
 
-    private final class Client {
+    private final class Client extends WsClient {
         final int room;
-        WebSocket ws;
         boolean subscribed;
-        boolean closed;
         final BitSet seen = new BitSet();
         long duplicates;
         long received;
@@ -36,39 +32,45 @@ final class WsRooms {
             this.room = room;
         }
 
-        void onMessage(Buffer buffer) {
-            main.recorder.now = System.nanoTime();
-            ByteBuf b = buffer.getByteBuf();
-            int from = b.readerIndex();
-            int end = b.writerIndex();
-            if (startsWith(b, from, end, "{\"type\":\"event\"")) {
-                int s = find(b, from, end, 's');
-                int t = find(b, from, end, 't');
+        @Override
+        void onOpen() {
+            sendText("{\"op\":\"subscribe\",\"topics\":[\"" + prefix + "-" + room + "\"],\"ref\":\"sub\"}");
+        }
+
+        @Override
+        void onText(byte[] m, int end) {
+            if (startsWith(m, end, "{\"type\":\"event\"")) {
+                // "s" then "t" inside the data (Publisher.data), after the 15 bytes just matched.
+                int s = find(m, 15, end, 's');
+                int t = s < 0 ? -1 : find(m, s, end, 't');
                 if (s < 0 || t < 0) {
                     main.recorder.notices++;
                     return;
                 }
-                int seq = (int) number(b, s, end);
+                int seq = (int) number(m, s, end);
                 if (seen.get(seq)) {
                     duplicates++;
                     return;
                 }
                 seen.set(seq);
                 received++;
-                main.recorder.delivered(number(b, t, end));
-            } else if (startsWith(b, from, end, "{\"type\":\"ack\"")) {
-                int ref = findRef(b, from, end);
+                main.recorder.delivered(number(m, t, end));
+            } else if (startsWith(m, end, "{\"type\":\"ack\"")) {
+                int ref = findRef(m, end);
                 if (ref >= 0) {
-                    acked[room].set((int) number(b, ref, end));
+                    acked[room].set((int) number(m, ref, end));
                 }
-            } else if (startsWith(b, from, end, "{\"type\":\"subscribed\"")) {
+            } else if (startsWith(m, end, "{\"type\":\"subscribed\"")) {
                 subscribed = true;
-            } else if (startsWith(b, from, end, "{\"type\":\"error\"")) {
-                errors++;
+            } else if (startsWith(m, end, "{\"type\":\"error\"")) {
+                if (errors++ < 5) {
+                    System.err.println("W6 error reply: " + new String(m, 0, end, StandardCharsets.UTF_8));
+                }
             }
         }
     }
 
+    private String prefix;
     private BitSet[] acked;
     private long[] next;
     private long errors;
@@ -78,15 +80,13 @@ final class WsRooms {
         int n = opt.integer("clients", 1_000);
         int rooms = opt.integer("rooms", 10);
         double rate = opt.number("rate", 1);
-        String prefix = "room" + main.runId();
+        prefix = "room" + main.runId();
         out.put("clients", n).put("rooms", rooms).put("rate_per_client", rate);
         acked = new BitSet[rooms];
         next = new long[rooms];
         for (int r = 0; r < rooms; r++) {
             acked[r] = new BitSet();
         }
-        WebSocketClient wsClient = main.loop.vertx.createWebSocketClient(new WebSocketClientOptions()
-                .setMaxConnections(n + 10).setTcpNoDelay(true).setConnectTimeout(20_000));
         List<Client> clients = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             clients.add(new Client(i % rooms));
@@ -94,24 +94,21 @@ final class WsRooms {
         int batch = 100;
         for (int from = 0; from < n; from += batch) {
             List<Client> part = clients.subList(from, Math.min(n, from + batch));
-            main.loop.run(() -> part.forEach(c -> wsClient.connect(new WebSocketConnectOptions()
-                            .setHost(main.host).setPort(main.ports[0]).setURI("/v1/ws").setAllowOriginHeader(false))
-                    .onComplete(ar -> {
-                        if (ar.failed()) {
-                            c.closed = true;
-                            return;
-                        }
-                        c.ws = ar.result();
-                        c.ws.handler(c::onMessage);
-                        c.ws.closeHandler(v -> c.closed = true);
-                        c.ws.writeTextMessage("{\"op\":\"subscribe\",\"topics\":[\"" + prefix + "-" + c.room
-                                + "\"],\"ref\":\"sub\"}");
-                    })));
+            int base = from;
+            main.loop.run(() -> {
+                for (int k = 0; k < part.size(); k++) {
+                    connect(part.get(k), base + k);
+                }
+            });
             Main.waitFor(20, () -> main.loop.call(() -> part.stream().allMatch(c -> c.subscribed || c.closed)));
         }
         long failed = main.loop.call(() -> clients.stream().filter(c -> !c.subscribed).count());
         if (failed > 0) {
-            throw new IllegalStateException(failed + " of " + n + " WebSocket clients did not subscribe");
+            String why = main.loop.call(() -> clients.stream().filter(c -> !c.subscribed)
+                    .map(c -> c.failure != null ? c.failure : c.closeCode >= 0 ? "closed " + c.closeCode + " " + c.closeReason
+                            : c.closed ? "connection closed" : "no subscribed reply")
+                    .findFirst().orElse(""));
+            throw new IllegalStateException(failed + " of " + n + " WebSocket clients did not subscribe (" + why + ")");
         }
         // Each client publishes every 1/rate s, the clients spread evenly over that period.
         long periodMs = Math.max(1, (long) (1000 / rate));
@@ -120,7 +117,7 @@ final class WsRooms {
             for (int i = 0; i < n; i++) {
                 Client c = clients.get(i);
                 long delay = 1 + periodMs * i / n;
-                main.loop.vertx.setTimer(delay, id -> timers.add(main.loop.vertx.setPeriodic(periodMs, p -> publish(c, prefix))));
+                main.loop.vertx.setTimer(delay, id -> timers.add(main.loop.vertx.setPeriodic(periodMs, p -> publish(c))));
             }
         });
         Loop.sleep(opt.number("warmup", 5));
@@ -142,7 +139,18 @@ final class WsRooms {
             for (BitSet a : acked) {
                 acks += a.cardinality();
             }
+            int told = 0;
+            long pings = 0;
+            long reads = 0;
+            long messages = 0;
             for (Client c : clients) {
+                pings += c.pings;
+                reads += c.reads;
+                messages += c.textMessages;
+                if (c.closed && told++ < 5) {
+                    System.err.println("W6 client closed: " + (c.failure != null ? c.failure
+                            : c.closeCode >= 0 ? "close frame " + c.closeCode + " " + c.closeReason : "connection ended"));
+                }
                 BitSet missing = (BitSet) acked[c.room].clone();
                 missing.andNot(c.seen);
                 lost += missing.cardinality();
@@ -151,15 +159,46 @@ final class WsRooms {
             }
             out.put("published", sum(next)).put("acked", acks).put("errors", errors)
                     .put("lost", lost).put("duplicates", dup).put("disconnected", closed);
+            System.err.println("W6 server pings answered: " + pings + "; socket reads: " + reads + ", text messages: "
+                    + messages + " (whole run)");
         });
     }
 
-    private void publish(Client c, String prefix) {
+    /** On the loop: the connections are spread over the generator's loopback source addresses. */
+    private void connect(Client c, int index) {
+        main.clients.get(index % main.clients.size()).connect(main.ports[0], main.host).onComplete(ar -> {
+            if (ar.failed()) {
+                c.failed = true;
+                c.failure = String.valueOf(ar.cause());
+                c.closed = true;
+                return;
+            }
+            c.socket = ar.result();
+            // The socket's reads as Netty gives them: without the heap copy and Buffer that
+            // NetSocket.handler costs per read (most reads here carry one to a few small frames).
+            ((NetSocketInternal) c.socket).messageHandler(msg -> {
+                if (msg instanceof ByteBuf b) {
+                    try {
+                        main.recorder.now = System.nanoTime();
+                        c.handle(b);
+                    } finally {
+                        b.release();
+                    }
+                } else {
+                    ReferenceCountUtil.release(msg);
+                }
+            });
+            c.socket.closeHandler(v -> c.closed = true);
+            c.socket.write(c.request(main.host, main.ports[0], "/v1/ws"));
+        });
+    }
+
+    private void publish(Client c) {
         if (c.closed) {
             return;
         }
         long seq = next[c.room]++;
-        c.ws.writeTextMessage("{\"op\":\"publish\",\"topic\":\"" + prefix + "-" + c.room + "\",\"type\":\"m\",\"data\":"
+        c.sendText("{\"op\":\"publish\",\"topic\":\"" + prefix + "-" + c.room + "\",\"type\":\"m\",\"data\":"
                 + Publisher.data(seq, System.nanoTime()) + ",\"ref\":" + seq + "}");
     }
 
@@ -171,12 +210,12 @@ final class WsRooms {
         return s;
     }
 
-    private static boolean startsWith(ByteBuf b, int from, int end, String prefix) {
-        if (end - from < prefix.length()) {
+    private static boolean startsWith(byte[] m, int end, String prefix) {
+        if (end < prefix.length()) {
             return false;
         }
         for (int k = 0; k < prefix.length(); k++) {
-            if (b.getByte(from + k) != prefix.charAt(k)) {
+            if (m[k] != prefix.charAt(k)) {
                 return false;
             }
         }
@@ -184,9 +223,9 @@ final class WsRooms {
     }
 
     /** Index after {@code "<key>":}, or -1. */
-    private static int find(ByteBuf b, int from, int end, char key) {
+    private static int find(byte[] m, int from, int end, char key) {
         for (int k = from; k + 4 <= end; k++) {
-            if (b.getByte(k) == '"' && b.getByte(k + 1) == key && b.getByte(k + 2) == '"' && b.getByte(k + 3) == ':') {
+            if (m[k] == '"' && m[k + 1] == key && m[k + 2] == '"' && m[k + 3] == ':') {
                 return k + 4;
             }
         }
@@ -194,20 +233,20 @@ final class WsRooms {
     }
 
     /** Index after {@code "ref":}, or -1. */
-    private static int findRef(ByteBuf b, int from, int end) {
-        for (int k = end - 7; k >= from; k--) {
-            if (b.getByte(k) == '"' && b.getByte(k + 1) == 'r' && b.getByte(k + 2) == 'e' && b.getByte(k + 3) == 'f'
-                    && b.getByte(k + 4) == '"' && b.getByte(k + 5) == ':') {
+    private static int findRef(byte[] m, int end) {
+        for (int k = end - 7; k >= 0; k--) {
+            if (m[k] == '"' && m[k + 1] == 'r' && m[k + 2] == 'e' && m[k + 3] == 'f' && m[k + 4] == '"'
+                    && m[k + 5] == ':') {
                 return k + 6;
             }
         }
         return -1;
     }
 
-    private static long number(ByteBuf b, int at, int end) {
+    private static long number(byte[] m, int at, int end) {
         long v = 0;
         for (int k = at; k < end; k++) {
-            int d = b.getByte(k) - '0';
+            int d = m[k] - '0';
             if (d < 0 || d > 9) {
                 break;
             }
