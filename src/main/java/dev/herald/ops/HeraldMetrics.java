@@ -17,23 +17,30 @@ public interface HeraldMetrics {
     void eventPublished(boolean duplicate);
 
     /**
-     * {@code count} events written to one connection in one write, counted at once (a counter update
-     * per delivery is a measurable share of the fan-out's cost). The latencies of the live ones are
-     * reported apart, through {@link #deliveryLatency}.
+     * The delivery meters of one transport. Connections resolve it once and keep it: the fan-out calls
+     * it per write and per delivery, where a lookup by name was a measurable share of the cost.
      */
-    void eventsDelivered(String transport, int count);
+    DeliveryMeter deliveries(String transport);
 
-    /** The publish-to-write latency of one live delivery (replays have none). */
-    void deliveryLatency(String transport, long latencyMillis);
+    /** Deliveries of one transport. Any thread. */
+    interface DeliveryMeter {
 
-    /**
-     * One event written to one connection, {@code latencyMillis} after it was published; negative for
-     * replayed events, which count as deliveries but not in the live latency histogram.
-     */
-    default void eventDelivered(String transport, long latencyMillis) {
-        eventsDelivered(transport, 1);
-        if (latencyMillis >= 0) {
-            deliveryLatency(transport, latencyMillis);
+        /**
+         * {@code count} events written to one connection in one write, counted at once (a counter
+         * update per delivery is a measurable share of the fan-out's cost). The latencies of the live
+         * ones are reported apart, through {@link #latency}.
+         */
+        void delivered(int count);
+
+        /** The publish-to-write latency of one live delivery (replays have none). */
+        void latency(long millis);
+
+        /** One event written to one connection, published at {@code ts}; replayed ones have no latency. */
+        default void delivered(long ts, boolean replayed) {
+            delivered(1);
+            if (!replayed) {
+                latency(System.currentTimeMillis() - ts);
+            }
         }
     }
 

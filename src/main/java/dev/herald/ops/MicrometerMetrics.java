@@ -28,8 +28,7 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     private final Counter replayed;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> latency = new ConcurrentHashMap<>();
-    private final Map<String, Counter> deliveries = new ConcurrentHashMap<>();
-    private final Map<String, Timer> deliveryLatency = new ConcurrentHashMap<>();
+    private final Map<String, DeliveryMeter> deliveries = new ConcurrentHashMap<>();
 
     public MicrometerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -85,23 +84,29 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
-    public void eventsDelivered(String transport, int count) {
-        // The meters of the delivery path are looked up by transport only (no key built per delivery).
-        deliveries.computeIfAbsent(transport, t -> Counter.builder("herald.deliveries")
-                .description("Events written to subscriber connections").tag("transport", t).register(registry))
-                .increment(count);
-    }
-
-    @Override
-    public void deliveryLatency(String transport, long latencyMillis) {
-        deliveryLatency.computeIfAbsent(transport, t -> Timer.builder("herald.delivery.latency")
+    public DeliveryMeter deliveries(String transport) {
+        return deliveries.computeIfAbsent(transport, t -> new Deliveries(
+                Counter.builder("herald.deliveries").description("Events written to subscriber connections")
+                        .tag("transport", t).register(registry),
+                Timer.builder("herald.delivery.latency")
                         .description("From publish (event ts) to the write on a subscriber connection")
                         .tag("transport", t)
                         .publishPercentileHistogram()
                         .minimumExpectedValue(Duration.ofMillis(1))
                         .maximumExpectedValue(Duration.ofSeconds(30))
-                        .register(registry))
-                .record(latencyMillis, TimeUnit.MILLISECONDS);
+                        .register(registry)));
+    }
+
+    private record Deliveries(Counter count, Timer latency) implements DeliveryMeter {
+        @Override
+        public void delivered(int events) {
+            count.increment(events);
+        }
+
+        @Override
+        public void latency(long millis) {
+            latency.record(millis, TimeUnit.MILLISECONDS);
+        }
     }
 
     @Override

@@ -194,8 +194,12 @@ class HubTest {
         @Override public void subscriptionsAdded(int topics) { }
         @Override public void subscriptionsRemoved(int topics) { }
         @Override public void eventPublished(boolean duplicate) { }
-        @Override public void eventsDelivered(String transport, int count) { }
-        @Override public void deliveryLatency(String transport, long latencyMillis) { }
+        @Override public DeliveryMeter deliveries(String transport) {
+            return new DeliveryMeter() {
+                @Override public void delivered(int count) { }
+                @Override public void latency(long millis) { }
+            };
+        }
         @Override public void slowConsumerDropped(String transport) { }
         @Override public void eventsReplayed(int count) { }
         @Override public void resetSent(String reason) { }

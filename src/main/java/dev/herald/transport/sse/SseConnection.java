@@ -40,6 +40,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final Hub hub;
     private final Drain drain;
     private final HeraldMetrics metrics;
+    private final HeraldMetrics.DeliveryMeter meter;
     private final long heartbeatMillis;
     private final long retryMillis;
     private final long tokenExpiresAt;
@@ -70,6 +71,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         this.hub = hub;
         this.drain = drain;
         this.metrics = metrics;
+        this.meter = metrics.deliveries(TRANSPORT);
         this.heartbeatMillis = heartbeat.toMillis();
         this.retryMillis = retry.toMillis();
         this.tokenExpiresAt = tokenExpiresAt;
@@ -170,7 +172,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
             } else {
                 response.write(Buffer.buffer(out));
             }
-            metrics.eventsDelivered(TRANSPORT, events);
+            meter.delivered(events);
         }
         return full;
     }
@@ -192,7 +194,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         }
         batch.add(frame, true);
         if (!replayed) {
-            metrics.deliveryLatency(TRANSPORT, System.currentTimeMillis() - event.ts());
+            meter.latency(System.currentTimeMillis() - event.ts());
         }
     }
 

@@ -14,6 +14,7 @@ import dev.herald.hub.DeliveryWriter;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.ops.Drainable;
+import dev.herald.ops.HeraldMetrics;
 import dev.herald.publish.PublishParser;
 import dev.herald.transport.EventLoopWakeups;
 import dev.herald.transport.FrameBatch;
@@ -111,6 +112,7 @@ final class WsSession implements Drainable {
     private boolean rawChecked;
     /** Event frames drained but not yet written (raw path only). */
     private final FrameBatch batch = new FrameBatch();
+    private final HeraldMetrics.DeliveryMeter meter;
 
     WsSession(EventsWebSocket ws, WebSocketConnection connection, Context context) {
         this.ws = ws;
@@ -121,6 +123,7 @@ final class WsSession implements Drainable {
         this.publishes = new TokenBucket(ws.settings.publishRate(), ws.settings.publishBurst());
         this.violations = new TokenBucket(1, ws.settings.maxRateViolations());
         this.wakeups = EventLoopWakeups.of(context);
+        this.meter = ws.metrics.deliveries(TRANSPORT);
     }
 
     void open() {
@@ -530,10 +533,10 @@ final class WsSession implements Drainable {
                     : RawFrames.heapFrame(WsFrames.event(cursor, event)), true);
         } else {
             send(singleTopic ? event.encoded(WsFrames.SINGLE_TOPIC_EVENT) : WsFrames.event(cursor, event));
-            ws.metrics.eventsDelivered(TRANSPORT, 1);
+            meter.delivered(1);
         }
         if (!replayed) {
-            ws.metrics.deliveryLatency(TRANSPORT, System.currentTimeMillis() - event.ts());
+            meter.latency(System.currentTimeMillis() - event.ts());
         }
     }
 
@@ -556,7 +559,7 @@ final class WsSession implements Drainable {
         ByteBuf out = batch.take();
         if (!closing) {
             raw.writeAndFlush(out, raw.voidPromise());
-            ws.metrics.eventsDelivered(TRANSPORT, events);
+            meter.delivered(events);
         }
         return full;
     }
