@@ -1,8 +1,10 @@
 package dev.herald.transport;
 
+import dev.herald.ops.HeraldMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * The frames one drain of a connection gathers, written as one buffer (one flush, one system call)
@@ -36,17 +38,27 @@ public final class FrameBatch {
         return bytes >= MAX_BYTES;
     }
 
-    public boolean isEmpty() {
-        return size == 0;
-    }
-
-    /** The events among the frames gathered. */
-    public int events() {
-        return events;
+    /**
+     * Writes the frames gathered as one buffer through {@code write} and counts their events on
+     * {@code meter}; with {@code write} null (the connection has ended) they are dropped. Empties the
+     * batch; returns whether it was full (the drain that filled it goes on).
+     */
+    public boolean flush(Consumer<ByteBuf> write, HeraldMetrics.DeliveryMeter meter) {
+        if (size == 0) {
+            return false;
+        }
+        boolean wasFull = full();
+        int count = events;
+        ByteBuf out = take();
+        if (write != null) {
+            write.accept(out);
+            meter.delivered(count);
+        }
+        return wasFull;
     }
 
     /** The frames gathered as one buffer (a composite view when several), and an empty batch again. */
-    public ByteBuf take() {
+    private ByteBuf take() {
         ByteBuf out = size == 1 ? frames[0] : Unpooled.wrappedBuffer(size, Arrays.copyOf(frames, size));
         Arrays.fill(frames, 0, size, null);
         size = 0;

@@ -335,14 +335,6 @@ abstract class WsClient {
     }
 
     private boolean startsWith(String prefix) {
-        if (lineLen < prefix.length()) {
-            return false;
-        }
-        for (int k = 0; k < prefix.length(); k++) {
-            if (line[k] != prefix.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
+        return Bytes.startsWith(line, lineLen, prefix);
     }
 }

@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * One open SSE stream. Everything that touches the response runs on the connection's Vert.x context;
@@ -61,6 +62,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final Runnable drainTask = this::drainNow;
     /** Frames drained but not yet written (connection thread only). */
     private final FrameBatch batch = new FrameBatch();
+    private final Consumer<ByteBuf> writeOut = this::writeOut;
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
                   Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release,
@@ -160,21 +162,15 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     /** Writes the gathered frames as one buffer; returns whether the batch was full. */
     private boolean writeBatch() {
-        if (batch.isEmpty()) {
-            return false;
+        return batch.flush(ended ? null : writeOut, meter);
+    }
+
+    private void writeOut(ByteBuf frames) {
+        if (raw != null) {
+            raw.writeAndFlush(frames, raw.voidPromise());
+        } else {
+            response.write(Buffer.buffer(frames));
         }
-        boolean full = batch.full();
-        int events = batch.events();
-        ByteBuf out = batch.take();
-        if (!ended) {
-            if (raw != null) {
-                raw.writeAndFlush(out, raw.voidPromise());
-            } else {
-                response.write(Buffer.buffer(out));
-            }
-            meter.delivered(events);
-        }
-        return full;
     }
 
     @Override

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -113,6 +114,7 @@ final class WsSession implements Drainable {
     /** Event frames drained but not yet written (raw path only). */
     private final FrameBatch batch = new FrameBatch();
     private final HeraldMetrics.DeliveryMeter meter;
+    private final Consumer<ByteBuf> writeRaw = frames -> raw.writeAndFlush(frames, raw.voidPromise());
 
     WsSession(EventsWebSocket ws, WebSocketConnection connection, Context context) {
         this.ws = ws;
@@ -551,17 +553,7 @@ final class WsSession implements Drainable {
 
     /** Writes the gathered frames as one buffer; returns whether the batch was full. */
     private boolean writeBatch() {
-        if (batch.isEmpty()) {
-            return false;
-        }
-        boolean full = batch.full();
-        int events = batch.events();
-        ByteBuf out = batch.take();
-        if (!closing) {
-            raw.writeAndFlush(out, raw.voidPromise());
-            meter.delivered(events);
-        }
-        return full;
+        return batch.flush(closing ? null : writeRaw, meter);
     }
 
     void send(String text) {
