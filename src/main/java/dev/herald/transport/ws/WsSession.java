@@ -9,18 +9,10 @@ import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.PublishRequest;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
-import dev.herald.event.Event;
-import dev.herald.hub.DeliveryWriter;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.ops.Drainable;
-import dev.herald.ops.HeraldMetrics;
 import dev.herald.publish.PublishParser;
-import dev.herald.transport.EventLoopWakeups;
-import dev.herald.transport.FrameBatch;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.Context;
@@ -34,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,12 +33,7 @@ import org.jboss.logging.Logger;
  * cursor; a topic is in at most one), its limits and timers. Everything runs on the connection's
  * event loop; the hub and the broker reach it through {@link Context#runOnContext}.
  *
- * <p>Outbound: event frames are written below Vert.x where the pipeline allows ({@link RawFrames}),
- * the frames one drain gathers as one write; replies and control frames go through WebSockets Next.
- * Backpressure: WebSockets Next writes without a bound, so event frames are written only while the
- * channel is writable and fewer than {@link #MAX_IN_FLIGHT} replies are unflushed; the rest wait in
- * the subscriptions' bounded queues, and a subscription whose queue overflows closes the connection
- * with 4008.
+ * <p>Outbound writes and backpressure: {@link WsOutbound}.
  */
 final class WsSession implements Drainable {
 
@@ -64,10 +50,6 @@ final class WsSession implements Drainable {
     static final int IDLE = 4408;
 
     private static final Logger LOG = Logger.getLogger(WsSession.class);
-    /** Event frames written but not yet flushed to the socket before the subscriptions wait. */
-    static final int MAX_IN_FLIGHT = 64;
-    /** Replies too: a client that sends but never reads is cut off here. */
-    private static final int MAX_IN_FLIGHT_HARD = 1024;
     /** Messages that arrive while a token is being verified wait, up to this many characters in all. */
     private static final int MAX_WAITING_CHARS = 256 * 1024;
     /** Subscriptions being opened (replaying) at once per connection; more get {@code rate-limited}. */
@@ -100,21 +82,13 @@ final class WsSession implements Drainable {
     private boolean authenticating;
     private boolean closing;
     private boolean cleanedUp;
-    private boolean blocked;
-    private int inFlight;
     private int protocolErrors;
     private long lastSeen = System.nanoTime();
     private long authTimer = -1;
     private long pingTimer = -1;
     private long expiryTimer = -1;
-    private final EventLoopWakeups wakeups;
-    /** Where event frames are written as ready-made frames, below Vert.x; null: through Vert.x. */
-    private ChannelHandlerContext raw;
-    private boolean rawChecked;
-    /** Event frames drained but not yet written (raw path only). */
-    private final FrameBatch batch = new FrameBatch();
-    private final HeraldMetrics.DeliveryMeter meter;
-    private final Consumer<ByteBuf> writeRaw = frames -> raw.writeAndFlush(frames, raw.voidPromise());
+    /** Everything this connection writes goes through here. */
+    final WsOutbound out;
 
     WsSession(EventsWebSocket ws, WebSocketConnection connection, Context context) {
         this.ws = ws;
@@ -124,8 +98,7 @@ final class WsSession implements Drainable {
         this.member = ws.presence.member(connection.id());
         this.publishes = new TokenBucket(ws.settings.publishRate(), ws.settings.publishBurst());
         this.violations = new TokenBucket(1, ws.settings.maxRateViolations());
-        this.wakeups = EventLoopWakeups.of(context);
-        this.meter = ws.metrics.deliveries(TRANSPORT);
+        this.out = new WsOutbound(this, connection, context, ws.metrics.deliveries(TRANSPORT));
     }
 
     void open() {
@@ -496,92 +469,13 @@ final class WsSession implements Drainable {
 
     // ---- outbound ----
 
-    /** Wakes {@code task} on this connection's event loop, batched with the loop's other wake-ups. */
-    void wake(Runnable task) {
-        wakeups.wake(task);
-    }
-
-    /** Drains one subscription's queue into frames: written as one batch per pass on the raw path. */
-    void drain(Subscription subscription, DeliveryWriter writer) {
-        if (!rawChecked) {
-            rawChecked = true;
-            raw = RawFrames.below(connection.userData().get(UpgradeCheck.CHANNEL));
-            if (raw != null) {
-                RawFrames.onWritable(raw, this::resume);
-            }
-        }
-        do {
-            subscription.drain(writer);
-            // A full batch stops the drain (canWriteEvents); written, the drain goes on.
-        } while (writeBatch() && canWriteEvents());
-    }
-
-    /** Whether event frames may be written now; when not, the subscriptions are drained once writes complete. */
-    boolean canWriteEvents() {
-        if (closing || batch.full()) {
-            return false;
-        }
-        if (inFlight >= MAX_IN_FLIGHT || raw != null && !raw.channel().isWritable()) {
-            blocked = true;
-            return false;
-        }
-        return true;
-    }
-
-    void writeEvent(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        if (raw != null) {
-            // A view of the event's shared, ready-made frame in direct memory: no copy per connection.
-            batch.add(singleTopic ? Unpooled.wrappedBuffer(event.encoded(WsFrames.SINGLE_TOPIC_FRAME).duplicate())
-                    : RawFrames.heapFrame(WsFrames.event(cursor, event)), true);
-        } else {
-            send(singleTopic ? event.encoded(WsFrames.SINGLE_TOPIC_EVENT) : WsFrames.event(cursor, event));
-            meter.delivered(1);
-        }
-        if (!replayed) {
-            meter.latency(System.currentTimeMillis() - event.ts());
-        }
-    }
-
-    /** A notice in its subscription's order: in the same batch as the events around it. */
-    void writeNotice(String frame) {
-        if (raw != null) {
-            batch.add(RawFrames.heapFrame(frame), false);
-        } else {
-            send(frame);
-        }
-    }
-
-    /** Writes the gathered frames as one buffer; returns whether the batch was full. */
-    private boolean writeBatch() {
-        return batch.flush(closing ? null : writeRaw, meter);
-    }
-
     void send(String text) {
-        if (closing) {
-            return;
-        }
-        if (++inFlight > MAX_IN_FLIGHT_HARD) {
-            close(SLOW_CONSUMER, "slow consumer: reconnect and resume with your cursor");
-            return;
-        }
-        connection.sendText(text).subscribe().with(ok -> written(), failure -> written());
+        out.send(text);
     }
 
-    private void written() {
-        if (Thread.currentThread() != eventLoop) {
-            context.runOnContext(v -> written());
-            return;
-        }
-        inFlight--;
-        resume();
-    }
-
-    /** Drains the subscriptions again once writes that held them back have gone out. */
-    private void resume() {
-        if (blocked && inFlight < MAX_IN_FLIGHT / 2 && (raw == null || raw.channel().isWritable())) {
-            blocked = false;
-            new ArrayList<>(byTopic.values()).stream().distinct().forEach(WsSubscription::drain);
-        }
+    /** The subscriptions held back by backpressure drain again (event loop). */
+    void drainAll() {
+        new ArrayList<>(byTopic.values()).stream().distinct().forEach(WsSubscription::drain);
     }
 
     /** Runs on the connection's event loop (at once when already there). */

@@ -44,13 +44,13 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
 
     void drain() {
         if (subscription != null && !cancelled && !session.closing()) {
-            session.drain(subscription, this);
+            session.out.drain(subscription, this);
         }
     }
 
     @Override
     public void wakeUp() {
-        session.wake(drainTask);
+        session.out.wake(drainTask);
     }
 
     @Override
@@ -64,16 +64,16 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
 
     @Override
     public boolean canWrite() {
-        return session.canWriteEvents();
+        return session.out.canWriteEvents();
     }
 
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        session.writeEvent(event, cursor, singleTopic, replayed);
+        session.out.writeEvent(event, cursor, singleTopic, replayed);
     }
 
     @Override
     public void write(Notice notice, String cursor) {
-        session.writeNotice(WsFrames.notice(notice, cursor));
+        session.out.writeNotice(WsFrames.notice(notice, cursor));
     }
 }
