@@ -205,25 +205,11 @@ final class SseSubscriber {
         return Bytes.startsWith(line, lineLen, prefix);
     }
 
-    /** Index just after {@code "<key>":}, or -1. */
     private int find(char key, int from) {
-        for (int k = from; k + 4 <= lineLen; k++) {
-            if (line[k] == '"' && line[k + 1] == key && line[k + 2] == '"' && line[k + 3] == ':') {
-                return k + 4;
-            }
-        }
-        return -1;
+        return Bytes.find(line, from, lineLen, key);
     }
 
     private long number(int at) {
-        long v = 0;
-        for (int k = at; k < lineLen; k++) {
-            int d = line[k] - '0';
-            if (d < 0 || d > 9) {
-                break;
-            }
-            v = v * 10 + d;
-        }
-        return v;
+        return Bytes.number(line, at, lineLen);
     }
 }

@@ -39,30 +39,30 @@ final class WsRooms {
 
         @Override
         void onText(byte[] m, int end) {
-            if (startsWith(m, end, "{\"type\":\"event\"")) {
+            if (Bytes.startsWith(m, end, "{\"type\":\"event\"")) {
                 // "s" then "t" inside the data (Publisher.data), after the 15 bytes just matched.
-                int s = find(m, 15, end, 's');
-                int t = s < 0 ? -1 : find(m, s, end, 't');
+                int s = Bytes.find(m, 15, end, 's');
+                int t = s < 0 ? -1 : Bytes.find(m, s, end, 't');
                 if (s < 0 || t < 0) {
                     main.recorder.notices++;
                     return;
                 }
-                int seq = (int) number(m, s, end);
+                int seq = (int) Bytes.number(m, s, end);
                 if (seen.get(seq)) {
                     duplicates++;
                     return;
                 }
                 seen.set(seq);
                 received++;
-                main.recorder.delivered(number(m, t, end));
-            } else if (startsWith(m, end, "{\"type\":\"ack\"")) {
+                main.recorder.delivered(Bytes.number(m, t, end));
+            } else if (Bytes.startsWith(m, end, "{\"type\":\"ack\"")) {
                 int ref = findRef(m, end);
                 if (ref >= 0) {
-                    acked[room].set((int) number(m, ref, end));
+                    acked[room].set((int) Bytes.number(m, ref, end));
                 }
-            } else if (startsWith(m, end, "{\"type\":\"subscribed\"")) {
+            } else if (Bytes.startsWith(m, end, "{\"type\":\"subscribed\"")) {
                 subscribed = true;
-            } else if (startsWith(m, end, "{\"type\":\"error\"")) {
+            } else if (Bytes.startsWith(m, end, "{\"type\":\"error\"")) {
                 if (errors++ < 5) {
                     System.err.println("W6 error reply: " + new String(m, 0, end, StandardCharsets.UTF_8));
                 }
@@ -210,27 +210,7 @@ final class WsRooms {
         return s;
     }
 
-    private static boolean startsWith(byte[] m, int end, String prefix) {
-        if (end < prefix.length()) {
-            return false;
-        }
-        for (int k = 0; k < prefix.length(); k++) {
-            if (m[k] != prefix.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
-    }
 
-    /** Index after {@code "<key>":}, or -1. */
-    private static int find(byte[] m, int from, int end, char key) {
-        for (int k = from; k + 4 <= end; k++) {
-            if (m[k] == '"' && m[k + 1] == key && m[k + 2] == '"' && m[k + 3] == ':') {
-                return k + 4;
-            }
-        }
-        return -1;
-    }
 
     /** Index after {@code "ref":}, or -1. */
     private static int findRef(byte[] m, int end) {
@@ -243,15 +223,4 @@ final class WsRooms {
         return -1;
     }
 
-    private static long number(byte[] m, int at, int end) {
-        long v = 0;
-        for (int k = at; k < end; k++) {
-            int d = m[k] - '0';
-            if (d < 0 || d > 9) {
-                break;
-            }
-            v = v * 10 + d;
-        }
-        return v;
-    }
 }
