@@ -14,6 +14,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -373,6 +375,32 @@ class KubernetesManifestsTest {
             }
         }
         assertTrue(ingresses > 0, "some overlay has an Ingress");
+    }
+
+    /**
+     * The JVM image's collector options start a real JVM, with ZGC on (its pauses, not G1's or the
+     * serial collector's, keep the latency tail short: bench/RESULTS.md W3). A misspelt flag would stop
+     * every pod at start.
+     */
+    @Test
+    void jvmPodsRunZgcWithOptionsAJvmAccepts() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        for (Manifests m : overlays.values()) {
+            if (m.overlay().contains("native")) {
+                continue;
+            }
+            String options = m.environment(m.heraldContainer()).get("GC_CONTAINER_OPTIONS");
+            assertNotNull(options, m.overlay() + ": GC_CONTAINER_OPTIONS is set (run-java.sh would pick ParallelGC)");
+            List<String> command = new ArrayList<>(List.of(java));
+            command.addAll(List.of(options.trim().split("\\s+")));
+            command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+            Process jvm = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(jvm.waitFor(30, TimeUnit.SECONDS), "the JVM exits");
+            assertEquals(0, jvm.exitValue(), m.overlay() + ": a JVM refuses " + options + ":\n" + output);
+            assertTrue(Pattern.compile("\\bUseZGC\\s+=\\s+true").matcher(output).find(),
+                    m.overlay() + ": ZGC is on with " + options);
+        }
     }
 
     @Test
