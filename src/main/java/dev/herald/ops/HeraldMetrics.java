@@ -36,7 +36,7 @@ public interface HeraldMetrics {
         void latency(long millis);
 
         /** One event written to one connection, published at {@code ts}; replayed ones have no latency. */
-        default void delivered(long ts, boolean replayed) {
+        default void deliveredOne(long ts, boolean replayed) {
             delivered(1);
             if (!replayed) {
                 latency(System.currentTimeMillis() - ts);

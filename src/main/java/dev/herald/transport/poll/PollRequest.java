@@ -127,7 +127,7 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
         // The envelope is built once per event and shared by every transport and every poll.
         appendItem(event.envelope());
-        metrics.deliveries(TRANSPORT).delivered(event.ts(), replayed);
+        metrics.deliveries(TRANSPORT).deliveredOne(event.ts(), replayed);
     }
 
     @Override

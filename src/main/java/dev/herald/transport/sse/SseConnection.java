@@ -145,8 +145,8 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         do {
             subscription.drain(this);
             // A full batch stops the drain (canWrite); written, the drain goes on.
-        } while (writeBatch() && !ended && !response.writeQueueFull());
-        if (!ended && response.writeQueueFull() && !drainHandlerSet) {
+        } while (writeBatch() && !ended && writable());
+        if (!ended && !writable() && !drainHandlerSet) {
             drainHandlerSet = true;
             response.drainHandler(v -> {
                 drainHandlerSet = false;
@@ -157,7 +157,16 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     @Override
     public boolean canWrite() {
-        return !ended && !batch.full() && (raw != null ? raw.channel().isWritable() : !response.writeQueueFull());
+        return !ended && !batch.full() && writable();
+    }
+
+    /**
+     * Whether the connection's outbound buffer has room. On the raw path the channel is asked directly:
+     * Vert.x's {@code writeQueueFull} asks the same channel through the response's and the connection's
+     * monitors, once per drain (~4% of the fan-out's samples in W1).
+     */
+    private boolean writable() {
+        return raw != null ? raw.channel().isWritable() : !response.writeQueueFull();
     }
 
     /** Writes the gathered frames as one buffer; returns whether the batch was full. */
