@@ -6,9 +6,10 @@ import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
 import dev.herald.ops.HeraldMetrics;
 import io.quarkus.runtime.Startup;
-import io.smallrye.jwt.auth.principal.JWTParser;
-import io.smallrye.jwt.auth.principal.ParseException;
+import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
@@ -17,16 +18,17 @@ import java.util.Collection;
 import java.util.List;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.logging.Logger;
-import org.jose4j.jwt.consumer.InvalidJwtException;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.jwt.MalformedClaimException;
 
 /**
  * Verifies tokens (smallrye-jwt: signature, expiry, issuer and audience as configured under
  * {@code mp.jwt.verify.*}) and applies the topic rules of DESIGN.md section 3.
  *
- * <p>Token verification may read a key file or fetch a JWKS: call {@link #authenticate} off the
- * event loop.
+ * <p>Verified tokens are cached ({@code herald.auth.token-cache-size}) until they expire or the keys
+ * change: {@link #cached} answers a known token on the event loop; {@link #authenticate} verifies one
+ * and may read a key file or fetch a JWKS, so call it off the event loop.
  */
 @ApplicationScoped
 @Startup
@@ -34,18 +36,20 @@ public class TopicAuthorizer {
 
     private static final Logger LOG = Logger.getLogger(TopicAuthorizer.class);
 
-    private final JWTParser parser;
     private final HeraldMetrics metrics;
     private final boolean enabled;
     private final Principal anonymous;
+    private final TokenCache cache;
+    private final TokenVerifier verifier;
 
-    public TopicAuthorizer(JWTParser parser, HeraldMetrics metrics, HeraldConfig config) {
-        this.parser = parser;
+    public TopicAuthorizer(Instance<JWTAuthContextInfo> jwtContext, HeraldMetrics metrics, HeraldConfig config,
+                           Vertx vertx) {
         this.metrics = metrics;
         this.enabled = config.auth().enabled();
         this.anonymous = new Principal(false, null,
                 config.auth().anonymousSubscribe().orElse(List.of()).stream().map(TopicPattern::of).toList(),
                 List.of(), 0);
+        this.cache = new TokenCache(config.auth().tokenCacheSize());
         if (enabled && !keyConfigured()) {
             // Fail at startup rather than answer every request with 401.
             throw new IllegalStateException("herald.auth.enabled=true but no token verification key is configured: set "
@@ -53,10 +57,20 @@ public class TopicAuthorizer {
                     + "smallrye.jwt.verify.key.location (see README, 'Topics, auth')");
         }
         if (!enabled) {
+            this.verifier = null;
             LOG.warn("\n**********************************************************************\n"
                     + "*  AUTHENTICATION IS OFF (herald.auth.enabled=false): anyone can     *\n"
                     + "*  publish to and subscribe to every topic. Never run this in prod.  *\n"
                     + "**********************************************************************");
+            return;
+        }
+        this.verifier = new TokenVerifier(jwtContext.get(), cache::clear);
+        if (verifier.keysCanChange()) {
+            long every = Math.max(1000, config.auth().keyCheckInterval().toMillis());
+            vertx.setPeriodic(every, every, id -> vertx.executeBlocking(() -> {
+                verifier.checkKeys();
+                return null;
+            }, false));
         }
     }
 
@@ -76,29 +90,66 @@ public class TopicAuthorizer {
     }
 
     /**
-     * The principal of a request's token, or the anonymous principal when there is no token.
-     *
-     * @throws AuthenticationException when a token is present but not valid
+     * The principal of a token verified before and still valid, of a request without a token, or of
+     * every request when authentication is off; null when the token must be verified with
+     * {@link #authenticate}. Non-blocking: for the event loop.
      */
-    public Principal authenticate(String token) {
+    public Principal cached(String token) {
         if (!enabled) {
             return Principal.UNRESTRICTED;
         }
         if (token == null) {
             return anonymous;
         }
-        JsonWebToken jwt;
-        try {
-            jwt = parser.parse(token);
-        } catch (ParseException e) {
-            String reason = isExpired(e) ? "expired" : "invalid";
-            metrics.authFailed(reason);
-            // Never include the token, nor the parser's message (it can quote claims), in the answer.
-            throw new AuthenticationException(reason,
-                    reason.equals("expired") ? "the token has expired" : "the token is not valid", null);
+        return cache.get(token, System.currentTimeMillis());
+    }
+
+    /**
+     * The principal of a request's token, or the anonymous principal when there is no token. May block
+     * (key file, JWKS): call it off the event loop.
+     *
+     * @throws AuthenticationException when a token is present but not valid
+     */
+    public Principal authenticate(String token) {
+        Principal known = cached(token);
+        if (known != null) {
+            return known;
         }
-        return new Principal(true, jwt.getSubject(), patterns(jwt.getClaim("subscribe")),
-                patterns(jwt.getClaim("publish")), jwt.getExpirationTime());
+        long now = System.currentTimeMillis();
+        long generation = cache.generation();
+        TokenVerifier.Verified verified;
+        try {
+            verified = verifier.verify(token);
+        } catch (AuthenticationException e) {
+            metrics.authFailed(e.reason());
+            throw e;
+        }
+        JwtClaims claims = verified.claims();
+        String subject;
+        try {
+            subject = claims.getSubject();
+        } catch (MalformedClaimException e) {
+            metrics.authFailed("invalid");
+            throw new AuthenticationException("invalid", "the token is not valid", null);
+        }
+        Principal principal = new Principal(true, subject, patterns(claims.getClaimValue("subscribe")),
+                patterns(claims.getClaimValue("publish")), verified.expiresAtSeconds());
+        cache.put(token, principal, verified.validUntilMillis(), generation, now);
+        return principal;
+    }
+
+    /**
+     * For streams (SSE, long polls, WebSockets): {@link #authenticate}, and a token that has already
+     * expired is refused even inside the clock-skew allowance, which short requests get. A stream opened
+     * with such a token would be ended as expired at once, and its client would reconnect in a loop.
+     */
+    public Principal authenticateForStream(String token) {
+        Principal principal = authenticate(token);
+        if (principal.expiresAt() > 0 && principal.expiresAt() * 1000 <= System.currentTimeMillis()) {
+            metrics.authFailed("expired");
+            throw new AuthenticationException("expired", "the token has expired", null);
+        }
+        return principal;
     }
 
     /** Checks that {@code principal} may subscribe to every topic; 401 for anonymous, else 403. */
@@ -123,15 +174,6 @@ public class TopicAuthorizer {
         }
         metrics.authFailed("forbidden");
         return new AuthorizationException(message);
-    }
-
-    private static boolean isExpired(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof InvalidJwtException invalid && invalid.hasExpired()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Reads a claim that is an array of topic patterns (or one pattern); skips invalid entries. */

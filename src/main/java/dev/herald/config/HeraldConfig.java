@@ -125,6 +125,20 @@ public interface HeraldConfig {
         /** How long an {@code Idempotency-Key} is remembered per topic. Default 10m. */
         @WithDefault("10m")
         Duration idempotencyWindow();
+
+        /**
+         * A publish body must arrive whole within this, counted from when the request is authorized;
+         * later, the request is answered 408 and its connection closed (slow-body attacks). Default 10s.
+         */
+        @WithDefault("10s")
+        Duration bodyTimeout();
+
+        /**
+         * Bytes of publish bodies the node holds while they arrive, over all connections; a body that would
+         * take more is answered 503 with {@code Retry-After} and its connection closed. Default 67108864 (64 MiB).
+         */
+        @WithDefault("67108864")
+        long maxPendingBodyBytes();
     }
 
     interface Sse {
@@ -204,6 +218,21 @@ public interface HeraldConfig {
 
         /** Topic patterns that clients without a token may subscribe to. Default none. */
         Optional<List<String>> anonymousSubscribe();
+
+        /**
+         * Verified tokens remembered (until they expire, or the verification keys change), so that a
+         * publisher sending one token with every request pays for the signature check once. 0 turns the
+         * cache off. Default 10000.
+         */
+        @WithDefault("10000")
+        int tokenCacheSize();
+
+        /**
+         * How often the verification key location (file or JWKS URL) is re-read; when it changed, tokens
+         * are verified with the new keys from then on and cached verifications are dropped. Default 30s.
+         */
+        @WithDefault("30s")
+        Duration keyCheckInterval();
     }
 
     interface Cors {

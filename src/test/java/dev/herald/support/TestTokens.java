@@ -2,6 +2,8 @@ package dev.herald.support;
 
 import io.smallrye.jwt.build.Jwt;
 import io.smallrye.jwt.build.JwtClaimsBuilder;
+import io.smallrye.jwt.util.KeyUtils;
+import java.security.Signature;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
@@ -70,6 +72,30 @@ public final class TestTokens {
         String payload = b64.encodeToString(("{\"iss\":\"" + ISSUER + "\",\"sub\":\"" + subject + "\",\"exp\":" + exp
                 + ",\"subscribe\":[\"*\"],\"publish\":[\"*\"]}").getBytes(StandardCharsets.UTF_8));
         return header + "." + payload + ".";
+    }
+
+    /**
+     * A token whose claims are exactly {@code payloadJson}, signed (RS256) with the trusted test key: for
+     * claims the token builder cannot express (an {@code exp} of 1e300, claims nested thousands deep).
+     */
+    public static String signedPayload(String payloadJson) {
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String signingInput = b64.encodeToString("{\"alg\":\"RS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8))
+                + "." + b64.encodeToString(payloadJson.getBytes(StandardCharsets.UTF_8));
+        try {
+            Signature rsa = Signature.getInstance("SHA256withRSA");
+            rsa.initSign(KeyUtils.readPrivateKey(KEY));
+            rsa.update(signingInput.getBytes(StandardCharsets.US_ASCII));
+            return signingInput + "." + b64.encodeToString(rsa.sign());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot sign a test token", e);
+        }
+    }
+
+    /** The claims of a valid admin token, as JSON, with {@code extra} (a JSON member list, no braces) added. */
+    public static String adminClaims(String exp, String extra) {
+        return "{\"iss\":\"" + ISSUER + "\",\"sub\":\"admin\",\"exp\":" + exp
+                + ",\"subscribe\":[\"*\"],\"publish\":[\"*\"]" + (extra.isEmpty() ? "" : "," + extra) + "}";
     }
 
     private static JwtClaimsBuilder claims(String subject, List<String> subscribe, List<String> publish) {
