@@ -47,6 +47,9 @@ public final class ProblemMapping {
         if (failure instanceof PayloadTooLargeException e) {
             return new Mapped(Problem.of(413, "payload-too-large", "Payload too large", e.getMessage()), Map.of());
         }
+        if (failure instanceof RequestTimeoutException e) {
+            return new Mapped(Problem.of(408, "request-timeout", "Request timeout", e.getMessage()), Map.of());
+        }
         if (failure instanceof AuthenticationException e) {
             return new Mapped(Problem.of(401, "unauthorized", "Unauthorized", e.getMessage()),
                     Map.of("WWW-Authenticate", "Bearer"));

@@ -53,4 +53,11 @@ public interface HeraldMetrics {
 
     /** reason: missing, invalid, expired, forbidden. */
     void authFailed(String reason);
+
+    /**
+     * An HTTP request refused for how it was sent rather than what it asked; reason is
+     * {@code body-timeout}, {@code body-too-large}, {@code bodies-pending}, {@code body-aborted},
+     * {@code smuggling}, {@code dot-segments} or {@code malformed-request}.
+     */
+    void requestRefused(String reason);
 }

@@ -132,6 +132,13 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
+    public void requestRefused(String reason) {
+        counter("herald.http.refused", "reason", reason,
+                "HTTP requests refused for how they were sent (slow, oversized or ambiguous bodies, smuggling)")
+                .increment();
+    }
+
+    @Override
     public void brokerReconnected(String broker) {
         counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established").increment();
     }

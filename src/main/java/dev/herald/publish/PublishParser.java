@@ -1,15 +1,20 @@
 package dev.herald.publish;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.herald.api.PayloadTooLargeException;
 import dev.herald.broker.PublishRequest;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Event;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -29,24 +34,34 @@ public final class PublishParser {
     static final int MAX_KEY_LENGTH = 128;
 
     private final ObjectMapper mapper;
+    private final ObjectReader reader;
     private final HeraldConfig.Publish limits;
 
     public PublishParser(ObjectMapper mapper, HeraldConfig.Publish limits) {
         this.mapper = mapper;
         this.limits = limits;
+        // Trailing content after the object ({"data":1}} or two objects back to back) is malformed, not
+        // ignored, and so is a field named twice: a body that a proxy or WAF in front of us reads
+        // differently (first value, or first of two keys, wins there) is a smuggling vector.
+        this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     }
 
-    JsonNode parseObject(String body) {
-        if (body == null || body.isBlank()) {
+    JsonNode parseObject(Buffer body) {
+        byte[] bytes = body.getBytes();
+        if (isBlank(bytes)) {
             throw new InvalidInputException("the request body is empty: send a JSON object");
         }
         JsonNode root;
         try {
-            // Trailing content after the object ({"data":1}} or two objects back to back) is malformed,
-            // not ignored: Jackson's readTree stops after the first value unless told otherwise, and a
-            // body that parses differently in a proxy or WAF in front of us is a smuggling vector.
-            root = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(body);
-        } catch (JsonProcessingException e) {
+            root = reader.readTree(bytes);
+        } catch (JsonParseException e) {
+            String message = e.getOriginalMessage();
+            if (message != null && message.startsWith("Duplicate field")) {
+                throw new InvalidInputException("the request body names a field twice");
+            }
+            throw new InvalidInputException("the request body is not valid JSON");
+        } catch (IOException e) {
             throw new InvalidInputException("the request body is not valid JSON");
         }
         if (root == null || !root.isObject()) {
@@ -83,6 +98,7 @@ public final class PublishParser {
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("'data' cannot be serialized");
         }
+        requireWellFormedUnicode(compact);
         int bytes = compact.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > limits.maxDataBytes()) {
             throw new PayloadTooLargeException("'data' is " + bytes + " bytes; the limit is "
@@ -91,7 +107,16 @@ public final class PublishParser {
         return new PublishRequest(topic, type, compact, idempotencyKey);
     }
 
-    List<PublishRequest> parseBatch(String body) {
+    private static boolean isBlank(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    List<PublishRequest> parseBatch(Buffer body) {
         JsonNode root = parseObject(body);
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -135,6 +160,21 @@ public final class PublishParser {
             i++;
         }
         return requests;
+    }
+
+    /**
+     * A JSON escape can name half of a surrogate pair ({@code "\\ud800"}); such a string has no UTF-8 form,
+     * and stored it would silently become {@code ?}. Refused instead.
+     */
+    private static void requireWellFormedUnicode(String json) {
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < json.length() && Character.isLowSurrogate(json.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidInputException("'data' holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text");
+            }
+        }
     }
 
     /** An idempotency key is 1–128 visible ASCII characters; null stays null. */
