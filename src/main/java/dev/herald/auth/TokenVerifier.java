@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -26,10 +27,11 @@ import org.jose4j.jwt.consumer.JwtContext;
  * {@code mp.jwt.verify.*}), and watches the verification keys so that a key removed from the set stops
  * verifying without a restart.
  *
- * <p>smallrye-jwt reads a key file once and refreshes a JWKS URL only every
- * {@code smallrye.jwt.jwks.refresh-interval}. Herald re-reads the key location every
- * {@code herald.auth.key-check-interval}; when its content changed, a fresh parser (with a fresh key
- * resolver) takes over and {@link #keysChanged} listeners drop what they cached.
+ * <p>Quarkus reads a key file once, at startup, and hands smallrye-jwt its content; a JWKS URL is
+ * refreshed only every {@code smallrye.jwt.jwks.refresh-interval}. Herald re-reads the key location
+ * every {@code herald.auth.key-check-interval}; when its content changed, a fresh parser (with a fresh
+ * key resolver, and the new content) takes over and the {@code keysChanged} listener drops what it
+ * cached.
  *
  * <p>{@link #verify} may read files or fetch a JWKS: call it off the event loop.
  */
@@ -50,16 +52,23 @@ final class TokenVerifier {
     record Verified(JwtClaims claims, long expiresAtSeconds, long validUntilMillis) {
     }
 
-    private final JWTAuthContextInfo context;
+    private final String location;
     private final Runnable keysChanged;
+    private volatile JWTAuthContextInfo context;
     private volatile DefaultJWTTokenParser parser = new DefaultJWTTokenParser();
     private volatile byte[] keyFingerprint;
 
-    /** @param keysChanged called (on a worker thread) after the verification keys changed */
-    TokenVerifier(JWTAuthContextInfo context, Runnable keysChanged) {
+    /**
+     * @param location    where the keys are read from (a file or a URL), or null; a classpath resource
+     *                    is not watched
+     * @param keysChanged called (on a worker thread) after the verification keys changed
+     */
+    TokenVerifier(JWTAuthContextInfo context, String location, Runnable keysChanged) {
         this.context = context;
+        this.location = location;
         this.keysChanged = keysChanged;
-        this.keyFingerprint = fingerprint(context.getPublicKeyLocation());
+        Keys keys = read(location);
+        this.keyFingerprint = keys == null ? null : keys.fingerprint();
     }
 
     /**
@@ -74,6 +83,7 @@ final class TokenVerifier {
             jwt = parser.parse(token, context);
         } catch (ParseException e) {
             boolean expired = isExpired(e);
+            LOG.debugf("token refused: %s", e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
             throw new AuthenticationException(expired ? "expired" : "invalid",
                     expired ? "the token has expired" : "the token is not valid", null);
         } catch (StackOverflowError | RuntimeException e) {
@@ -173,24 +183,31 @@ final class TokenVerifier {
      * tells the listener. A location that cannot be read keeps the current keys (logged). Blocking.
      */
     void checkKeys() {
-        String location = context.getPublicKeyLocation();
-        byte[] now = fingerprint(location);
-        if (now == null || Arrays.equals(now, keyFingerprint)) {
+        Keys now = read(location);
+        if (now == null || Arrays.equals(now.fingerprint(), keyFingerprint)) {
             return;
         }
-        keyFingerprint = now;
+        JWTAuthContextInfo fresh = new JWTAuthContextInfo(context);
+        if (context.getPublicKeyContent() != null) {
+            // The content Quarkus read at startup would otherwise be verified against forever.
+            fresh.setPublicKeyContent(new String(now.content(), StandardCharsets.UTF_8));
+        }
+        context = fresh;
         parser = new DefaultJWTTokenParser();
+        keyFingerprint = now.fingerprint();
         LOG.infof("the token verification keys at %s changed; verifying with the new keys", location);
         keysChanged.run();
     }
 
     /** Whether the keys come from a location that can change while Herald runs (a file or a URL). */
     boolean keysCanChange() {
-        String location = context.getPublicKeyLocation();
-        return location != null && !location.startsWith("classpath:") && keyFingerprint != null;
+        return keyFingerprint != null;
     }
 
-    private static byte[] fingerprint(String location) {
+    private record Keys(byte[] content, byte[] fingerprint) {
+    }
+
+    private static Keys read(String location) {
         if (location == null || location.isBlank() || location.startsWith("classpath:")) {
             return null;
         }
@@ -209,11 +226,11 @@ final class TokenVerifier {
             } else {
                 Path path = Path.of(location.startsWith("file:") ? URI.create(location).getPath() : location);
                 if (!Files.isRegularFile(path)) {
-                    return null;
+                    return null; // a classpath resource: part of the build, it cannot change
                 }
                 content = Files.readAllBytes(path);
             }
-            return MessageDigest.getInstance("SHA-256").digest(content);
+            return new Keys(content, MessageDigest.getInstance("SHA-256").digest(content));
         } catch (IOException | RuntimeException | NoSuchAlgorithmException e) {
             LOG.warnf("cannot check the verification keys at %s: %s", location, e.toString());
             return null;

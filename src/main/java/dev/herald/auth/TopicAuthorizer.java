@@ -64,7 +64,7 @@ public class TopicAuthorizer {
                     + "**********************************************************************");
             return;
         }
-        this.verifier = new TokenVerifier(jwtContext.get(), cache::clear);
+        this.verifier = new TokenVerifier(jwtContext.get(), keyLocation(), cache::clear);
         if (verifier.keysCanChange()) {
             long every = Math.max(1000, config.auth().keyCheckInterval().toMillis());
             vertx.setPeriodic(every, every, id -> vertx.executeBlocking(() -> {
@@ -72,6 +72,14 @@ public class TopicAuthorizer {
                 return null;
             }, false));
         }
+    }
+
+    /** Where the verification keys are read from, as configured (Quarkus hands smallrye-jwt their content). */
+    private static String keyLocation() {
+        Config config = ConfigProvider.getConfig();
+        return config.getOptionalValue("mp.jwt.verify.publickey.location", String.class)
+                .or(() -> config.getOptionalValue("smallrye.jwt.verify.key.location", String.class))
+                .filter(v -> !v.isBlank()).orElse(null);
     }
 
     private static boolean keyConfigured() {

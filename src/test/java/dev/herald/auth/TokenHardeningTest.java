@@ -11,6 +11,7 @@ import dev.herald.support.TestTokens;
 import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.jwt.build.Jwt;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -68,7 +69,9 @@ class TokenHardeningTest {
     void aTokenOverSixteenKibibytesIsRefusedEverywhere() {
         String token = TestTokens.signedPayload(TestTokens.adminClaims(
                 String.valueOf(Instant.now().plusSeconds(600).getEpochSecond()), "\"pad\":\"" + "p".repeat(16 * 1024) + "\""));
-        assertEquals(401, publish(token));
+        int status = publish(token);
+        // Over the header limit (quarkus.http.limits.max-header-size) the HTTP layer refuses it first.
+        assertEquals(true, status == 401 || status == 431, "refused in a header: " + status);
         try (WsClient ws = WsClient.to(base).connect()) {
             ws.send("{\"op\":\"auth\",\"token\":\"" + token + "\"}");
             assertEquals(4001, ws.awaitClose().getCode());
@@ -82,7 +85,9 @@ class TokenHardeningTest {
      */
     @Test
     void aTokenInsideTheClockSkewAllowanceOpensNoStream() {
-        String justExpired = TestTokens.expiringIn("skew", -5);
+        String justExpired = Jwt.issuer(TestTokens.ISSUER).subject("skew").claim("subscribe", List.of("*"))
+                .claim("publish", List.of("*")).issuedAt(Instant.now().minusSeconds(60))
+                .expiresAt(Instant.now().minusSeconds(5)).sign("test-keys/jwt-private.pem");
         assertEquals(202, publish(justExpired), "short requests keep the allowance");
         try (SseClient sse = SseClient.request(base, List.of("user:skew")).token(justExpired).openRaw()) {
             assertEquals(401, sse.status(), "SSE");

@@ -94,7 +94,7 @@ public final class TestTokens {
 
     /** The claims of a valid admin token, as JSON, with {@code extra} (a JSON member list, no braces) added. */
     public static String adminClaims(String exp, String extra) {
-        return "{\"iss\":\"" + ISSUER + "\",\"sub\":\"admin\",\"exp\":" + exp
+        return "{\"iss\":\"" + ISSUER + "\",\"sub\":\"admin\",\"iat\":" + Instant.now().getEpochSecond() + ",\"exp\":" + exp
                 + ",\"subscribe\":[\"*\"],\"publish\":[\"*\"]" + (extra.isEmpty() ? "" : "," + extra) + "}";
     }
 
