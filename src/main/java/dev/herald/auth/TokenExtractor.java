@@ -1,5 +1,6 @@
 package dev.herald.auth;
 
+import dev.herald.web.AllowedOrigins;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -15,8 +16,11 @@ public final class TokenExtractor {
     private TokenExtractor() {
     }
 
-    /** The raw token, or null when the request carries none. */
-    public static String extract(HttpServerRequest request) {
+    /**
+     * The raw token, or null when the request carries none. The cookie counts only where
+     * {@code origins} trusts the request's origin with it ({@link AllowedOrigins#cookieTrusted}).
+     */
+    public static String extract(HttpServerRequest request, AllowedOrigins origins) {
         String header = request.getHeader("Authorization");
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             String token = header.substring(7).trim();
@@ -25,7 +29,7 @@ public final class TokenExtractor {
             }
         }
         Cookie cookie = request.getCookie(COOKIE);
-        if (cookie != null && !cookie.getValue().isEmpty()) {
+        if (cookie != null && !cookie.getValue().isEmpty() && origins.cookieTrusted(request)) {
             return cookie.getValue();
         }
         String query = request.getParam(QUERY_PARAMETER);

@@ -2,6 +2,7 @@ package dev.herald.history;
 
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
+import dev.herald.web.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.broker.Broker;
 import dev.herald.config.HeraldConfig;
@@ -33,9 +34,11 @@ public class HistoryResource {
 
     private final Broker broker;
     private final TopicAuthorizer authorizer;
+    private final AllowedOrigins origins;
     private final int maxLimit;
 
-    public HistoryResource(Broker broker, TopicAuthorizer authorizer, HeraldConfig config) {
+    public HistoryResource(Broker broker, TopicAuthorizer authorizer, HeraldConfig config, AllowedOrigins origins) {
+        this.origins = origins;
         this.broker = broker;
         this.authorizer = authorizer;
         this.maxLimit = config.history().maxPageSize();
@@ -50,7 +53,7 @@ public class HistoryResource {
         Topic topic = Topic.of(topicName);
         EventId from = after == null || after.isEmpty() ? EventId.ZERO : EventId.parse(after);
         int n = parseLimit(limit);
-        Principal principal = authorizer.authenticate(TokenExtractor.extract(http));
+        Principal principal = authorizer.authenticate(TokenExtractor.extract(http, origins));
         authorizer.requireSubscribe(principal, List.of(topic));
         return broker.read(topic, from, n).map(page -> {
             // The envelopes are already JSON: the page is assembled, not re-serialized.

@@ -2,6 +2,7 @@ package dev.herald.presence;
 
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
+import dev.herald.web.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
@@ -30,8 +31,10 @@ public class PresenceResource {
 
     private final PresenceTracker tracker;
     private final TopicAuthorizer authorizer;
+    private final AllowedOrigins origins;
 
-    public PresenceResource(PresenceTracker tracker, TopicAuthorizer authorizer) {
+    public PresenceResource(PresenceTracker tracker, TopicAuthorizer authorizer, AllowedOrigins origins) {
+        this.origins = origins;
         this.tracker = tracker;
         this.authorizer = authorizer;
     }
@@ -42,7 +45,7 @@ public class PresenceResource {
     @Blocking
     public Uni<Presence> presence(@PathParam("topic") String topicName, @Context HttpServerRequest http) {
         Topic topic = Topic.of(topicName);
-        Principal principal = authorizer.authenticate(TokenExtractor.extract(http));
+        Principal principal = authorizer.authenticate(TokenExtractor.extract(http, origins));
         authorizer.requireSubscribe(principal, List.of(topic));
         if (!tracker.tracks(topic)) {
             throw new InvalidInputException("presence is not tracked for topic '" + topic + "' (herald.presence.topics)");

@@ -1,7 +1,9 @@
 package dev.herald.web;
 
 import dev.herald.config.HeraldConfig;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -9,7 +11,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code herald.cors.origins}: the origins of pages allowed to use Herald across origins, read once
- * for the two places that check them (CORS headers, the WebSocket upgrade's {@code Origin}).
+ * for the places that check them (CORS headers, the WebSocket upgrade's {@code Origin}, whether a
+ * request's cookie may authenticate it).
  */
 @ApplicationScoped
 public class AllowedOrigins {
@@ -31,6 +34,40 @@ public class AllowedOrigins {
     /** Whether this origin is named in the list. */
     public boolean listed(String origin) {
         return listed.contains(normalize(origin));
+    }
+
+    /**
+     * Whether a request may be authenticated by the {@code herald_token} cookie: it carries no
+     * {@code Origin} (not a browser, or a same-origin navigation), or comes from this server's own
+     * origin or one named in the list. Not from any origin under {@code *}: that means "any origin,
+     * without credentials", and a cookie is a credential the browser attaches on its own (cross-site
+     * WebSocket hijacking: an evil page subscribing to {@code user:victim} with the victim's cookie).
+     */
+    public boolean cookieTrusted(HttpServerRequest request) {
+        String origin = request.getHeader("Origin");
+        return origin == null || listed(origin) || sameOrigin(request, origin);
+    }
+
+    /** Whether a WebSocket upgrade from this origin may proceed at all (see {@link #cookieTrusted}). */
+    public boolean mayUpgrade(HttpServerRequest request) {
+        return any || cookieTrusted(request);
+    }
+
+    private static boolean sameOrigin(HttpServerRequest request, String origin) {
+        String host = request.authority() == null ? request.getHeader("Host") : request.authority().toString();
+        if (host == null) {
+            return false;
+        }
+        try {
+            URI uri = URI.create(normalize(origin));
+            if (uri.getHost() == null) {
+                return false;
+            }
+            String originHost = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+            return host.equalsIgnoreCase(originHost);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Lower case, without a trailing slash: how origins are compared. */

@@ -6,6 +6,7 @@ import dev.herald.api.RetryLaterException;
 import dev.herald.api.RouteProblems;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
+import dev.herald.web.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
@@ -36,6 +37,7 @@ public class PollResource {
 
     private final Hub hub;
     private final TopicAuthorizer authorizer;
+    private final AllowedOrigins origins;
     private final Drain drain;
     private final HeraldMetrics metrics;
     private final ObjectMapper mapper;
@@ -46,8 +48,9 @@ public class PollResource {
     /** Polls in progress on this node: held, or being authorized and opened. */
     private final AtomicInteger inProgress = new AtomicInteger();
 
-    public PollResource(Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
+    public PollResource(AllowedOrigins origins, Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
                         ObjectMapper mapper) {
+        this.origins = origins;
         this.hub = hub;
         this.authorizer = authorizer;
         this.drain = drain;
@@ -100,11 +103,11 @@ public class PollResource {
         Context context = Vertx.currentContext();
         PollRequest request = new PollRequest(context, ctx, hub, drain, metrics, mapper, maxEvents,
                 inProgress::decrementAndGet);
-        String token = TokenExtractor.extract(ctx.request());
+        String token = TokenExtractor.extract(ctx.request(), origins);
         // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
         // polls arriving on one event loop are verified in parallel.
         context.executeBlocking(() -> {
-            Principal principal = authorizer.authenticate(token);
+            Principal principal = authorizer.authenticateForStream(token);
             authorizer.requireSubscribe(principal, query.topics());
             return principal;
         }, false).onComplete(authorized -> {

@@ -5,6 +5,7 @@ import dev.herald.api.ProblemMapping;
 import dev.herald.api.RouteProblems;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
+import dev.herald.web.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.config.HeraldConfig;
@@ -34,14 +35,16 @@ public class SseResource {
 
     private final Hub hub;
     private final TopicAuthorizer authorizer;
+    private final AllowedOrigins origins;
     private final Drain drain;
     private final HeraldMetrics metrics;
     private final HeraldConfig config;
     private final ObjectMapper mapper;
     private final ConnectionLimits limits;
 
-    public SseResource(Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
+    public SseResource(AllowedOrigins origins, Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
                        ObjectMapper mapper, ConnectionLimits limits) {
+        this.origins = origins;
         this.limits = limits;
         this.hub = hub;
         this.authorizer = authorizer;
@@ -70,7 +73,7 @@ public class SseResource {
             SseConnection.endForRetry(ctx.response(), SseFrames.shutdown(drain.jitteredRetry().toMillis(), null));
             return;
         }
-        String token = TokenExtractor.extract(ctx.request());
+        String token = TokenExtractor.extract(ctx.request(), origins);
         String lastEventId = ctx.request().getHeader("Last-Event-ID");
         String cursor = lastEventId != null && !lastEventId.isBlank() ? lastEventId.trim()
                 : ctx.request().getParam("lastEventId");
@@ -78,7 +81,7 @@ public class SseResource {
         // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
         // connections arriving on one event loop are verified in parallel.
         context.executeBlocking(() -> {
-            Principal principal = authorizer.authenticate(token);
+            Principal principal = authorizer.authenticateForStream(token);
             authorizer.requireSubscribe(principal, topics);
             return principal;
         }, false).onComplete(authorized -> {

@@ -10,7 +10,6 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
 
@@ -57,7 +56,7 @@ public class UpgradeCheck implements HttpUpgradeCheck {
         if (request.connection() instanceof ConnectionBase connection) {
             context.userData().put(CHANNEL, connection.channel());
         }
-        String token = TokenExtractor.extract(request);
+        String token = TokenExtractor.extract(request, origins);
         if (token != null) {
             context.userData().put(TOKEN, token);
         }
@@ -66,27 +65,11 @@ public class UpgradeCheck implements HttpUpgradeCheck {
 
     /**
      * Cross-site WebSocket hijacking: browsers send cookies with a WebSocket upgrade from any site, and
-     * the same-origin policy does not apply to WebSockets. A page of another origin could ride the
-     * user's {@code herald_token} cookie, so an upgrade that carries an {@code Origin} must come from
-     * this server's own origin or an allowed one. Clients that send no Origin are not browsers.
+     * the same-origin policy does not apply to WebSockets. An upgrade that carries an {@code Origin} must
+     * come from this server's own origin or an allowed one; under {@code *} any origin may connect, but
+     * its cookie does not authenticate it (see {@link AllowedOrigins#cookieTrusted}).
      */
     private boolean originAllowed(HttpServerRequest request) {
-        String origin = request.getHeader("Origin");
-        if (origin == null || origins.any() || origins.listed(origin)) {
-            return true;
-        }
-        String normalized = AllowedOrigins.normalize(origin);
-        String host = request.authority() == null ? request.getHeader("Host") : request.authority().toString();
-        if (host == null) {
-            return false;
-        }
-        try {
-            URI uri = URI.create(normalized);
-            String originHost = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
-            return host.equalsIgnoreCase(originHost);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return origins.mayUpgrade(request);
     }
-
 }

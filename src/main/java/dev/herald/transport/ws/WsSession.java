@@ -190,7 +190,7 @@ final class WsSession implements Drainable {
     private void authenticate(String token, String ref, boolean reply) {
         authenticating = true;
         // Verification may read a key file or fetch a JWKS: on a worker, unordered.
-        context.executeBlocking(() -> ws.authorizer.authenticate(token), false).onComplete(result -> onContext(() -> {
+        context.executeBlocking(() -> ws.authorizer.authenticateForStream(token), false).onComplete(result -> onContext(() -> {
             authenticating = false;
             if (closing) {
                 return;
