@@ -80,7 +80,11 @@ end
 local added = 2 + #ARGV[2] + #ARGV[3] + 40
 local byBytes = 0
 while bytes + added > maxbytes and len - dropped > 0 do
-  byBytes = byBytes + drop(1, '+')
+  local n = drop(1, '+')
+  if n == 0 then
+    break -- XLEN and XRANGE disagree (cannot happen inside a script); never loop forever
+  end
+  byBytes = byBytes + n
 end
 if len - dropped == 0 then
   bytes = 0
