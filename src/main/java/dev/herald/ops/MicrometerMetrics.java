@@ -133,6 +133,22 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
+    public void refused(String transport, String reason) {
+        counters.computeIfAbsent("herald.connections.refused" + '\u0000' + transport + '\u0000' + reason,
+                k -> Counter.builder("herald.connections.refused")
+                        .description("Connections and polls refused because the node was at a cap")
+                        .tag("transport", transport).tag("reason", reason).register(registry))
+                .increment();
+    }
+
+    @Override
+    public void presenceMembers(LongSupplier members) {
+        io.micrometer.core.instrument.Gauge.builder("herald.presence.members", members, m -> (double) m.getAsLong())
+                .description("Presence members on this node: one per WebSocket subscription to a tracked topic")
+                .strongReference(true).register(registry);
+    }
+
+    @Override
     public void brokerReconnected(String broker) {
         counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established").increment();
     }

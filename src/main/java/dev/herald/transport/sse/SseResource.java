@@ -90,6 +90,7 @@ public class SseResource {
             }
             Runnable release = limits.tryOpen();
             if (release == null) {
+                metrics.refused(SseConnection.TRANSPORT, "node-full");
                 // The node is full: like a drain, a stream that makes EventSource come back later (maybe to
                 // another node) rather than a 503, after which it would never reconnect.
                 SseConnection.endForRetry(ctx.response(), SseFrames.full(drain.jitteredRetry().toMillis()));
