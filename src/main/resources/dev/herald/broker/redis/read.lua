@@ -22,8 +22,14 @@ repeat
     from = '(' .. floor
   end
 until #old < 100
+-- A full Redis (maxmemory-policy noeviction) refuses a script's first write with an OOM error: then
+-- nothing is trimmed and the floor stays (no gap), and the read still answers instead of failing.
+local floorSet = false
 if floor then
-  redis.call('HSET', KEYS[2], 'f', floor)
+  local set = redis.pcall('HSET', KEYS[2], 'f', floor)
+  floorSet = type(set) ~= 'table' or not set.err
+end
+if floorSet then
   redis.call('XTRIM', KEYS[1], 'MINID', minid)
   local bytes = tonumber(redis.call('HGET', KEYS[2], 'b'))
   if bytes then

@@ -170,6 +170,32 @@ class RedisMemoryBoundTest {
                 "the refused publish to a new topic left no head");
     }
 
+    /**
+     * A read trims entries past max age, which writes: a full Redis refuses that write, and the read
+     * must still answer (untrimmed, floor unchanged) rather than fail while Redis is full.
+     */
+    @Test
+    void historyStaysReadableWhileAFullRedisRefusesTheAgeTrim() {
+        RedisBroker broker = broker(Duration.ofMillis(300));
+        Topic topic = Topic.of("room:full-read");
+        List<EventId> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(publish(broker, topic, String.valueOf(i), null).id());
+        }
+        server.command("CONFIG", "SET", "maxmemory", "1");
+        long aged = ids.get(2).millis() + 300; // ids are Redis's clock, the same machine's as this one
+        Awaitility.await().atMost(TIMEOUT).until(() -> System.currentTimeMillis() > aged + 50);
+
+        var page = broker.read(topic, EventId.ZERO, 10).await().atMost(TIMEOUT);
+        assertEquals(ids, page.events().stream().map(e -> e.id()).toList(), "served as stored, nothing trimmed");
+        assertFalse(page.truncated(), "the floor did not move: no reset for events still there");
+
+        server.command("CONFIG", "SET", "maxmemory", "0");
+        var trimmed = broker.read(topic, EventId.ZERO, 10).await().atMost(TIMEOUT);
+        assertEquals(List.of(), trimmed.events(), "with room again, the age trim happens");
+        assertTrue(trimmed.truncated());
+    }
+
     @Test
     void entriesDroppedByAgeWhenHistoryIsReadGiveTheirBytesBack() {
         RedisBroker broker = broker(Duration.ofMillis(300));
