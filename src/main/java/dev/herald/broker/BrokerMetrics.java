@@ -1,5 +1,7 @@
 package dev.herald.broker;
 
+import java.util.function.LongSupplier;
+
 /** What a broker reports about itself; implemented by the node's metrics. */
 public interface BrokerMetrics {
 
@@ -11,6 +13,24 @@ public interface BrokerMetrics {
 
     /** One command to the backend finished (successfully or not) after {@code nanos}. */
     void brokerCommand(String broker, String command, long nanos);
+
+    /**
+     * {@code events} were dropped from history by a byte bound ({@link Retention.ByteLimits}) rather
+     * than by count or age: {@code reason} is {@code topic-bytes} or {@code node-bytes}.
+     */
+    default void historyEvicted(String broker, String reason, int events) {
+    }
+
+    /** Idempotency keys forgotten before their window ended, because the node's budget for keys was full. */
+    default void idempotencyKeysEvicted(String broker, int keys) {
+    }
+
+    /**
+     * What the broker holds in this node's memory: {@code what} ({@code history} or {@code idempotency})
+     * takes {@code bytes} (read when the metrics are scraped) of at most {@code maxBytes}.
+     */
+    default void heldInMemory(String broker, String what, LongSupplier bytes, long maxBytes) {
+    }
 
     BrokerMetrics NONE = new BrokerMetrics() {
         @Override

@@ -6,14 +6,18 @@ import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.broker.redis.RedisBrokerSettings;
 import dev.herald.ops.MicrometerMetrics;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import jakarta.enterprise.inject.Instance;
 import dev.herald.hub.Hub;
 import dev.herald.ops.HeraldMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import java.util.Optional;
 
 /** Builds the broker named by {@code herald.broker} and the node's hub on top of it. */
 @ApplicationScoped
@@ -22,10 +26,9 @@ public class BrokerProducer {
     @Produces
     @ApplicationScoped
     Broker broker(HeraldConfig config, Vertx vertx, Instance<Redis> redis, MicrometerMetrics metrics) {
-        Retention retention = new Retention(config.history().maxEvents(), config.history().maxAge(),
-                config.history().maxTopics(), config.publish().idempotencyWindow());
+        Retention retention = retention(config, Retention.ByteLimits.maxHeap());
         return switch (config.broker()) {
-            case "memory" -> new MemoryBroker(retention);
+            case "memory" -> new MemoryBroker(retention, metrics);
             // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...).
             case "redis" -> new RedisBroker(vertx, redis.get(), new RedisBrokerSettings(config.redis().keyPrefix(),
                     retention, config.redis().commandTimeout(), config.redis().idleTopicTtl(),
@@ -33,6 +36,37 @@ public class BrokerProducer {
             default -> throw new IllegalStateException("herald.broker=" + config.broker()
                     + " is not supported; use 'memory' or 'redis'");
         };
+    }
+
+    /** The retention configured, with byte limits sized from {@code maxHeap} where they are not set. */
+    static Retention retention(HeraldConfig config, long maxHeap) {
+        Retention.ByteLimits defaults = Retention.ByteLimits.ofHeap(maxHeap);
+        Retention.ByteLimits bytes = new Retention.ByteLimits(
+                bytes(config.history().maxTopicBytes(), defaults.perTopic(), "herald.history.max-topic-bytes"),
+                bytes(config.history().maxBytes(), defaults.perNode(), "herald.history.max-bytes"),
+                bytes(config.publish().idempotencyMaxBytes(), defaults.idempotencyKeys(),
+                        "herald.publish.idempotency-max-bytes"));
+        return new Retention(config.history().maxEvents(), config.history().maxAge(), config.history().maxTopics(),
+                config.publish().idempotencyWindow(), bytes);
+    }
+
+    private static long bytes(Optional<MemorySize> configured, long byDefault, String property) {
+        if (configured.isEmpty()) {
+            return byDefault;
+        }
+        long value = configured.get().asLongValue();
+        if (value < 1) {
+            throw new IllegalStateException(property + "=" + value + " must be a positive size, e.g. 64M");
+        }
+        return value;
+    }
+
+    /** Redis mode: Redis's memory bound is checked (and warned about) at startup, not at the first probe. */
+    void checkRedisMemory(@Observes StartupEvent event, Broker broker) {
+        if (broker instanceof RedisBroker redis) {
+            redis.checkMemoryPolicy().subscribe().with(done -> {
+            });
+        }
     }
 
     void close(@Disposes Broker broker) {

@@ -1,5 +1,6 @@
 package dev.herald.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -55,6 +56,19 @@ public interface HeraldConfig {
         /** Memory broker: topics kept; the least recently published idle ones are evicted beyond it. Default 100000. */
         @WithDefault("100000")
         int maxTopics();
+
+        /**
+         * Bytes of history kept per topic (e.g. {@code 4M}); beyond, the topic's oldest events are dropped
+         * as they would be by count or age. Memory broker: estimated heap bytes; Redis: estimated bytes in
+         * Redis. Default: 1/64 of the node's maximum heap.
+         */
+        Optional<MemorySize> maxTopicBytes();
+
+        /**
+         * Memory broker: bytes of history of all topics together on this node (e.g. {@code 64M}); beyond,
+         * the oldest events of any topic are evicted. Default: a quarter of the node's maximum heap.
+         */
+        Optional<MemorySize> maxBytes();
 
         /** Largest {@code limit} the history API accepts. Default 1000. */
         @WithDefault("1000")
@@ -139,6 +153,13 @@ public interface HeraldConfig {
          */
         @WithDefault("67108864")
         long maxPendingBodyBytes();
+
+        /**
+         * Memory broker: bytes of idempotency keys remembered on this node, all topics together (e.g.
+         * {@code 8M}); beyond, the oldest keys are forgotten before their window ends. Default: 1/32 of
+         * the node's maximum heap.
+         */
+        Optional<MemorySize> idempotencyMaxBytes();
     }
 
     interface Sse {

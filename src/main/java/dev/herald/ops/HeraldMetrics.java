@@ -1,5 +1,7 @@
 package dev.herald.ops;
 
+import java.util.function.LongSupplier;
+
 /**
  * The domain events Herald counts. One Micrometer implementation ({@link MicrometerMetrics}); labels
  * are of low cardinality only (transport, reason, broker), never a topic or a user.
@@ -60,4 +62,16 @@ public interface HeraldMetrics {
      * {@code smuggling}, {@code dot-segments} or {@code malformed-request}.
      */
     void requestRefused(String reason);
+
+    /**
+     * A connection or poll refused because the node is at one of its caps; {@code reason} names the cap
+     * ({@code node-full}: {@code herald.subscriber.max-connections}; {@code too-many-polls}:
+     * {@code herald.poll.max-held}).
+     */
+    default void refused(String transport, String reason) {
+    }
+
+    /** This node's presence members (a WebSocket subscription of one user to one tracked topic each), read on scrape. */
+    default void presenceMembers(LongSupplier members) {
+    }
 }

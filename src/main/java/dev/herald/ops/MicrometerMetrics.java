@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * {@link HeraldMetrics} on Micrometer, exported by Prometheus at {@code /q/metrics}. Created at startup
@@ -139,6 +140,22 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
+    public void refused(String transport, String reason) {
+        counters.computeIfAbsent("herald.connections.refused" + '\u0000' + transport + '\u0000' + reason,
+                k -> Counter.builder("herald.connections.refused")
+                        .description("Connections and polls refused because the node was at a cap")
+                        .tag("transport", transport).tag("reason", reason).register(registry))
+                .increment();
+    }
+
+    @Override
+    public void presenceMembers(LongSupplier members) {
+        io.micrometer.core.instrument.Gauge.builder("herald.presence.members", members, m -> (double) m.getAsLong())
+                .description("Presence members on this node: one per WebSocket subscription to a tracked topic")
+                .strongReference(true).register(registry);
+    }
+
+    @Override
     public void brokerReconnected(String broker) {
         counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established").increment();
     }
@@ -147,6 +164,33 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     public void gapFilled(String broker, int events) {
         counter("herald.broker.gap.fills", "broker", broker, "Events recovered from history after a reconnect")
                 .increment(events);
+    }
+
+    @Override
+    public void historyEvicted(String broker, String reason, int events) {
+        counters.computeIfAbsent("herald.history.evictions" + '\u0000' + broker + '\u0000' + reason,
+                k -> Counter.builder("herald.history.evictions")
+                        .description("Events dropped from history by a byte bound (per topic or per node)")
+                        .tag("broker", broker).tag("reason", reason).register(registry))
+                .increment(events);
+    }
+
+    @Override
+    public void idempotencyKeysEvicted(String broker, int keys) {
+        counter("herald.idempotency.evictions", "broker", broker,
+                "Idempotency keys forgotten before their window ended: the node's budget for keys was full")
+                .increment(keys);
+    }
+
+    @Override
+    public void heldInMemory(String broker, String what, LongSupplier bytes, long maxBytes) {
+        // A strong reference: Micrometer holds a gauge's state object weakly by default.
+        io.micrometer.core.instrument.Gauge.builder("herald." + what + ".bytes", bytes, b -> (double) b.getAsLong())
+                .description("Bytes of " + what + " the broker holds in this node's memory (estimated heap)")
+                .tag("broker", broker).baseUnit("bytes").strongReference(true).register(registry);
+        io.micrometer.core.instrument.Gauge.builder("herald." + what + ".max.bytes", () -> maxBytes)
+                .description("The bound on herald_" + what + "_bytes")
+                .tag("broker", broker).baseUnit("bytes").register(registry);
     }
 
     @Override

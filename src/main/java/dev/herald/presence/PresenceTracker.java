@@ -5,6 +5,7 @@ import dev.herald.broker.PresenceStore;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
+import dev.herald.ops.HeraldMetrics;
 import dev.herald.ops.NodeIdentity;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -21,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -54,14 +56,22 @@ public class PresenceTracker {
     /** The last store operation asked for per topic; the next one starts after it. */
     private final Map<Topic, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final AtomicBoolean refreshing = new AtomicBoolean();
+    /**
+     * Entries of {@link #local}. Bounded by the node's caps, not by a cap of its own: at most one per
+     * WebSocket subscription to a tracked topic, so at most {@code herald.subscriber.max-connections}
+     * times {@code herald.subscription.max-topics}, and {@code herald.ws.max-connections-per-user} times
+     * that per user. The memory broker's store holds the same entries once more.
+     */
+    private final AtomicLong memberCount = new AtomicLong();
     private long timer = -1;
 
-    public PresenceTracker(Broker broker, Vertx vertx, HeraldConfig config, NodeIdentity node) {
+    public PresenceTracker(Broker broker, Vertx vertx, HeraldConfig config, NodeIdentity node, HeraldMetrics metrics) {
         this.nodeId = node.instance();
         this.store = broker.presence();
         this.vertx = vertx;
         this.periodMillis = Math.max(100, config.presence().ttl().toMillis() / 3);
         this.tracked = config.presence().topics().stream().map(TopicPattern::of).toList();
+        metrics.presenceMembers(memberCount::get);
     }
 
     /** Whether the topic's presence is tracked ({@code herald.presence.topics}). */
@@ -85,14 +95,23 @@ public class PresenceTracker {
     }
 
     public void join(Topic topic, String member, String user) {
-        local.computeIfAbsent(topic, t -> new ConcurrentHashMap<>()).put(member, user);
+        // compute, not computeIfAbsent then put: a leave emptying the topic meanwhile would drop the map.
+        local.compute(topic, (t, ofTopic) -> {
+            Map<String, String> members = ofTopic != null ? ofTopic : new ConcurrentHashMap<>();
+            if (members.put(member, user) == null) {
+                memberCount.incrementAndGet();
+            }
+            return members;
+        });
         inOrder(topic, () -> store.join(topic, member, user), "join");
     }
 
     public void leave(Topic topic, String member) {
-        local.computeIfPresent(topic, (t, members) -> {
-            members.remove(member);
-            return members.isEmpty() ? null : members;
+        local.computeIfPresent(topic, (t, ofTopic) -> {
+            if (ofTopic.remove(member) != null) {
+                memberCount.decrementAndGet();
+            }
+            return ofTopic.isEmpty() ? null : ofTopic;
         });
         inOrder(topic, () -> store.leave(topic, member), "leave");
     }

@@ -37,9 +37,13 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class BrokerContractTest {
 
-    /** The retention every broker returned by {@link #brokers(int)} must be configured with. */
+    /**
+     * The retention every broker returned by {@link #brokers(int)} must be configured with: 256 KiB of
+     * history per topic, far above what the tests other than the byte-limit ones store in a topic.
+     */
     protected static final Retention CONTRACT_RETENTION =
-            new Retention(200, Duration.ofHours(1), 100_000, Duration.ofMinutes(5));
+            new Retention(200, Duration.ofHours(1), 100_000, Duration.ofMinutes(5),
+                    new Retention.ByteLimits(256 << 10, 64 << 20, 16 << 20));
 
     protected static final Duration TIMEOUT = Duration.ofSeconds(5);
 
@@ -653,6 +657,91 @@ public abstract class BrokerContractTest {
         HistoryPage page = await(broker.read(topic("ghost"), new EventId(System.currentTimeMillis(), 0), 10));
         assertTrue(page.truncated());
         assertEquals(EventId.ZERO, page.head());
+    }
+
+    // ---- retention by bytes ----
+
+    /** JSON text of {@code bytes} characters: a string of x. */
+    protected static String data(int bytes) {
+        return "\"" + "x".repeat(bytes - 2) + "\"";
+    }
+
+    /**
+     * A client that may publish large events cannot make a topic hold more than its byte limit: the
+     * oldest events go first, as with the count limit. Each broker counts bytes its own way (heap or
+     * Redis memory), but always at least every byte of data, and not so much more that a topic keeps
+     * less than a third of what its data alone would fill.
+     */
+    @Test
+    void historyIsTrimmedOldestFirstToTheTopicsByteLimit() {
+        Broker broker = node();
+        Topic topic = topic("bytes");
+        long limit = retention().bytes().perTopic();
+        String data = data(8 << 10);
+        int n = (int) (3 * limit / data.length());
+        assertTrue(n < retention().maxEvents(), "the count limit must not be what trims here");
+        List<EventId> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(publish(broker, topic, data).id());
+        }
+
+        List<EventId> retained = ids(readAll(broker, topic, EventId.ZERO));
+        assertTrue((long) retained.size() * data.length() <= limit,
+                retained.size() + " events of " + data.length() + " bytes exceed the limit of " + limit);
+        assertTrue(retained.size() >= limit / (3 * data.length()), "only " + retained.size() + " retained");
+        assertEquals(ids.subList(n - retained.size(), n), retained, "the newest events are kept");
+        assertEquals(ids.get(n - 1), await(broker.head(topic)));
+
+        EventId lastDropped = ids.get(n - retained.size() - 1);
+        HistoryPage fromFloor = await(broker.read(topic, lastDropped, 500));
+        assertFalse(fromFloor.truncated(), "nothing after the newest dropped event was lost");
+        assertEquals(retained, ids(fromFloor.events()));
+        assertTrue(await(broker.read(topic, ids.get(n - retained.size() - 2), 10)).truncated(),
+                "a resume from before the newest dropped event gets a reset");
+        assertTrue(await(broker.read(topic, EventId.ZERO, 10)).truncated());
+    }
+
+    /** An event that alone exceeds the limit is published and delivered, but history cannot hold it. */
+    @Test
+    void anEventLargerThanTheTopicsByteLimitIsDeliveredLiveButNotRetained() throws Exception {
+        List<Broker> nodes = nodes(2);
+        BlockingQueue<Event> received = new LinkedBlockingQueue<>();
+        nodes.get(1).setListener(received::add);
+        Topic topic = topic("huge");
+        await(nodes.get(1).subscribe(topic));
+        EventId small = publish(nodes.get(0), topic, "1").id();
+        String huge = data((int) retention().bytes().perTopic());
+
+        PublishResult r = publish(nodes.get(0), topic, huge);
+
+        List<Event> live = until(received, topic, r.id());
+        assertEquals(huge, live.get(live.size() - 1).data());
+        HistoryPage afterSmall = await(nodes.get(1).read(topic, small, 10));
+        assertEquals(List.of(), afterSmall.events());
+        assertTrue(afterSmall.truncated(), "the huge event was not retained: a resume before it gets a reset");
+        assertEquals(r.id(), afterSmall.head());
+        HistoryPage afterHuge = await(nodes.get(1).read(topic, r.id(), 10));
+        assertFalse(afterHuge.truncated());
+
+        EventId next = publish(nodes.get(0), topic, "2").id();
+        assertEquals(List.of(next), ids(readAll(nodes.get(1), topic, r.id())));
+    }
+
+    /**
+     * Events dropped by count (or age) give their bytes back: were they still counted, a busy topic's
+     * count would grow past the byte limit and trim a topic that holds far less.
+     */
+    @Test
+    void eventsTrimmedByCountNoLongerCountAgainstTheByteLimit() {
+        Broker broker = node();
+        Topic topic = topic("released");
+        String data = data(200);
+        int n = 2200; // several times the byte limit in total, on every broker
+        List<EventId> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(publish(broker, topic, data).id());
+        }
+        assertEquals(ids.subList(n - retention().maxEvents(), n), ids(readAll(broker, topic, EventId.ZERO)));
     }
 
     // ---- publishAll, close ----

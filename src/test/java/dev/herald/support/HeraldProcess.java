@@ -33,6 +33,15 @@ public final class HeraldProcess implements AutoCloseable {
 
     /** Starts the application with the test key and {@code config} as system properties; waits until it is ready. */
     public static HeraldProcess start(String name, Map<String, String> config) throws IOException {
+        return start(name, config, List.of());
+    }
+
+    /**
+     * As {@link #start(String, Map)}, with options for the JVM (or the native executable) placed before
+     * the system properties, e.g. {@code -Xmx256m} to give the node a small heap.
+     */
+    public static HeraldProcess start(String name, Map<String, String> config, List<String> vmOptions)
+            throws IOException {
         Artifact artifact = Artifact.built();
         int port = freePort();
         List<String> command = new ArrayList<>();
@@ -41,6 +50,7 @@ public final class HeraldProcess implements AutoCloseable {
         } else {
             command.add(ProcessHandle.current().info().command().orElse("java"));
         }
+        command.addAll(vmOptions);
         command.add("-Dquarkus.http.port=" + port);
         command.add("-Dmp.jwt.verify.publickey.location="
                 + Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath());

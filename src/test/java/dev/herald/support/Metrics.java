@@ -13,7 +13,11 @@ public final class Metrics {
      * like {@code transport="sse"}); 0 when there is none.
      */
     public static double value(String name, String... labels) {
-        String text = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return sample(given().get("/q/metrics").then().statusCode(200).extract().asString(), name, labels);
+    }
+
+    /** As {@link #value}, read from a scrape taken elsewhere (e.g. from a separate process). */
+    public static double sample(String text, String name, String... labels) {
         double sum = 0;
         for (String line : text.split("\n")) {
             if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) {

@@ -2,6 +2,7 @@ package dev.herald.broker.memory;
 
 import dev.herald.broker.Broker;
 import dev.herald.broker.BrokerListener;
+import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.PresenceStore;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.HistoryPage;
@@ -27,13 +28,20 @@ import java.util.function.LongSupplier;
  * <p>Every call completes synchronously on the caller's thread. Live events are dispatched to the
  * listener on the publishing thread, under the topic's lock, so per-topic order is the id order.
  *
- * <p>Idle topics are evicted, least recently published first, once there are more than
+ * <p>What clients can make it hold is bounded: each topic's history by count, age and bytes; all
+ * history of the node by bytes ({@link HistoryBudget}: the oldest events of any topic go first);
+ * idempotency keys by their window and by bytes ({@link IdempotencyKeys}); topics by count. Idle
+ * topics are evicted, least recently published first, once there are more than
  * {@link Retention#maxTopics()}; topics with live subscribers are kept. An evicted topic leaves a
  * tombstone with its head id so that a cursor into its lost history still gets a reset.
  */
 public final class MemoryBroker implements Broker {
 
+    static final String NAME = "memory";
+
     private final Retention retention;
+    private final HistoryBudget budget;
+    private final IdempotencyKeys keys;
     private final LongSupplier clock;
     private final ConcurrentHashMap<Topic, TopicHistory> topics = new ConcurrentHashMap<>();
     private final Set<Topic> live = ConcurrentHashMap.newKeySet();
@@ -46,13 +54,25 @@ public final class MemoryBroker implements Broker {
     private volatile boolean closed;
 
     public MemoryBroker(Retention retention) {
-        this(retention, System::currentTimeMillis);
+        this(retention, BrokerMetrics.NONE);
+    }
+
+    public MemoryBroker(Retention retention, BrokerMetrics metrics) {
+        this(retention, System::currentTimeMillis, metrics);
     }
 
     /** With an explicit clock (epoch millis), for tests of age-based retention. */
     public MemoryBroker(Retention retention, LongSupplier clock) {
+        this(retention, clock, BrokerMetrics.NONE);
+    }
+
+    public MemoryBroker(Retention retention, LongSupplier clock, BrokerMetrics metrics) {
         this.retention = retention;
         this.clock = clock;
+        this.budget = new HistoryBudget(retention.bytes().perNode(), metrics);
+        this.keys = new IdempotencyKeys(retention.bytes().idempotencyKeys(), metrics);
+        metrics.heldInMemory(NAME, "history", budget::bytes, budget.maxBytes());
+        metrics.heldInMemory(NAME, "idempotency", keys::bytes, keys.maxBytes());
         this.bootFloor = new EventId(clock.getAsLong(), 0);
         int maxTombstones = retention.maxTopics();
         this.tombstones = new LinkedHashMap<>() {
@@ -80,7 +100,7 @@ public final class MemoryBroker implements Broker {
 
     @Override
     public String name() {
-        return "memory";
+        return NAME;
     }
 
     @Override
@@ -98,13 +118,15 @@ public final class MemoryBroker implements Broker {
         while (true) {
             long now = clock.getAsLong();
             TopicHistory history = historyOf(request.topic(), now);
-            // Fix: whether the topic is live is decided inside append, under the topic's lock. Checked
+            // Whether the topic is live is decided inside append, under the topic's lock. Checked
             // here, a publish racing a subscribe could store its event after the subscribe completed
             // (and after the hub's history read) without delivering it live: a silent gap. Racing an
             // unsubscribe, it delivered after the unsubscribe completed.
-            PublishResult result = history.append(request, now, retention,
+            PublishResult result = history.append(request, now,
                     () -> live.contains(request.topic()) ? listener : null);
             if (result != null) {
+                // Outside the topic's lock: eviction takes the locks of other topics.
+                budget.enforce();
                 return result;
             }
         }
@@ -123,7 +145,7 @@ public final class MemoryBroker implements Broker {
                         || (!after.equals(EventId.ZERO) && after.isBefore(bootFloor));
                 return new HistoryPage(List.of(), truncated, head);
             }
-            return history.read(after, limit, now, retention, bootFloor);
+            return history.read(after, limit, now, bootFloor);
         });
     }
 
@@ -169,6 +191,16 @@ public final class MemoryBroker implements Broker {
         return topics.size();
     }
 
+    /** Bytes of history held on this node, as accounted against {@code Retention.ByteLimits#perNode}. */
+    public long historyBytes() {
+        return budget.bytes();
+    }
+
+    /** Bytes of idempotency keys remembered on this node, as accounted against their limit. */
+    public long idempotencyBytes() {
+        return keys.bytes();
+    }
+
     private void requireOpen() {
         if (closed) {
             throw new BrokerUnavailableException("the broker is closed");
@@ -180,7 +212,8 @@ public final class MemoryBroker implements Broker {
         if (history != null) {
             return history;
         }
-        history = topics.computeIfAbsent(topic, t -> new TopicHistory(t, floorFor(t, true), now));
+        history = topics.computeIfAbsent(topic,
+                t -> new TopicHistory(t, floorFor(t, true), now, retention, budget, keys));
         if (topics.size() > retention.maxTopics()) {
             evictIdleTopics(topic);
         }

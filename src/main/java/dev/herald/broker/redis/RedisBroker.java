@@ -21,6 +21,7 @@ import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -58,6 +59,7 @@ public final class RedisBroker implements Broker {
     private final BrokerMetrics metrics;
     private final LiveChannels live;
     private final RedisPresence presence;
+    private final AtomicBoolean memoryPolicyChecked = new AtomicBoolean();
     private volatile boolean closed;
 
     public RedisBroker(Vertx vertx, Redis redis, RedisBrokerSettings settings, BrokerMetrics metrics) {
@@ -67,6 +69,29 @@ public final class RedisBroker implements Broker {
         this.metrics = metrics;
         this.live = new LiveChannels(vertx, redis, keys, this, settings.shardedPubSub(), metrics);
         this.presence = new RedisPresence(this, keys, settings.shardedPubSub(), settings.presenceTtl());
+    }
+
+    /**
+     * Redis bounds what it holds of Herald's only by its own {@code maxmemory}: reads it and warns
+     * once when Redis has none, or an eviction policy that could drop Herald's keys silently
+     * ({@link RedisMemoryPolicy}). Called at startup and by readiness checks until Redis has answered;
+     * never fails.
+     */
+    public Uni<Void> checkMemoryPolicy() {
+        if (memoryPolicyChecked.get()) {
+            return Uni.createFrom().voidItem();
+        }
+        return send("INFO", Request.cmd(Command.INFO).arg("memory"))
+                .invoke(info -> {
+                    if (memoryPolicyChecked.compareAndSet(false, true)) {
+                        RedisMemoryPolicy.of(info.toString()).log(LOG);
+                    }
+                })
+                .replaceWithVoid()
+                .onFailure().recoverWithItem(failure -> {
+                    LOG.debugf("Redis memory policy not checked yet: %s", failure.getMessage());
+                    return null;
+                });
     }
 
     @Override
@@ -96,11 +121,17 @@ public final class RedisBroker implements Broker {
                 key == null ? "0" : "1",
                 settings.shardedPubSub() ? "SPUBLISH" : "PUBLISH",
                 String.valueOf(settings.idleTopicTtl().toMillis()),
-                String.valueOf(settings.idleTopicTtl().toMillis() * META_TTL_FACTOR));
+                String.valueOf(settings.idleTopicTtl().toMillis() * META_TTL_FACTOR),
+                String.valueOf(settings.retention().bytes().perTopic()));
         List<String> scriptKeys = List.of(keys.stream(topic), keys.meta(topic),
                 keys.idempotency(topic, key == null ? "-" : key));
-        return script(PUBLISH, scriptKeys, args).map(r ->
-                new PublishResult(topic, EventId.parse(r.get(0).toString()), r.get(1).toInteger() == 1));
+        return script(PUBLISH, scriptKeys, args).map(r -> {
+            int byBytes = r.size() > 2 ? r.get(2).toInteger() : 0;
+            if (byBytes > 0) {
+                metrics.historyEvicted(NAME, "topic-bytes", byBytes);
+            }
+            return new PublishResult(topic, EventId.parse(r.get(0).toString()), r.get(1).toInteger() == 1);
+        });
     }
 
     @Override
@@ -162,7 +193,8 @@ public final class RedisBroker implements Broker {
         if (closed || !live.connected()) {
             return Uni.createFrom().item(false);
         }
-        return send("PING", Request.cmd(Command.PING)).map(r -> true).onFailure().recoverWithItem(false);
+        return send("PING", Request.cmd(Command.PING)).map(r -> true).onFailure().recoverWithItem(false)
+                .call(up -> up ? checkMemoryPolicy() : Uni.createFrom().voidItem());
     }
 
     @Override

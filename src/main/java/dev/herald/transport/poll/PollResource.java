@@ -95,6 +95,7 @@ public class PollResource {
         }
         if (inProgress.incrementAndGet() > maxHeld) {
             inProgress.decrementAndGet();
+            metrics.refused(PollRequest.TRANSPORT, "too-many-polls");
             // Bounded memory and file descriptors per node; the jitter spreads the clients' retries.
             refuse(ctx, new RetryLaterException("too-many-polls", "this node holds too many polls; poll again",
                     1 + ThreadLocalRandom.current().nextInt(5)));

@@ -24,8 +24,9 @@ import java.nio.charset.StandardCharsets;
  * follow in the same outbound buffer, and the end of the response ({@code 0\r\n\r\n}) and the
  * heartbeats still go through Vert.x (heartbeats keep the idle-state handler seeing activity).
  * Netty's outbound buffer counts raw bytes too, so {@code writeQueueFull} and the drain handler keep
- * working. Used only for plain HTTP/1.x without compression; elsewhere (HTTP/2, a deflater in the
- * pipeline) the stream writes through Vert.x as before. Not counted in Vert.x's bytes-written metric.
+ * working. Used only for plain HTTP/1.1 without compression; elsewhere (HTTP/2, a deflater in the
+ * pipeline, and HTTP/1.0, which has no chunked coding: the chunk sizes would reach the client as body
+ * bytes) the stream writes through Vert.x. Not counted in Vert.x's bytes-written metric.
  */
 final class RawChunks {
 

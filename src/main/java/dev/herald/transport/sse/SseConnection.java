@@ -16,8 +16,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -56,7 +57,12 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     /** Releases the stream's place in the node's connection limit (idempotent). */
     private final Runnable release;
     private final EventLoopWakeups wakeups;
-    private final HttpConnection connection;
+    private final HttpServerRequest request;
+    /**
+     * HTTP/1.0 has no chunked coding: frames never take the raw path (its writes are chunks), and the
+     * body, without a length, ends with the connection ({@link #end}).
+     */
+    private final boolean http10;
     /** Where frames are written as ready-made chunks, below Vert.x (see {@link RawChunks}); or null. */
     private ChannelHandlerContext raw;
     private final Runnable drainTask = this::drainNow;
@@ -66,8 +72,9 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
                   Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release,
-                  HttpConnection connection) {
-        this.connection = connection;
+                  HttpServerRequest request) {
+        this.request = request;
+        this.http10 = request.version() == HttpVersion.HTTP_1_0;
         this.context = context;
         this.response = response;
         this.hub = hub;
@@ -114,7 +121,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
         response.write(named ? SseFrames.preamble(retryMillis, subscription.initialCursor())
                 : SseFrames.preambleWithStart(retryMillis, subscription.initialCursor()));
         started = true;
-        raw = RawChunks.below(connection);
+        raw = http10 ? null : RawChunks.below(request.connection());
         metrics.connectionOpened(TRANSPORT);
         drain.register(this);
         heartbeatTimer = context.owner().setPeriodic(heartbeatMillis, id -> heartbeat());
@@ -251,6 +258,11 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
             ended = true;
             if (!response.ended()) {
                 response.end();
+            }
+            if (http10) {
+                // The end of an HTTP/1.0 body without a length is the end of the connection, even when
+                // the client asked to keep it alive (Vert.x would keep it open then).
+                response.close();
             }
             cleanUp();
         }

@@ -17,6 +17,8 @@ import dev.herald.ops.Drain;
 import dev.herald.ops.HeraldMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -91,6 +93,7 @@ public class SseResource {
             }
             Runnable release = limits.tryOpen();
             if (release == null) {
+                metrics.refused(SseConnection.TRANSPORT, "node-full");
                 // The node is full: like a drain, a stream that makes EventSource come back later (maybe to
                 // another node) rather than a 503, after which it would never reconnect.
                 SseConnection.endForRetry(ctx.response(), SseFrames.full(drain.jitteredRetry().toMillis()));
@@ -98,9 +101,14 @@ public class SseResource {
             }
             // Whichever way the response ends: ended normally, or its connection closed.
             ctx.response().endHandler(v -> release.run());
+            if (ctx.request().version() == HttpVersion.HTTP_1_0) {
+                // A stream's HTTP/1.0 body has no length, so it ends with the connection (SseConnection
+                // closes it): never answer Connection: keep-alive, as Vert.x would if the client asked.
+                ctx.addHeadersEndHandler(v -> ctx.response().headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
+            }
             SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
                     config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named, release,
-                    ctx.request().connection());
+                    ctx.request());
             hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
                     .subscribe().with(
                             subscription -> context.runOnContext(v -> connection.start(subscription)),

@@ -94,8 +94,12 @@ class PollLimitsTest {
         }
         await().atMost(WAIT).until(() -> heldPolls() == before + 3);
 
+        double refusedBefore = Metrics.value("herald_connections_refused_total", "transport=\"poll\"",
+                "reason=\"too-many-polls\"");
         Answer refused = poll(topic("room")).timeout(0).send();
         assertEquals(503, refused.status(), refused.body());
+        assertEquals(refusedBefore + 1, Metrics.value("herald_connections_refused_total", "transport=\"poll\"",
+                "reason=\"too-many-polls\""), "a refusal at the cap is counted");
         assertTrue(refused.header("Content-Type").startsWith("application/problem+json"));
         int retryAfter = Integer.parseInt(refused.header("Retry-After"));
         assertTrue(retryAfter >= 1 && retryAfter <= 5, "Retry-After " + retryAfter);
