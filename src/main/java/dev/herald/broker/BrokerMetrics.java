@@ -12,6 +12,10 @@ public interface BrokerMetrics {
     /** One command to the backend finished (successfully or not) after {@code nanos}. */
     void brokerCommand(String broker, String command, long nanos);
 
+    /** A publish was sent to the backend and not answered in time: it may or may not be stored. */
+    default void publishOutcomeUnknown(String broker) {
+    }
+
     BrokerMetrics NONE = new BrokerMetrics() {
         @Override
         public void brokerReconnected(String broker) {
