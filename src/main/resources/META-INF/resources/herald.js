@@ -64,15 +64,27 @@ const DEFAULTS = Object.freeze({
   withCredentials: false,    // send cookies cross-origin (herald_token cookie auth)
 });
 
-/** An error with Herald's error code: unauthorized, forbidden, invalid, rate-limited, unavailable, network, timeout, disconnected, closed. */
+/**
+ * An error with Herald's error code: unauthorized, forbidden, invalid, rate-limited, unavailable,
+ * outcome-unknown, network, timeout, disconnected, closed. `retryable` is true when the same call may
+ * succeed later; for a publish, retry with the same idempotencyKey (it is then stored once).
+ */
 export class HeraldError extends Error {
   constructor(code, message, status) {
     super(message || code);
     this.name = 'HeraldError';
     this.code = code;
+    this.retryable = RETRYABLE.has(code);
     if (status !== undefined) this.status = status;
   }
 }
+
+/**
+ * Codes after which the same call may succeed. After outcome-unknown (Redis did not answer in time),
+ * network, timeout and disconnected a publish may or may not have been stored; after unavailable and
+ * rate-limited it was not.
+ */
+const RETRYABLE = new Set(['unavailable', 'rate-limited', 'outcome-unknown', 'network', 'timeout', 'disconnected']);
 
 /** Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^attempt)). */
 class Backoff {
@@ -122,6 +134,7 @@ function codeForStatus(status) {
     case 403: return 'forbidden';
     case 429: return 'rate-limited';
     case 503: return 'unavailable';
+    case 504: return 'outcome-unknown';
     case 0: return 'network';
     default: return status >= 400 && status < 500 ? 'invalid' : 'server-error';
   }
@@ -329,9 +342,9 @@ export class Herald {
   /**
    * Publishes one event: over the WebSocket when it is the open transport, otherwise over HTTP
    * (POST /v1/topics/{topic}/events). Resolves with {id, topic, duplicate}; rejects with a HeraldError
-   * whose code says why (unauthorized, forbidden, invalid, rate-limited, unavailable, network,
-   * timeout, disconnected; after the last three the event may or may not have been stored: retry
-   * with the same idempotencyKey).
+   * whose code says why (unauthorized, forbidden, invalid, rate-limited, unavailable, outcome-unknown,
+   * network, timeout, disconnected; after the last four the event may or may not have been stored:
+   * retry with the same idempotencyKey; `error.retryable` says whether a retry can help).
    */
   async publish(topic, type, data, { idempotencyKey } = {}) {
     if (this._closed) throw new HeraldError('closed', 'herald: closed');

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.herald.auth.AuthenticationException;
 import dev.herald.auth.AuthorizationException;
 import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.PublishOutcomeUnknownException;
 import dev.herald.event.InvalidInputException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
@@ -21,6 +22,8 @@ public final class ProblemMapping {
     private static final Logger LOG = Logger.getLogger(ProblemMapping.class);
     /** Seconds a client should wait before retrying a publish the broker could not take. */
     public static final String RETRY_AFTER_SECONDS = "2";
+    /** Problem type slug of a publish that may or may not be stored. */
+    public static final String PUBLISH_OUTCOME_UNKNOWN = "publish-outcome-unknown";
 
     /** A problem and the extra headers to send with it. */
     public record Mapped(Problem problem, Map<String, String> headers) {
@@ -59,6 +62,13 @@ public final class ProblemMapping {
         }
         if (failure instanceof BrokerUnavailableException e) {
             return new Mapped(Problem.of(503, "broker-unavailable", "Service unavailable", e.getMessage()),
+                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
+        }
+        if (failure instanceof PublishOutcomeUnknownException) {
+            // Not a 503: a 503 means "not stored", and this event may be. The same key stores it once.
+            return new Mapped(Problem.of(504, PUBLISH_OUTCOME_UNKNOWN, "Publish outcome unknown",
+                    "the broker did not answer in time and the event may or may not be stored; retry with the same "
+                            + "Idempotency-Key (it is stored once; a publish without a key may be stored twice)"),
                     Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }
         if (failure instanceof RetryLaterException e) {

@@ -16,7 +16,8 @@ import java.util.List;
  *   earlier id of its topic, on every node.</li>
  *   <li><b>Acknowledgement</b>: the returned {@code Uni} succeeds only once the event is stored; if it
  *   cannot be stored it fails with {@link BrokerUnavailableException} and the event is not
- *   delivered.</li>
+ *   delivered. A backend that cannot tell (the command was sent, the answer did not come) fails with
+ *   {@link PublishOutcomeUnknownException} instead: the event may be stored and delivered.</li>
  *   <li><b>Live delivery</b>: while a node is {@link #subscribe subscribed} to a topic, every event
  *   stored after the subscribe {@code Uni} completed reaches the {@link BrokerListener} of that node,
  *   in id order per topic. An event may be delivered more than once (for example when a Redis broker

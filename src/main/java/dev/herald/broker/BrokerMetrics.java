@@ -32,6 +32,10 @@ public interface BrokerMetrics {
     default void heldInMemory(String broker, String what, LongSupplier bytes, long maxBytes) {
     }
 
+    /** A publish was sent to the backend and not answered in time: it may or may not be stored. */
+    default void publishOutcomeUnknown(String broker) {
+    }
+
     BrokerMetrics NONE = new BrokerMetrics() {
         @Override
         public void brokerReconnected(String broker) {

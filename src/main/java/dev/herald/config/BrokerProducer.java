@@ -30,9 +30,7 @@ public class BrokerProducer {
         return switch (config.broker()) {
             case "memory" -> new MemoryBroker(retention, metrics);
             // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...).
-            case "redis" -> new RedisBroker(vertx, redis.get(), new RedisBrokerSettings(config.redis().keyPrefix(),
-                    retention, config.redis().commandTimeout(), config.redis().idleTopicTtl(),
-                    config.redis().shardedPubsub(), config.presence().ttl()), metrics);
+            case "redis" -> new RedisBroker(vertx, redis.get(), redisSettings(config, retention), metrics);
             default -> throw new IllegalStateException("herald.broker=" + config.broker()
                     + " is not supported; use 'memory' or 'redis'");
         };
@@ -67,6 +65,13 @@ public class BrokerProducer {
             redis.checkMemoryPolicy().subscribe().with(done -> {
             });
         }
+    }
+
+    private static RedisBrokerSettings redisSettings(HeraldConfig config, Retention retention) {
+        HeraldConfig.Redis redis = config.redis();
+        return new RedisBrokerSettings(redis.keyPrefix(), retention, redis.commandTimeout(), redis.idleTopicTtl(),
+                redis.shardedPubsub(), config.presence().ttl(), redis.publishTimeout(), redis.pingInterval(),
+                redis.pingTimeout(), redis.maxHeldBytes());
     }
 
     void close(@Disposes Broker broker) {

@@ -80,9 +80,39 @@ public interface HeraldConfig {
         @WithDefault("herald:")
         String keyPrefix();
 
-        /** A Redis command not answered within this fails (publishes answer 503). Default 2s. */
+        /**
+         * A Redis command other than a publish not answered within this fails (503), and the pooled
+         * connection it was sent on is closed rather than reused (it may be half-open). Default 2s.
+         */
         @WithDefault("2s")
         Duration commandTimeout();
+
+        /**
+         * A publish whose Redis connection is not obtained within this answers 503 (not stored); one sent
+         * but not answered within this answers 504 {@code publish-outcome-unknown} (retry with the same
+         * Idempotency-Key). Default 2s.
+         */
+        @WithDefault("2s")
+        Duration publishTimeout();
+
+        /**
+         * How often the pub/sub connection is probed; a half-open connection (a partition without FIN or
+         * RST) is otherwise noticed only by TCP keep-alive, minutes later. Default 5s.
+         */
+        @WithDefault("5s")
+        Duration pingInterval();
+
+        /** A probe of the pub/sub connection not answered within this: reconnect and fill the gap. Default 5s. */
+        @WithDefault("5s")
+        Duration pingTimeout();
+
+        /**
+         * Live events held, across all topics, while their gaps are filled after a pub/sub reconnect
+         * (approximate bytes of type and data); the topic whose event goes past it stops waiting for
+         * its gap and its subscribers resynchronize (history lost). Default 33554432 (32 MiB).
+         */
+        @WithDefault("33554432")
+        long maxHeldBytes();
 
         /** A topic's Redis keys expire after this long without a publish. Default 24h. */
         @WithDefault("24h")

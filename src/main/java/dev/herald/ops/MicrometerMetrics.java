@@ -194,6 +194,13 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
+    public void publishOutcomeUnknown(String broker) {
+        counter("herald.publish.outcome.unknown", "broker", broker,
+                "Publishes sent to the broker and not answered in time (answered 504: may or may not be stored)")
+                .increment();
+    }
+
+    @Override
     public void brokerCommand(String broker, String command, long nanos) {
         latency.computeIfAbsent(broker + '\u0000' + command, k -> Timer.builder("herald.broker.command.latency")
                         .description("Latency of commands to the broker backend")

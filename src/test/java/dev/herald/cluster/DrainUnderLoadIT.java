@@ -93,9 +93,12 @@ class DrainUnderLoadIT {
                 "herald.sse.retry", RETRY.toMillis() + "ms",
                 "quarkus.shutdown.timeout", SHUTDOWN_TIMEOUT.toSeconds() + "s",
                 // The test machine is shared and small: a node starved of CPU for a moment must not
-                // turn publishes into 503s (answered after Redis stored them) nor refuse resumptions.
-                // Slow Redis answers are the broker tests' subject (RedisBrokerFaultTest), not this one's.
+                // turn publishes into 504s nor refuse resumptions, nor take its pub/sub connection for
+                // half-open. Slow Redis answers are the broker tests' subject (RedisBrokerFaultTest,
+                // RedisHalfOpenTest, RedisPublishOutcomeTest), not this one's.
                 "herald.redis.command-timeout", "10s",
+                "herald.redis.publish-timeout", "10s",
+                "herald.redis.ping-timeout", "10s",
                 // Broker failures (timeouts) are logged at DEBUG only.
                 "quarkus.log.category.\"dev.herald.broker\".level", "DEBUG"))) {
             try {

@@ -3,6 +3,7 @@ package dev.herald.broker.redis;
 import dev.herald.broker.BrokerListener;
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.HistoryPage;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
@@ -33,6 +34,13 @@ import org.jboss.logging.Logger;
  * the last id it delivered and hands the missed events to the listener before the live events that
  * arrived meanwhile (held until then), deduplicated by id. If the stream no longer reaches back that
  * far, the listener is told that history was lost for the topic.
+ *
+ * <p>A connection cut by a partition may never see a FIN or an RST (half-open): every
+ * {@code ping-interval} the connection is probed, and a probe not answered within {@code ping-timeout}
+ * counts as a loss, like a closed socket. The events held while gaps are filled are bounded
+ * ({@code max-held-bytes}, all topics together); a topic whose event would go past the bound stops
+ * waiting for its gap, and the listener is told that its history was lost, so its subscribers
+ * resynchronize from the stream with their own cursors instead of the node holding without limit.
  */
 final class LiveChannels {
 
@@ -40,12 +48,23 @@ final class LiveChannels {
     private static final int FILL_PAGE = 500;
     private static final long MIN_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 2000;
+    /** Rough per-event cost of a held event beyond its type and data (object headers, id, references). */
+    private static final long HELD_EVENT_OVERHEAD = 64;
+
+    /** The topics' streams, read to fill gaps (the broker's own reads, with their deadlines). */
+    interface Streams {
+        Uni<HistoryPage> read(Topic topic, EventId after, int limit);
+
+        Uni<EventId> head(Topic topic);
+    }
 
     private static final class TopicState {
         final Topic topic;
         EventId lastDelivered;
         /** Live events held while the gap after a reconnect is being filled (null when live). */
         List<Event> held;
+        /** Approximate size of {@link #held}, counted in {@link LiveChannels#heldBytes} too. */
+        long heldBytes;
 
         TopicState(Topic topic) {
             this.topic = topic;
@@ -56,8 +75,13 @@ final class LiveChannels {
     private final Context context;
     private final Redis redis;
     private final RedisKeys keys;
-    private final RedisBroker broker;
+    private final Streams streams;
     private final BrokerMetrics metrics;
+    private final Duration connectTimeout;
+    private final Duration pingTimeout;
+    private final long maxHeldBytes;
+    /** The probe: UNSUBSCRIBE from a channel nobody subscribes to. */
+    private final String probeChannel;
     private final Command subscribeCommand;
     private final Command unsubscribeCommand;
     private final Map<String, TopicState> active = new HashMap<>();
@@ -66,19 +90,36 @@ final class LiveChannels {
     private Future<RedisConnection> connecting;
     private boolean lostOnce;
     private long backoffMs = MIN_BACKOFF_MS;
+    private long heldBytes;
+    /** The deadline timer of the probe in flight (0: none). */
+    private long probeDeadline;
     private volatile boolean up;
     private volatile boolean closed;
 
-    LiveChannels(Vertx vertx, Redis redis, RedisKeys keys, RedisBroker broker, boolean sharded, BrokerMetrics metrics) {
+    LiveChannels(Vertx vertx, Redis redis, RedisKeys keys, Streams streams, RedisBrokerSettings settings,
+                 BrokerMetrics metrics) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.redis = redis;
         this.keys = keys;
-        this.broker = broker;
+        this.streams = streams;
         this.metrics = metrics;
-        this.subscribeCommand = sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE;
-        this.unsubscribeCommand = sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE;
-        context.runOnContext(v -> ensureConnected());
+        this.connectTimeout = settings.commandTimeout();
+        this.pingTimeout = settings.pingTimeout();
+        this.maxHeldBytes = settings.maxHeldBytes();
+        this.probeChannel = keys.probeChannel();
+        this.subscribeCommand = settings.shardedPubSub() ? Command.SSUBSCRIBE : Command.SUBSCRIBE;
+        this.unsubscribeCommand = settings.shardedPubSub() ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE;
+        context.runOnContext(v -> {
+            ensureConnected();
+            vertx.setPeriodic(Math.max(1, settings.pingInterval().toMillis()), id -> {
+                if (closed) {
+                    vertx.cancelTimer(id);
+                } else {
+                    probe();
+                }
+            });
+        });
     }
 
     void setListener(BrokerListener listener) {
@@ -98,13 +139,12 @@ final class LiveChannels {
                     .compose(conn -> active.get(channel) == state
                             ? conn.send(Request.cmd(subscribeCommand).arg(channel))
                             : Future.<Response>succeededFuture()) // unsubscribed while connecting
-                    .compose(ok -> redis.send(Request.cmd(Command.HGET).arg(keys.meta(topic)).arg("h")))
+                    .compose(ok -> Future.fromCompletionStage(streams.head(topic).subscribeAsCompletionStage()))
                     .onComplete(ar -> context.runOnContext(x -> {
                         if (ar.succeeded()) {
                             // The gap fill after a reconnect starts here if no event arrived yet.
                             if (state.lastDelivered == null) {
-                                state.lastDelivered = ar.result() == null ? EventId.ZERO
-                                        : EventId.parse(ar.result().toString());
+                                state.lastDelivered = ar.result();
                             }
                             emitter.complete(null);
                         } else {
@@ -120,7 +160,10 @@ final class LiveChannels {
     Uni<Void> unsubscribe(Topic topic) {
         return Uni.createFrom().emitter(emitter -> context.runOnContext(v -> {
             String channel = keys.channel(topic);
-            active.remove(channel);
+            TopicState state = active.remove(channel);
+            if (state != null) {
+                release(state);
+            }
             if (connection != null) {
                 connection.send(Request.cmd(unsubscribeCommand).arg(channel));
             }
@@ -150,8 +193,25 @@ final class LiveChannels {
             return connecting;
         }
         Promise<RedisConnection> promise = Promise.promise();
-        connecting = promise.future();
+        Future<RedisConnection> attempt = promise.future();
+        connecting = attempt;
+        // A handshake that never ends (a half-open path to Redis) must not hold the reconnect loop.
+        long deadline = vertx.setTimer(Math.max(1, connectTimeout.toMillis()), id -> context.runOnContext(v -> {
+            if (connecting == attempt) {
+                connecting = null;
+                LOG.debugf("Redis pub/sub connection not established within %s", connectTimeout);
+                scheduleReconnect();
+                promise.fail(new BrokerUnavailableException("no pub/sub connection within " + connectTimeout));
+            }
+        }));
         redis.connect().onComplete(ar -> context.runOnContext(v -> {
+            vertx.cancelTimer(deadline);
+            if (connecting != attempt) {
+                if (ar.succeeded()) {
+                    ar.result().close(); // too late: the deadline gave up on it and a reconnect is scheduled
+                }
+                return;
+            }
             connecting = null;
             if (ar.failed()) {
                 LOG.debugf("Redis pub/sub connection failed: %s", ar.cause().getMessage());
@@ -206,10 +266,12 @@ final class LiveChannels {
      * never interleave (an older page after newer live events would be dropped by the id filter).
      */
     private void fill(RedisConnection conn, TopicState state, EventId from, int filled) {
-        broker.read(state.topic, from, FILL_PAGE).subscribe().with(
+        streams.read(state.topic, from, FILL_PAGE).subscribe().with(
                 page -> context.runOnContext(v -> {
-                    if (connection != conn || active.get(keys.channel(state.topic)) != state) {
-                        return; // connection lost again (refilled later), or unsubscribed meanwhile
+                    if (connection != conn || active.get(keys.channel(state.topic)) != state || state.held == null) {
+                        // connection lost again (refilled later), unsubscribed meanwhile, or the topic
+                        // gave up its gap (too much held: its subscribers resynchronize)
+                        return;
                     }
                     if (page.truncated()) {
                         LOG.warnf("events of %s were trimmed during the outage; its subscribers resynchronize", state.topic);
@@ -228,7 +290,7 @@ final class LiveChannels {
                         return;
                     }
                     List<Event> held = state.held;
-                    state.held = null;
+                    release(state);
                     for (Event e : held) {
                         deliver(state, e);
                     }
@@ -253,6 +315,7 @@ final class LiveChannels {
         connection = null;
         up = false;
         lostOnce = true;
+        endProbe();
         conn.close();
         LOG.warnf("Redis pub/sub connection lost%s; reconnecting", cause == null ? "" : " (" + cause.getMessage() + ")");
         for (TopicState state : active.values()) {
@@ -280,6 +343,9 @@ final class LiveChannels {
         }
         String kind = message.get(0).toString();
         if (!kind.equals("message") && !kind.equals("smessage")) {
+            if (kind.equals("unsubscribe") && probeChannel.equals(message.get(1).toString())) {
+                endProbe(); // the connection answers
+            }
             return;
         }
         TopicState state = active.get(message.get(1).toString());
@@ -296,9 +362,66 @@ final class LiveChannels {
             return;
         }
         if (state.held != null) {
-            state.held.add(event);
+            hold(state, event);
         } else {
             deliver(state, event);
+        }
+    }
+
+    /**
+     * Holds a live event until its topic's gap is filled, within {@link #maxHeldBytes} for all topics:
+     * beyond it the topic gives up its gap (the listener resynchronizes its subscribers, who read the
+     * stream from their own cursors) and goes live from this event.
+     */
+    private void hold(TopicState state, Event event) {
+        long size = event.type().length() + event.data().length() + HELD_EVENT_OVERHEAD;
+        if (heldBytes + size <= maxHeldBytes) {
+            state.held.add(event);
+            state.heldBytes += size;
+            heldBytes += size;
+            return;
+        }
+        LOG.warnf("more than %d bytes of live events held while gaps are filled; %s gives up its gap and its "
+                + "subscribers resynchronize (herald.redis.max-held-bytes)", maxHeldBytes, state.topic);
+        release(state);
+        BrokerListener l = listener;
+        if (l != null) {
+            l.onHistoryLost(state.topic);
+        }
+        deliver(state, event);
+    }
+
+    /** The topic stops holding: its held events are dropped from the count (and from the topic). */
+    private void release(TopicState state) {
+        heldBytes -= state.heldBytes;
+        state.heldBytes = 0;
+        state.held = null;
+    }
+
+    /** Sends a probe on the pub/sub connection unless one is in flight; unanswered in time, the connection is lost. */
+    private void probe() {
+        RedisConnection conn = connection;
+        if (conn == null || probeDeadline != 0) {
+            return;
+        }
+        // Not PING: under RESP2 the client matches a PING's reply by position, and a pub/sub message
+        // arriving first would be taken for it (and lost). An UNSUBSCRIBE's answer comes as a pub/sub
+        // message itself, under RESP2 and RESP3 alike.
+        conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(probeChannel));
+        probeDeadline = vertx.setTimer(Math.max(1, pingTimeout.toMillis()), id -> context.runOnContext(v -> {
+            if (probeDeadline == id) {
+                probeDeadline = 0;
+                if (connection == conn) {
+                    lost(conn, new BrokerUnavailableException("no answer to a probe within " + pingTimeout));
+                }
+            }
+        }));
+    }
+
+    private void endProbe() {
+        if (probeDeadline != 0) {
+            vertx.cancelTimer(probeDeadline);
+            probeDeadline = 0;
         }
     }
 

@@ -6,18 +6,19 @@ import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.HistoryPage;
 import dev.herald.broker.PresenceStore;
+import dev.herald.broker.PublishOutcomeUnknownException;
 import dev.herald.broker.PublishRequest;
 import dev.herald.broker.PublishResult;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
@@ -37,10 +38,12 @@ import org.jboss.logging.Logger;
  *   local subscribers ({@link LiveChannels}); after that connection drops and returns, each active
  *   topic's stream is read from the last id delivered, so nothing published meanwhile is lost.</li>
  * </ul>
- * Every call is non-blocking (Vert.x Redis client); failures and timeouts become
- * {@link BrokerUnavailableException}.
+ * Every call is non-blocking (Vert.x Redis client) and has a deadline ({@link PooledCommands}). A
+ * command Redis did not run fails with {@link BrokerUnavailableException}; a publish that was sent but
+ * not answered fails with {@link PublishOutcomeUnknownException} (it may be stored), any other
+ * unanswered command with {@link BrokerUnavailableException}.
  */
-public final class RedisBroker implements Broker {
+public final class RedisBroker implements Broker, LiveChannels.Streams {
 
     static final String NAME = "redis";
     /**
@@ -53,7 +56,7 @@ public final class RedisBroker implements Broker {
 
     private static final Logger LOG = Logger.getLogger(RedisBroker.class);
 
-    private final Redis redis;
+    private final PooledCommands commands;
     private final RedisKeys keys;
     private final RedisBrokerSettings settings;
     private final BrokerMetrics metrics;
@@ -63,11 +66,11 @@ public final class RedisBroker implements Broker {
     private volatile boolean closed;
 
     public RedisBroker(Vertx vertx, Redis redis, RedisBrokerSettings settings, BrokerMetrics metrics) {
-        this.redis = redis;
+        this.commands = new PooledCommands(vertx, redis);
         this.keys = new RedisKeys(settings.keyPrefix());
         this.settings = settings;
         this.metrics = metrics;
-        this.live = new LiveChannels(vertx, redis, keys, this, settings.shardedPubSub(), metrics);
+        this.live = new LiveChannels(vertx, redis, keys, this, settings, metrics);
         this.presence = new RedisPresence(this, keys, settings.shardedPubSub(), settings.presenceTtl());
     }
 
@@ -125,13 +128,20 @@ public final class RedisBroker implements Broker {
                 String.valueOf(settings.retention().bytes().perTopic()));
         List<String> scriptKeys = List.of(keys.stream(topic), keys.meta(topic),
                 keys.idempotency(topic, key == null ? "-" : key));
-        return script(PUBLISH, scriptKeys, args).map(r -> {
-            int byBytes = r.size() > 2 ? r.get(2).toInteger() : 0;
-            if (byBytes > 0) {
-                metrics.historyEvicted(NAME, "topic-bytes", byBytes);
-            }
-            return new PublishResult(topic, EventId.parse(r.get(0).toString()), r.get(1).toInteger() == 1);
-        });
+        return script(PUBLISH, scriptKeys, args, settings.publishTimeout())
+                .onFailure(PooledCommands.OutcomeUnknownException.class).transform(t -> {
+                    metrics.publishOutcomeUnknown(NAME);
+                    LOG.debugf("publish to %s: %s", topic, t.getMessage());
+                    return new PublishOutcomeUnknownException("Redis did not answer in time; the event may or may "
+                            + "not be stored: retry with the same Idempotency-Key", t);
+                })
+                .map(r -> {
+                    int byBytes = r.size() > 2 ? r.get(2).toInteger() : 0;
+                    if (byBytes > 0) {
+                        metrics.historyEvicted(NAME, "topic-bytes", byBytes);
+                    }
+                    return new PublishResult(topic, EventId.parse(r.get(0).toString()), r.get(1).toInteger() == 1);
+                });
     }
 
     @Override
@@ -203,48 +213,59 @@ public final class RedisBroker implements Broker {
         live.close();
     }
 
+    /** Runs a script (by SHA, by text when Redis does not have it) within the command timeout. */
     Uni<Response> script(RedisScript script, List<String> scriptKeys, List<String> args) {
+        return script(script, scriptKeys, args, settings.commandTimeout())
+                .onFailure(PooledCommands.OutcomeUnknownException.class).transform(RedisBroker::unavailable);
+    }
+
+    /**
+     * Runs a script within {@code deadline}; fails with {@link BrokerUnavailableException} when it did not
+     * run, with {@link PooledCommands.OutcomeUnknownException} when it may have.
+     */
+    private Uni<Response> script(RedisScript script, List<String> scriptKeys, List<String> args, Duration deadline) {
         Request bySha = Request.cmd(Command.EVALSHA).arg(script.sha()).arg(scriptKeys.size());
         scriptKeys.forEach(bySha::arg);
         args.forEach(bySha::arg);
-        return send("EVALSHA", bySha).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
+        return command("EVALSHA", bySha, deadline).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
+            // NOSCRIPT is Redis' answer: EVALSHA ran nothing, so sending the text cannot store twice.
             Request byText = Request.cmd(Command.EVAL).arg(script.text()).arg(scriptKeys.size());
             scriptKeys.forEach(byText::arg);
             args.forEach(byText::arg);
-            return send("EVAL", byText);
+            return command("EVAL", byText, deadline);
         });
     }
 
     private static boolean isNoScript(Throwable t) {
-        return t.getMessage() != null && t.getMessage().startsWith("NOSCRIPT");
+        return t.getCause() != null && t.getCause().getMessage() != null
+                && t.getCause().getMessage().startsWith("NOSCRIPT");
     }
 
-    /** Sends one command with the configured timeout; failures become BrokerUnavailableException. */
+    /** Sends one command within the command timeout; every failure becomes BrokerUnavailableException. */
     Uni<Response> send(String name, Request request) {
+        return command(name, request, settings.commandTimeout())
+                .onFailure(PooledCommands.OutcomeUnknownException.class).transform(RedisBroker::unavailable);
+    }
+
+    private static BrokerUnavailableException unavailable(Throwable t) {
+        return new BrokerUnavailableException("the broker is unavailable; retry later", t);
+    }
+
+    /**
+     * One command through {@link PooledCommands}, timed. The client learns only that the broker is
+     * unavailable (or did not answer); host and port stay in the debug log.
+     */
+    private Uni<Response> command(String name, Request request, Duration deadline) {
         if (closed) {
             return Uni.createFrom().failure(new BrokerUnavailableException("the broker is closed"));
         }
         return Uni.createFrom().deferred(() -> {
                     long start = System.nanoTime();
-                    return uni(redis.send(request))
+                    return commands.send(name, request, deadline)
                             .onTermination().invoke(() -> metrics.brokerCommand(NAME, name, System.nanoTime() - start));
                 })
-                .ifNoItem().after(settings.commandTimeout()).failWith(() -> new TimeoutException(name + " timed out"))
-                .onFailure(t -> !(t instanceof BrokerUnavailableException) && !isNoScript(t))
-                .transform(t -> {
-                    // The client learns only that the broker is unavailable; host and port stay in the log.
-                    LOG.debugf("Redis %s failed: %s", name, t.getMessage());
-                    return new BrokerUnavailableException("the broker is unavailable; retry later", t);
-                });
-    }
-
-    static <T> Uni<T> uni(Future<T> future) {
-        return Uni.createFrom().emitter(emitter -> future.onComplete(ar -> {
-            if (ar.succeeded()) {
-                emitter.complete(ar.result());
-            } else {
-                emitter.fail(ar.cause());
-            }
-        }));
+                .onFailure().invoke(t -> LOG.debugf("Redis %s failed: %s", name, t.getMessage()))
+                .onFailure(BrokerUnavailableException.class).transform(t -> new BrokerUnavailableException(
+                        "the broker is unavailable; retry later", t.getCause() == null ? t : t.getCause()));
     }
 }

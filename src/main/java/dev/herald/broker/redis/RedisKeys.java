@@ -10,6 +10,7 @@ import dev.herald.event.Topic;
  *   <li>{@code <prefix>{<topic>}:m} a hash: {@code h} head id, {@code f} floor id (newest trimmed)</li>
  *   <li>{@code <prefix>{<topic>}:i:<key>} an idempotency key, holding the original id</li>
  *   <li>{@code <prefix>{<topic>}:c} the live channel (events, and presence notices)</li>
+ *   <li>{@code <prefix>probe} a channel never subscribed to (the pub/sub liveness probe)</li>
  *   <li>{@code <prefix>{<topic>}:p} presence members, {@code <prefix>{<topic>}:u} their users</li>
  * </ul>
  */
@@ -43,6 +44,11 @@ final class RedisKeys {
 
     String presenceUsers(Topic topic) {
         return prefix + "{" + topic.name() + "}:u";
+    }
+
+    /** A channel nobody subscribes to: the pub/sub connection's liveness probe unsubscribes from it. */
+    String probeChannel() {
+        return prefix + "probe";
     }
 
     /** The topic of one of our channels, or null for anything else. */

@@ -6,6 +6,7 @@ import dev.herald.auth.AuthenticationException;
 import dev.herald.auth.AuthorizationException;
 import dev.herald.auth.Principal;
 import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.PublishOutcomeUnknownException;
 import dev.herald.broker.PublishRequest;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
@@ -452,6 +453,8 @@ final class WsSession implements Drainable {
             return "too-large";
         } else if (t instanceof BrokerUnavailableException) {
             return "unavailable";
+        } else if (t instanceof PublishOutcomeUnknownException) {
+            return "outcome-unknown"; // may be stored: retry with the same idempotencyKey
         }
         LOG.error("unexpected WebSocket failure", t);
         return "internal";
@@ -461,7 +464,7 @@ final class WsSession implements Drainable {
         Throwable t = ProblemMapping.unwrap(failure);
         if (t instanceof AuthenticationException || t instanceof AuthorizationException
                 || t instanceof InvalidInputException || t instanceof PayloadTooLargeException
-                || t instanceof BrokerUnavailableException) {
+                || t instanceof BrokerUnavailableException || t instanceof PublishOutcomeUnknownException) {
             return t.getMessage();
         }
         return "an unexpected error occurred";
