@@ -53,4 +53,10 @@ public interface HeraldMetrics {
 
     /** reason: missing, invalid, expired, forbidden. */
     void authFailed(String reason);
+
+    /**
+     * A connection refused for want of a place: {@code node} (herald.subscriber.max-connections) or
+     * {@code anonymous} (herald.subscriber.max-anonymous-connections).
+     */
+    void connectionRefused(String reason);
 }

@@ -132,6 +132,12 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
+    public void connectionRefused(String reason) {
+        counter("herald.connections.refused", "reason", reason,
+                "Subscriber connections refused because the node had no place for them").increment();
+    }
+
+    @Override
     public void brokerReconnected(String broker) {
         counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established").increment();
     }

@@ -204,6 +204,7 @@ class HubTest {
         @Override public void eventsReplayed(int count) { }
         @Override public void resetSent(String reason) { }
         @Override public void authFailed(String reason) { }
+        @Override public void connectionRefused(String reason) { }
     }
 
     @Test

@@ -86,7 +86,8 @@ public class SseResource {
                 fail(ctx, authorized.cause());
                 return;
             }
-            Runnable release = limits.tryOpen();
+            // Streams without a token have places of their own, so that they can never fill the node.
+            Runnable release = authorized.result().isAnonymous() ? limits.tryOpenAnonymous() : limits.tryOpen();
             if (release == null) {
                 // The node is full: like a drain, a stream that makes EventSource come back later (maybe to
                 // another node) rather than a 503, after which it would never reconnect.
