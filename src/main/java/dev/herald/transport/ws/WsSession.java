@@ -298,6 +298,12 @@ final class WsSession implements Drainable {
             send(WsFrames.error(code(e), e.getMessage(), request.ref()));
             return;
         }
+        if (principal.isAnonymous() && !anonymousSubscriber) {
+            // What anonymous access is for: this connection may stay, in its anonymous place (decided
+            // here rather than once opened, so that a long replay does not race the timeout).
+            anonymousSubscriber = true;
+            cancelTimer(authTimer);
+        }
         if (request.presence()) {
             for (Topic topic : request.topics()) {
                 if (!ws.presence.tracks(topic)) {
@@ -356,11 +362,6 @@ final class WsSession implements Drainable {
         if (closing || sub.cancelled) {
             ws.hub.close(subscription);
             return;
-        }
-        if (principal.isAnonymous() && !anonymousSubscriber) {
-            // What anonymous access is for: this connection may stay, in its anonymous place.
-            anonymousSubscriber = true;
-            cancelTimer(authTimer);
         }
         if (reply) {
             send(WsFrames.subscribed(names(sub.topics), subscription.initialCursor(), ref));
