@@ -129,11 +129,19 @@ public interface HeraldConfig {
         int queueSize();
 
         /**
-         * Open SSE streams and WebSocket connections on one node, together; beyond it SSE streams are
-         * told to retry later and WebSockets are closed with 4029. Default 50000.
+         * Open SSE streams and WebSocket connections with a token on one node, together; beyond it SSE
+         * streams are told to retry later and WebSockets are closed with 4029. Default 50000.
          */
         @WithDefault("50000")
         int maxConnections();
+
+        /**
+         * Connections without a token on one node: anonymous SSE streams, held anonymous polls and
+         * WebSockets not (yet) authenticated, together. Counted apart from {@code max-connections}, which
+         * they can therefore never fill; beyond it they get the same answer as a full node. Default 5000.
+         */
+        @WithDefault("5000")
+        int maxAnonymousConnections();
     }
 
     interface Subscription {
@@ -203,7 +211,11 @@ public interface HeraldConfig {
     }
 
     interface Ws {
-        /** A connection without a token at the upgrade must send {@code auth} (or another op) within this. Default 5s. */
+        /**
+         * A connection without a token at the upgrade must send {@code auth} with a valid token, or
+         * subscribe to a topic open to anonymous clients, within this; pings and other ops do not count.
+         * Default 5s.
+         */
         @WithDefault("5s")
         Duration authTimeout();
 
@@ -327,7 +339,11 @@ public interface HeraldConfig {
         @WithDefault("100")
         int maxEvents();
 
-        /** Polls in progress at once on this node; beyond it a poll gets 503 with Retry-After. Default 10000. */
+        /**
+         * Polls with a token in progress at once on this node (those without one count under
+         * {@code herald.subscriber.max-anonymous-connections}); beyond it a poll gets 503 with Retry-After.
+         * Default 10000.
+         */
         @WithDefault("10000")
         int maxHeld();
     }

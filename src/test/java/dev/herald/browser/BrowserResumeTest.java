@@ -100,12 +100,13 @@ class BrowserResumeTest extends BrowserTest {
      * Long polling: while the browser holds back the page's polls (DevTools blocks them before they leave
      * it, until the test lets them through), the node's polls (2 in {@link BrowserProfile}) are taken by
      * the test, so the page's next poll is refused with 503 and Retry-After. herald.js waits, polls again
-     * from its cursor, and the page shows what was published meanwhile, once, in order.
+     * from its cursor, and the page shows what was published meanwhile, once, in order. Page and test
+     * poll with a token: polls without one have places of their own (max-anonymous-connections).
      */
     @Test
     void pollRefusedMidStreamResumesWithEveryEventExactlyOnceInOrder() throws Exception {
         String topic = HttpApi.topic("public");
-        DemoPage page = page().open(Map.of("topic", topic, "transport", "poll")).awaitState("open");
+        DemoPage page = page().open(Map.of("topic", topic, "transport", "poll", "token", ADMIN)).awaitState("open");
         HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":1}");
         page.awaitReceived(1, DemoPage.WAIT);
 
@@ -118,7 +119,8 @@ class BrowserResumeTest extends BrowserTest {
             HttpApi.publishOk(ADMIN, topic, "message", "{\"n\":3}");
             awaitPollsInProgress(0);
             HttpClient http = HttpClient.newHttpClient();
-            HttpRequest hold = HttpRequest.newBuilder(base.resolve("/v1/poll?timeout=40&topic=" + other)).build();
+            HttpRequest hold = HttpRequest.newBuilder(base.resolve("/v1/poll?timeout=40&topic=" + other))
+                    .header("Authorization", "Bearer " + ADMIN).build();
             held = List.of(
                     http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()),
                     http.sendAsync(hold, HttpResponse.BodyHandlers.ofString()));

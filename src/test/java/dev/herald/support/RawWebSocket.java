@@ -33,6 +33,11 @@ public final class RawWebSocket implements AutoCloseable {
         public int closeCode() {
             return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
         }
+
+        /** The reason of a close frame. */
+        public String closeReason() {
+            return payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+        }
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -105,26 +110,37 @@ public final class RawWebSocket implements AutoCloseable {
         send(2, data);
     }
 
-    /** Sends one masked frame (clients must mask). */
+    /** Sends one final, masked frame (clients must mask). */
     public void send(int opcode, byte[] payload) {
+        sendFrame(0x80 | opcode, true, payload);
+    }
+
+    /**
+     * Sends one frame as given, even one that breaks the protocol: {@code first} is the first byte
+     * (FIN, RSV1-3 and opcode), {@code masked} false sends it unmasked (which clients must never do).
+     */
+    public void sendFrame(int first, boolean masked, byte[] payload) {
         try {
             ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-            frame.write(0x80 | opcode);
+            int maskBit = masked ? 0x80 : 0;
+            frame.write(first);
             if (payload.length < 126) {
-                frame.write(0x80 | payload.length);
+                frame.write(maskBit | payload.length);
             } else if (payload.length < 65536) {
-                frame.write(0x80 | 126);
+                frame.write(maskBit | 126);
                 frame.write(payload.length >>> 8);
                 frame.write(payload.length & 0xff);
             } else {
-                frame.write(0x80 | 127);
+                frame.write(maskBit | 127);
                 for (int shift = 56; shift >= 0; shift -= 8) {
                     frame.write((int) ((long) payload.length >>> shift) & 0xff);
                 }
             }
             byte[] mask = new byte[4];
-            RANDOM.nextBytes(mask);
-            frame.write(mask);
+            if (masked) {
+                RANDOM.nextBytes(mask);
+                frame.write(mask);
+            }
             for (int i = 0; i < payload.length; i++) {
                 frame.write(payload[i] ^ mask[i & 3]);
             }
@@ -169,13 +185,16 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Reads until the close frame (or the end of the stream, 1006); returns the close code. */
     public int awaitCloseCode() {
+        Frame close = awaitClose();
+        return close == null ? 1006 : close.closeCode();
+    }
+
+    /** Reads until the close frame and returns it; null when the stream ended without one. */
+    public Frame awaitClose() {
         while (true) {
             Frame f = read();
-            if (f == null) {
-                return 1006;
-            }
-            if (f.opcode() == 8) {
-                return f.closeCode();
+            if (f == null || f.opcode() == 8) {
+                return f;
             }
         }
     }

@@ -11,6 +11,7 @@ import dev.herald.auth.TopicAuthorizer;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.hub.Hub;
+import dev.herald.ops.ConnectionLimits;
 import dev.herald.ops.Drain;
 import dev.herald.ops.HeraldMetrics;
 import io.vertx.core.Context;
@@ -40,18 +41,20 @@ public class PollResource {
     private final AllowedOrigins origins;
     private final Drain drain;
     private final HeraldMetrics metrics;
+    private final ConnectionLimits limits;
     private final ObjectMapper mapper;
     private final int maxTopics;
     private final int defaultTimeoutSeconds;
     private final int maxEvents;
     private final int maxHeld;
-    /** Polls in progress on this node: held, or being authorized and opened. */
+    /** Polls with a token in progress on this node: held, or being authorized and opened. */
     private final AtomicInteger inProgress = new AtomicInteger();
 
-    public PollResource(AllowedOrigins origins, Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
-                        ObjectMapper mapper) {
+    public PollResource(AllowedOrigins origins, Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics,
+                        HeraldConfig config, ObjectMapper mapper, ConnectionLimits limits) {
         this.origins = origins;
         this.hub = hub;
+        this.limits = limits;
         this.authorizer = authorizer;
         this.drain = drain;
         this.metrics = metrics;
@@ -93,18 +96,16 @@ public class PollResource {
                     seconds(drain.jitteredRetry().toMillis())));
             return;
         }
-        if (inProgress.incrementAndGet() > maxHeld) {
-            inProgress.decrementAndGet();
-            metrics.refused(PollRequest.TRANSPORT, "too-many-polls");
+        String token = TokenExtractor.extract(ctx.request(), origins);
+        Runnable release = place(token);
+        if (release == null) {
             // Bounded memory and file descriptors per node; the jitter spreads the clients' retries.
             refuse(ctx, new RetryLaterException("too-many-polls", "this node holds too many polls; poll again",
                     1 + ThreadLocalRandom.current().nextInt(5)));
             return;
         }
         Context context = Vertx.currentContext();
-        PollRequest request = new PollRequest(context, ctx, hub, drain, metrics, mapper, maxEvents,
-                inProgress::decrementAndGet);
-        String token = TokenExtractor.extract(ctx.request(), origins);
+        PollRequest request = new PollRequest(context, ctx, hub, drain, metrics, mapper, maxEvents, release);
         // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
         // polls arriving on one event loop are verified in parallel.
         context.executeBlocking(() -> {
@@ -121,6 +122,23 @@ public class PollResource {
                     subscription -> context.runOnContext(v -> request.start(subscription, holdMillis)),
                     failure -> context.runOnContext(v -> request.fail(failure)));
         });
+    }
+
+    /**
+     * Takes this poll's place, or null when there is none: polls without a token have places of their
+     * own (herald.subscriber.max-anonymous-connections, shared with anonymous streams and WebSockets),
+     * so that anyone's polls can never fill {@code herald.poll.max-held} for users with a token.
+     */
+    private Runnable place(String token) {
+        if (token == null && authorizer.enabled()) {
+            return limits.tryOpenAnonymous(PollRequest.TRANSPORT);
+        }
+        if (inProgress.incrementAndGet() > maxHeld) {
+            inProgress.decrementAndGet();
+            metrics.refused(PollRequest.TRANSPORT, "too-many-polls");
+            return null;
+        }
+        return inProgress::decrementAndGet;
     }
 
     /**

@@ -91,9 +91,10 @@ public class SseResource {
                 fail(ctx, authorized.cause());
                 return;
             }
-            Runnable release = limits.tryOpen();
+            // Streams without a token have places of their own, so that they can never fill the node.
+            Runnable release = authorized.result().isAnonymous() ? limits.tryOpenAnonymous(SseConnection.TRANSPORT)
+                    : limits.tryOpen(SseConnection.TRANSPORT);
             if (release == null) {
-                metrics.refused(SseConnection.TRANSPORT, "node-full");
                 // The node is full: like a drain, a stream that makes EventSource come back later (maybe to
                 // another node) rather than a 503, after which it would never reconnect.
                 SseConnection.endForRetry(ctx.response(), SseFrames.full(drain.jitteredRetry().toMillis()));

@@ -1,6 +1,7 @@
 package dev.herald.transport.ws;
 
 import dev.herald.auth.TokenExtractor;
+import dev.herald.config.HeraldConfig;
 import dev.herald.ops.Drain;
 import dev.herald.web.AllowedOrigins;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
@@ -15,7 +16,8 @@ import java.util.Map;
 
 /**
  * Decides a WebSocket upgrade before the socket exists: refuses foreign origins (403) and upgrades
- * while the node drains (503), and takes the request's token along for the session to verify.
+ * while the node drains (503), takes the request's token along for the session to verify, and puts
+ * {@link FrameGuard} on the connection.
  */
 @ApplicationScoped
 public class UpgradeCheck implements HttpUpgradeCheck {
@@ -28,10 +30,12 @@ public class UpgradeCheck implements HttpUpgradeCheck {
 
     private final AllowedOrigins origins;
     private final Drain drain;
+    private final int maxMessageBytes;
 
-    public UpgradeCheck(AllowedOrigins origins, Drain drain) {
+    public UpgradeCheck(AllowedOrigins origins, Drain drain, HeraldConfig config) {
         this.origins = origins;
         this.drain = drain;
+        this.maxMessageBytes = config.ws().maxMessageBytes();
     }
 
     @Override
@@ -55,6 +59,8 @@ public class UpgradeCheck implements HttpUpgradeCheck {
         }
         if (request.connection() instanceof ConnectionBase connection) {
             context.userData().put(CHANNEL, connection.channel());
+            // Protocol violations get their close code (1009, 1007, 1002) instead of a bare FIN.
+            FrameGuard.install(connection.channel(), maxMessageBytes);
         }
         String token = TokenExtractor.extract(request, origins);
         if (token != null) {

@@ -80,6 +80,10 @@ final class WsSession implements Drainable {
     private String countedUser;
     /** Releases this connection's place in the node's connection limit; null when it got none. */
     private Runnable release;
+    /** The place is one of those for connections without a token (until a token is verified). */
+    private boolean anonymousPlace;
+    /** An anonymous connection that subscribed to a topic open to anonymous clients: no auth timeout. */
+    private boolean anonymousSubscriber;
     private boolean authenticating;
     private boolean closing;
     private boolean cleanedUp;
@@ -104,21 +108,28 @@ final class WsSession implements Drainable {
 
     void open() {
         ws.metrics.connectionOpened(TRANSPORT);
-        release = ws.limits.tryOpen();
+        String token = connection.userData().get(UpgradeCheck.TOKEN);
+        // Anyone can open a connection without a token: it waits among the anonymous places, so that
+        // such connections can never take the places of users with a token.
+        anonymousPlace = token == null && ws.authorizer.enabled();
+        release = anonymousPlace ? ws.limits.tryOpenAnonymous(TRANSPORT) : ws.limits.tryOpen(TRANSPORT);
         if (release == null) {
-            close(TOO_MANY, "this node is at its connection limit; reconnect later");
+            close(TOO_MANY, anonymousPlace
+                    ? "this node is at its limit of connections without a token; reconnect later"
+                    : "this node is at its connection limit; reconnect later");
             return;
         }
         pingTimer = context.owner().setPeriodic(ws.settings.pingInterval().toMillis(), id -> onContext(this::ping));
         ws.drain.register(this);
-        // No principal within the timeout: no token and no first message, or a verification that hangs
-        // (a JWKS endpoint that does not answer).
+        // No verified token within the timeout: no token and no auth message, a verification that hangs
+        // (a JWKS endpoint that does not answer), or an anonymous connection that subscribed to nothing.
+        // Pings do not count: an anonymous connection that only pings would otherwise hold its place
+        // forever, the idle timeout being reset by every ping.
         authTimer = context.owner().setTimer(ws.settings.authTimeout().toMillis(), id -> onContext(() -> {
-            if (principal == null) {
+            if (principal == null || (principal.isAnonymous() && !anonymousSubscriber)) {
                 close(UNAUTHORIZED, "authentication timeout: send {\"op\":\"auth\",\"token\":...} first");
             }
         }));
-        String token = connection.userData().get(UpgradeCheck.TOKEN);
         if (token != null) {
             authenticate(token, null, false);
         }
@@ -166,9 +177,12 @@ final class WsSession implements Drainable {
             return;
         }
         if (principal == null && !(request instanceof WsRequest.Auth)) {
-            // No token at the upgrade and no auth first: an anonymous connection from now on.
-            cancelTimer(authTimer);
+            // No token at the upgrade and no auth first: an anonymous connection from now on, still under
+            // the auth timeout (unless authentication is off: then everyone is authenticated).
             principal = ws.authorizer.authenticate(null);
+            if (principal.authenticated()) {
+                cancelTimer(authTimer);
+            }
         }
         switch (request) {
             case WsRequest.Auth auth -> authenticate(auth.token(), auth.ref(), true);
@@ -222,6 +236,17 @@ final class WsSession implements Drainable {
             close(FORBIDDEN, "a connection cannot change its user");
             return false;
         }
+        if (anonymousPlace) {
+            // Authenticated now: from the anonymous places to the node's.
+            Runnable place = ws.limits.tryOpen(TRANSPORT);
+            if (place == null) {
+                close(TOO_MANY, "this node is at its connection limit; reconnect later");
+                return false;
+            }
+            release.run();
+            release = place;
+            anonymousPlace = false;
+        }
         if (countedUser == null && verified.subject() != null) {
             if (!ws.limits.tryAcquire(verified.subject())) {
                 close(TOO_MANY, "too many connections for this user (at most " + ws.limits.perUser() + " per node)");
@@ -273,6 +298,12 @@ final class WsSession implements Drainable {
         } catch (RuntimeException e) {
             send(WsFrames.error(code(e), e.getMessage(), request.ref()));
             return;
+        }
+        if (principal.isAnonymous() && !anonymousSubscriber) {
+            // What anonymous access is for: this connection may stay, in its anonymous place (decided
+            // here rather than once opened, so that a long replay does not race the timeout).
+            anonymousSubscriber = true;
+            cancelTimer(authTimer);
         }
         if (request.presence()) {
             for (Topic topic : request.topics()) {
