@@ -14,9 +14,14 @@ import jakarta.enterprise.event.Observes;
 @ApplicationScoped
 public class BrowserAssets {
 
+    private static final java.util.Set<String> PAGES = java.util.Set.of("/", "/index.html", "/herald.js", "/demo.js");
+
     void install(@Observes Router router) {
-        router.routeWithRegex("/(|index\\.html|herald\\.js|demo\\.js)").order(-1000).handler(ctx -> {
-            ctx.addHeadersEndHandler(v -> ctx.response().headers().set("Cache-Control", "no-cache"));
+        // A plain route and a set lookup: a regex route was matched against every request's path.
+        router.route().order(-1000).handler(ctx -> {
+            if (PAGES.contains(ctx.request().path())) {
+                ctx.addHeadersEndHandler(v -> ctx.response().headers().set("Cache-Control", "no-cache"));
+            }
             ctx.next();
         });
     }

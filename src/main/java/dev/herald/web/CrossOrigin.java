@@ -30,12 +30,22 @@ public class CrossOrigin {
     }
 
     void install(@Observes Router router) {
-        router.routeWithRegex("/herald\\.js|/v1/.*").order(-2000).handler(this::handle);
+        // A plain route and a prefix test: a regex route was matched against every request's path.
+        router.route().order(-2000).handler(this::handle);
     }
 
     private void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         String origin = request.getHeader("Origin");
+        if (origin == null) {
+            ctx.next();
+            return;
+        }
+        String path = request.path();
+        if (path == null || !(path.startsWith("/v1/") || path.equals("/herald.js"))) {
+            ctx.next();
+            return;
+        }
         boolean any = origins.any();
         if (origin == null || !(any || origins.listed(origin))) {
             ctx.next();
