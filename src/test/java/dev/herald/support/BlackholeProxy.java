@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * silently dropped, in both directions, and no side sees a FIN or an RST, so both ends believe the
  * connection is fine (half-open). Connections that were black-holed stay dead; after {@link #heal()}
  * only new connections are forwarded, as after a partition whose old flows were dropped by the
- * network or the server. Everything it starts ends with {@link #close()}.
+ * network or the server. {@link #cut()} plays the other kind of outage, the one both ends notice.
+ * Everything it starts ends with {@link #close()}.
  */
 public final class BlackholeProxy implements AutoCloseable {
 
@@ -22,6 +23,7 @@ public final class BlackholeProxy implements AutoCloseable {
     private final ServerSocket server;
     private final List<Link> links = new CopyOnWriteArrayList<>();
     private volatile boolean partitioned;
+    private boolean refusing;
     private volatile boolean closed;
 
     private BlackholeProxy(int targetPort) throws IOException {
@@ -53,18 +55,36 @@ public final class BlackholeProxy implements AutoCloseable {
         links.forEach(link -> link.dead = true);
     }
 
+    /**
+     * Closes every open connection on both sides (each end sees its socket closed, as when a load
+     * balancer drops its flows) and, until {@link #heal()}, closes new ones as soon as they arrive, so
+     * that clients which reconnect find the path still down.
+     */
+    public synchronized void cut() {
+        refusing = true;
+        links.forEach(Link::closeQuietly);
+        links.clear();
+    }
+
     /** New connections are forwarded again; the black-holed ones stay dead. */
-    public void heal() {
+    public synchronized void heal() {
         partitioned = false;
+        refusing = false;
     }
 
     private void accept() {
         while (!closed) {
             try {
                 Socket client = server.accept();
-                Link link = new Link(client, partitioned);
-                links.add(link);
-                link.start();
+                synchronized (this) {
+                    if (refusing) {
+                        client.close();
+                        continue;
+                    }
+                    Link link = new Link(client, partitioned);
+                    links.add(link);
+                    link.start();
+                }
             } catch (IOException e) {
                 return; // closed
             }
