@@ -43,8 +43,10 @@ class KeyChangeTest {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            // A one-second clock-skew allowance (0 means the default, 60 s): a cached token must stop
+            // working at its exp, not a minute later.
             return Map.of("mp.jwt.verify.publickey.location", JWKS.toUri().toString(),
-                    "herald.auth.key-check-interval", "1s");
+                    "herald.auth.key-check-interval", "1s", "mp.jwt.verify.clock.skew", "1");
         }
     }
 
@@ -56,6 +58,15 @@ class KeyChangeTest {
     private static int publish(String token) {
         return given().auth().oauth2(token).contentType("application/json").body("{\"data\":1}")
                 .post("/v1/topics/" + HttpApi.topic("keys") + "/events").statusCode();
+    }
+
+    @Test
+    void aCachedTokenStopsWorkingAtItsExpiry() {
+        String shortLived = Jwt.issuer(TestTokens.ISSUER).subject("brief").claim("publish", List.of("*")).expiresIn(2)
+                .jws().keyId("herald-test-2025").sign("test-keys/jwt-private.pem");
+        assertEquals(202, publish(shortLived), "valid, and now cached");
+        assertEquals(202, publish(shortLived), "served from the cache");
+        await().atMost(Duration.ofSeconds(10)).until(() -> publish(shortLived) == 401);
     }
 
     @Test
