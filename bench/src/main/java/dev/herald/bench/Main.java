@@ -20,6 +20,8 @@ public final class Main {
     final List<Long> serverPids;
     final List<Long> redisPids;
     final List<NetClient> clients = new ArrayList<>();
+    /** The run's tokens (all null with auth off). */
+    final Tokens tokens;
 
     Main(Options opt) {
         this.opt = opt;
@@ -27,6 +29,7 @@ public final class Main {
         this.ports = opt.longs("ports", opt.str("port", "8080")).stream().mapToInt(Long::intValue).toArray();
         this.serverPids = opt.longs("server-pids", "");
         this.redisPids = opt.longs("redis-pid", "");
+        this.tokens = new Tokens(opt);
         // Several loopback source addresses: one gives ~28k ephemeral ports, and TIME_WAIT of earlier runs.
         for (String source : opt.str("sources", "127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4").split(",")) {
             clients.add(loop.vertx.createNetClient(new NetClientOptions().setLocalAddress(source)
@@ -42,7 +45,7 @@ public final class Main {
         }
         Options opt = new Options(args);
         Main main = new Main(opt);
-        JsonLine out = new JsonLine().put("workload", opt.workload);
+        JsonLine out = new JsonLine().put("workload", opt.workload).put("auth", main.tokens.enabled());
         try {
             switch (opt.workload) {
                 case "W1", "W3", "SSE" -> main.broadcast(out);
@@ -89,7 +92,9 @@ public final class Main {
         }
         long failed = loop.call(() -> subs.stream().filter(s -> !s.open).count());
         if (failed > 0) {
-            throw new IllegalStateException(failed + " of " + subs.size() + " streams did not open");
+            String why = loop.call(() -> subs.stream().filter(s -> s.refusal != null).map(s -> " (" + s.refusal + ")")
+                    .findFirst().orElse(""));
+            throw new IllegalStateException(failed + " of " + subs.size() + " streams did not open" + why);
         }
     }
 
@@ -114,7 +119,7 @@ public final class Main {
                     s.onEnd.run();
                 }
             });
-            s.socket.write(s.request(host));
+            s.socket.write(s.request(host, tokens.subscriber));
         });
     }
 
@@ -151,7 +156,7 @@ public final class Main {
         out.put("subs", n).put("topics", topicCount).put("rate", rate).put("nodes", ports.length);
         List<SseSubscriber> subs = subscribers(n, topics, false);
         connect(subs, 0);
-        Publisher pub = new Publisher(loop, host, ports[0], topics, opt.integer("batch", 1));
+        Publisher pub = new Publisher(loop, host, ports[0], topics, tokens.publisher, opt.integer("batch", 1));
         pub.start(rate);
         Loop.sleep(opt.number("warmup", 5));
         Window w = new Window(serverPids, redisPids, loop, recorder);
@@ -194,7 +199,7 @@ public final class Main {
         out.put("subs", n).put("nodes", ports.length);
         List<SseSubscriber> subs = subscribers(n, topics, false);
         connect(subs, 0);
-        Publisher pub = new Publisher(loop, host, ports[0], topics, 1);
+        Publisher pub = new Publisher(loop, host, ports[0], topics, tokens.publisher, 1);
         List<JsonLine> steps = new ArrayList<>();
         JsonLine best = null;
         for (double rate : rates) {
@@ -273,7 +278,7 @@ public final class Main {
         out.put("subs", n).put("events", events).put("nodes", ports.length);
         List<SseSubscriber> subs = subscribers(n, topics, true);
         connect(subs, 0);
-        Publisher pub = new Publisher(loop, host, ports[0], topics, 1);
+        Publisher pub = new Publisher(loop, host, ports[0], topics, tokens.publisher, 1);
         // A few live events so that every subscriber holds a cursor.
         for (int i = 0; i < 5; i++) {
             loop.run(() -> pub.publishNext(1));

@@ -3,6 +3,7 @@ package dev.herald.bench;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -39,8 +40,11 @@ final class Publisher {
     private double rate;
     private int cursor;
     private final int batch;
+    /** {@code Bearer <token>} encoded once (Netty writes an AsciiString's bytes as they are), or null. */
+    private final CharSequence authorization;
 
-    Publisher(Loop loop, String host, int port, String[] topics, int batch) {
+    /** {@code token}: sent as {@code Authorization: Bearer} with every publish (null: none, auth off). */
+    Publisher(Loop loop, String host, int port, String[] topics, String token, int batch) {
         this.loop = loop;
         this.host = host;
         this.port = port;
@@ -49,6 +53,7 @@ final class Publisher {
         this.acceptedPerTopic = new long[topics.length];
         this.batch = Math.max(1, batch);
         this.maxInflight = 64;
+        this.authorization = token == null ? null : HttpHeaders.createOptimized("Bearer " + token);
         this.client = loop.vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
                 .setTcpNoDelay(true).setDefaultHost(host).setDefaultPort(port),
                 new PoolOptions().setHttp1MaxSize(16));
@@ -115,8 +120,12 @@ final class Publisher {
             body = b.append("]}").toString();
         }
         inflight++;
-        client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
-                        .putHeader("content-type", "application/json"))
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
+                .putHeader("content-type", "application/json");
+        if (authorization != null) {
+            options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+        }
+        client.request(options)
                 .compose(req -> req.send(Buffer.buffer(body)))
                 .compose(resp -> resp.body().map(x -> resp.statusCode()))
                 .onComplete(ar -> {
@@ -128,6 +137,10 @@ final class Publisher {
                         }
                         publishLatency.recordValue(Math.min((System.nanoTime() - t0) / 1000, 600_000_000L));
                     } else {
+                        if (errors == 0) {
+                            System.err.println("first failed publish: " + (ar.succeeded()
+                                    ? "status " + ar.result() : String.valueOf(ar.cause())));
+                        }
                         errors += n;
                     }
                 });

@@ -37,6 +37,8 @@ final class SseSubscriber {
     long duplicates;
     boolean open;
     boolean failed;
+    /** The status line of a refused stream (e.g. {@code HTTP/1.1 401 Unauthorized}). */
+    String refusal;
     /** Set when the server ended the stream or the connection closed. */
     boolean ended;
     /** Reached the target sequence (W5); nanoTime when it did. */
@@ -65,9 +67,14 @@ final class SseSubscriber {
         this.keepCursor = keepCursor;
     }
 
-    Buffer request(String host) {
-        StringBuilder b = new StringBuilder(160).append("GET /v1/stream?topic=").append(topicName)
+    /** The GET of a new connection; {@code token} (null: none) goes into the Authorization header. */
+    Buffer request(String host, String token) {
+        StringBuilder b = new StringBuilder(token == null ? 160 : 160 + token.length())
+                .append("GET /v1/stream?topic=").append(topicName)
                 .append(" HTTP/1.1\r\nHost: ").append(host).append("\r\nAccept: text/event-stream\r\n");
+        if (token != null) {
+            b.append("Authorization: Bearer ").append(token).append("\r\n");
+        }
         if (cursor != null) {
             b.append("Last-Event-ID: ").append(cursor).append("\r\n");
         }
@@ -100,6 +107,7 @@ final class SseSubscriber {
                             lineLen = 0;
                             if (!status.contains(" 200")) {
                                 failed = true;
+                                refusal = status.strip();
                             }
                         } else {
                             append(c);

@@ -85,8 +85,8 @@ abstract class WsClient {
     /** The upgrade succeeded; frames may be sent from now on. */
     abstract void onOpen();
 
-    /** The upgrade request, with a fresh random key. */
-    Buffer request(String host, int port, String path) {
+    /** The upgrade request, with a fresh random key; {@code token} (null: none) as {@code Authorization: Bearer}. */
+    Buffer request(String host, int port, String path, String token) {
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
         String key = Base64.getEncoder().encodeToString(nonce);
@@ -98,7 +98,8 @@ abstract class WsClient {
         }
         return Buffer.buffer("GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port
                 + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key
-                + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
+                + "\r\nSec-WebSocket-Version: 13\r\n" + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+                + "\r\n");
     }
 
     /** Sends one masked text frame (FIN set). */

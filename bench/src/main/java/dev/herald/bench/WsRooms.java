@@ -23,13 +23,16 @@ final class WsRooms {
 
     private final class Client extends WsClient {
         final int room;
+        /** This client's own token (null: auth off), sent with the upgrade. */
+        final String token;
         boolean subscribed;
         final BitSet seen = new BitSet();
         long duplicates;
         long received;
 
-        Client(int room) {
+        Client(int room, String token) {
             this.room = room;
+            this.token = token;
         }
 
         @Override
@@ -89,7 +92,7 @@ final class WsRooms {
         }
         List<Client> clients = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            clients.add(new Client(i % rooms));
+            clients.add(new Client(i % rooms, main.tokens.webSocket(i)));
         }
         int batch = 100;
         for (int from = 0; from < n; from += batch) {
@@ -189,7 +192,7 @@ final class WsRooms {
                 }
             });
             c.socket.closeHandler(v -> c.closed = true);
-            c.socket.write(c.request(main.host, main.ports[0], "/v1/ws"));
+            c.socket.write(c.request(main.host, main.ports[0], "/v1/ws", c.token));
         });
     }
 
