@@ -83,7 +83,8 @@ final class TokenVerifier {
             jwt = parser.parse(token, context);
         } catch (ParseException e) {
             boolean expired = isExpired(e);
-            LOG.debugf("token refused: %s", e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+            // The reason only: the parser's message quotes the token's claims.
+            LOG.debugf("token refused: %s", expired ? "expired" : "not valid (signature, issuer, audience or claims)");
             throw new AuthenticationException(expired ? "expired" : "invalid",
                     expired ? "the token has expired" : "the token is not valid", null);
         } catch (StackOverflowError | RuntimeException e) {
