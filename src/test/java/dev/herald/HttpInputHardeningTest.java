@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.support.Metrics;
 import dev.herald.support.RawHttp;
 import dev.herald.support.TestTokens;
+import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -235,6 +237,17 @@ class HttpInputHardeningTest {
         given().auth().oauth2(ADMIN).contentType("application/json")
                 .body("{\"events\":[{\"topic\":\"" + topic + "\",\"topic\":\"elsewhere\",\"data\":1}]}")
                 .post("/v1/events").then().statusCode(400);
+        assertEquals(List.of(), historyIds(topic));
+    }
+
+    @Test
+    void aWebSocketMessageNamingAFieldTwiceIsRefusedNotReadLastWins() {
+        String topic = topic("dupws");
+        try (WsClient ws = WsClient.to(base).bearer(ADMIN).connect()) {
+            ws.send("{\"op\":\"ping\",\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":1}");
+            JsonNode error = ws.expect("error");
+            assertEquals("invalid", error.get("code").asText(), error.toString());
+        }
         assertEquals(List.of(), historyIds(topic));
     }
 

@@ -1,6 +1,7 @@
 package dev.herald.transport.ws;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -66,9 +67,11 @@ sealed interface WsRequest {
 
         Parser(ObjectMapper mapper, int maxTopics) {
             this.mapper = mapper;
-            // Trailing content is malformed, as for the HTTP publish (a message that parses differently
-            // in a proxy and here is a smuggling vector).
-            this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            // Trailing content and a field named twice ({"op":"ping","op":"publish",...}) are malformed, as
+            // for the HTTP publish: a message that parses differently in a proxy and here (first key wins
+            // there, last here) is a smuggling vector.
+            this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
             this.maxTopics = maxTopics;
         }
 
@@ -77,6 +80,10 @@ sealed interface WsRequest {
             try {
                 root = reader.readTree(text);
             } catch (JsonProcessingException e) {
+                String message = e.getOriginalMessage();
+                if (message != null && message.startsWith("Duplicate field")) {
+                    throw new Refused("invalid", "the message names a field twice", null);
+                }
                 throw new Refused("invalid", "the message is not valid JSON", null);
             }
             if (root == null || !root.isObject()) {
