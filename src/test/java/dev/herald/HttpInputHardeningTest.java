@@ -97,7 +97,7 @@ class HttpInputHardeningTest {
     void aHugeDeclaredBodyWithoutATokenIsRefusedAtOnce() {
         try (RawHttp client = RawHttp.connect(base)) {
             RawHttp.Answer answer = client.send(post("/v1/topics/" + topic("huge") + "/events", null,
-                    "Content-Length: 1000000\r\n", "{\"da")).read(ANSWER);
+                    "Content-Length: 1000000\r\n", "{\"da")).readResponse(ANSWER);
             assertEquals(401, answer.status(), answer.text());
         }
     }
@@ -124,7 +124,9 @@ class HttpInputHardeningTest {
             slow.forEach(RawHttp::close);
         }
         assertEquals(List.of(), historyIds(topic));
-        assertEquals(timeoutsBefore + SLOW_CLIENTS, Metrics.value("herald_http_refused_total", "reason", "body-timeout"));
+        // At least these (a body left hanging by an earlier test may time out meanwhile).
+        double timeouts = Metrics.value("herald_http_refused_total", "reason", "body-timeout") - timeoutsBefore;
+        assertTrue(timeouts >= SLOW_CLIENTS, "body timeouts counted: " + timeouts);
     }
 
     @Test
@@ -147,14 +149,14 @@ class HttpInputHardeningTest {
         String topic = topic("continue");
         try (RawHttp client = RawHttp.connect(base)) {
             String head = post("/v1/topics/" + topic + "/events", null, "Content-Length: 10\r\nExpect: 100-continue\r\n", "");
-            RawHttp.Answer refused = client.send(head).read(ANSWER);
+            RawHttp.Answer refused = client.send(head).readResponse(ANSWER);
             assertEquals(401, refused.status(), "no 100 Continue before the token is checked: " + refused.text());
         }
         try (RawHttp client = RawHttp.connect(base)) {
             String head = post("/v1/topics/" + topic + "/events", ADMIN, "Content-Length: 10\r\nExpect: 100-continue\r\n", "");
-            RawHttp.Answer proceed = client.send(head).read(Duration.ofSeconds(1));
+            RawHttp.Answer proceed = client.send(head).readResponse(ANSWER);
             assertEquals(100, proceed.status(), proceed.text());
-            RawHttp.Answer accepted = client.send("{\"data\":1}").read(Duration.ofSeconds(1));
+            RawHttp.Answer accepted = client.send("{\"data\":1}").readResponse(ANSWER);
             assertTrue(accepted.text().startsWith("HTTP/1.1 202"), accepted.text());
         }
         assertEquals(1, historyIds(topic).size());
@@ -211,7 +213,7 @@ class HttpInputHardeningTest {
                 "/v1/./events")) {
             try (RawHttp client = RawHttp.connect(base)) {
                 RawHttp.Answer answer = client.send(post(path, ADMIN, "Content-Length: " + batch.length() + "\r\n", batch))
-                        .read(ANSWER);
+                        .readResponse(ANSWER);
                 assertEquals(400, answer.status(), path + " " + answer.text());
                 assertTrue(answer.text().contains("urn:herald:problem:invalid-path"), answer.text());
             }
@@ -279,7 +281,7 @@ class HttpInputHardeningTest {
         long before = Files.exists(log) ? Files.size(log) : 0;
         for (int i = 0; i < 20; i++) {
             try (RawHttp client = RawHttp.connect(base)) {
-                RawHttp.Answer answer = client.send("GET /v1/stats HTTP/1.1\r\n\r\n").read(ANSWER);
+                RawHttp.Answer answer = client.send("GET /v1/stats HTTP/1.1\r\n\r\n").readResponse(ANSWER);
                 assertEquals(400, answer.status(), answer.text());
                 assertTrue(answer.text().contains("application/problem+json"), answer.text());
             }

@@ -85,6 +85,53 @@ public final class RawHttp implements AutoCloseable {
         return new Answer(out.toString(StandardCharsets.UTF_8), closed);
     }
 
+    /**
+     * Reads one whole response (status line, headers and a {@code Content-Length} body; a 1xx has none),
+     * or until the server closes the connection or {@code max} passes: for answers on connections that
+     * stay open, where {@link #read} would wait out its quiet time.
+     */
+    public Answer readResponse(Duration max) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long deadline = System.nanoTime() + max.toNanos();
+        try {
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[8192];
+            while (!complete(out.toString(StandardCharsets.ISO_8859_1))) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    break;
+                }
+                socket.setSoTimeout((int) Math.max(1, left));
+                int n = in.read(buffer);
+                if (n < 0) {
+                    return new Answer(out.toString(StandardCharsets.UTF_8), true);
+                }
+                out.write(buffer, 0, n);
+            }
+        } catch (SocketTimeoutException e) {
+            // max passed
+        } catch (IOException e) {
+            return new Answer(out.toString(StandardCharsets.UTF_8), true);
+        }
+        return new Answer(out.toString(StandardCharsets.UTF_8), false);
+    }
+
+    private static boolean complete(String text) {
+        int end = text.indexOf("\r\n\r\n");
+        if (end < 0) {
+            return false;
+        }
+        if (text.startsWith("HTTP/1.1 1") || text.startsWith("HTTP/1.0 1")) {
+            return true;
+        }
+        for (String line : text.substring(0, end).split("\r\n")) {
+            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                return text.length() - (end + 4) >= Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return false;
+    }
+
     @Override
     public void close() {
         try {
