@@ -24,7 +24,7 @@ import org.jose4j.jwt.MalformedClaimException;
 
 /**
  * Verifies tokens (smallrye-jwt: signature, expiry, issuer and audience as configured under
- * {@code mp.jwt.verify.*}) and applies the topic rules of DESIGN.md section 3.
+ * {@code mp.jwt.verify.*}) and applies the topic rules of the README, "Topics, auth".
  *
  * <p>Verified tokens are cached ({@code herald.auth.token-cache-size}) until they expire or the keys
  * change: {@link #cached} answers a known token on the event loop; {@link #authenticate} verifies one

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Bounds on the long-lived connections of this node (DESIGN.md section 1, "bounded everything"): SSE
+ * Bounds on the long-lived connections of this node (README, "Configuration"; docs/operations.md, "Memory bounds"): SSE
  * streams and WebSockets together ({@code herald.subscriber.max-connections}: memory and file
  * descriptors), and WebSockets per user ({@code herald.ws.max-connections-per-user}: a stolen token or
  * a runaway tab loop cannot hold unbounded connections). Counted per node: behind a load balancer a

@@ -17,7 +17,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Graceful shutdown (DESIGN.md section 9). On SIGTERM Quarkus fires {@link ShutdownDelayInitiatedEvent}
+ * Graceful shutdown (README, "Operations"; docs/operations.md, "Rolling deploys, node drains and autoscaling"). On SIGTERM Quarkus fires {@link ShutdownDelayInitiatedEvent}
  * before it stops the HTTP server; this observer then, synchronously:
  * <ol>
  *   <li>turns readiness DOWN (so Kubernetes removes the pod from its Service endpoints), and from then on

@@ -33,7 +33,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code POST /v1/topics/{topic}/events} and {@code POST /v1/events} (DESIGN.md section 4), on the event
+ * {@code POST /v1/topics/{topic}/events} and {@code POST /v1/events} (README, "API (v1)"), on the event
  * loop from the first byte to the answer.
  *
  * <p>Each request is checked in the order that costs least to an attacker's disadvantage: media type,

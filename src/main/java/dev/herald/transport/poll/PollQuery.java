@@ -10,12 +10,12 @@ import java.util.List;
  *
  * @param topics         1 to {@code herald.subscription.max-topics} distinct topics, in the order given
  * @param cursor         the client's cursor as sent, or null to start from now; it is not checked here:
- *                       one that cannot be read gets a {@code herald.reset} (DESIGN.md section 2), like on SSE
+ *                       one that cannot be read gets a {@code herald.reset} (README, "SSE details"), like on SSE
  * @param timeoutSeconds how long to hold the request when nothing is there, 0 to {@value #MAX_TIMEOUT_SECONDS}
  */
 record PollQuery(List<Topic> topics, String cursor, int timeoutSeconds) {
 
-    /** The longest hold a client may ask for (DESIGN.md section 7). */
+    /** The longest hold a client may ask for (README, "Long polling"). */
     static final int MAX_TIMEOUT_SECONDS = 60;
 
     /** Parses and validates the query; every refusal is an {@link InvalidInputException} (400). */

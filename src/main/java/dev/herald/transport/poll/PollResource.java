@@ -24,7 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code GET /v1/poll?topic=a&topic=b&cursor=…&timeout=25}: HTTP long polling (DESIGN.md section 7).
+ * {@code GET /v1/poll?topic=a&topic=b&cursor=…&timeout=25}: HTTP long polling (README, "Long polling").
  * Answers {@code {"events":[…],"cursor":"…"}} at once when there are events after the cursor, else
  * holds the request until one arrives or the timeout passes and answers with an empty list and a
  * cursor from which the next poll goes on without gap. Cursors are node-independent (the hub replays

@@ -26,7 +26,7 @@ import jakarta.enterprise.event.Observes;
 import java.util.List;
 
 /**
- * {@code GET /v1/stream?topic=a&topic=b}: Server-Sent Events (DESIGN.md section 5).
+ * {@code GET /v1/stream?topic=a&topic=b}: Server-Sent Events (README, "SSE details").
  *
  * <p>A raw Vert.x route rather than a JAX-RS {@code Multi}: the stream writes pre-encoded frame bytes
  * shared by every connection, applies its own per-connection backpressure, and decides 400/401/403/503

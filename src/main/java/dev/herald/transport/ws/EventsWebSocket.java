@@ -27,7 +27,7 @@ import io.vertx.core.buffer.Buffer;
 import org.jboss.logging.Logger;
 
 /**
- * {@code GET /v1/ws}: the WebSocket transport (DESIGN.md section 6). This class only routes the
+ * {@code GET /v1/ws}: the WebSocket transport (README, "WebSocket (`/v1/ws`)"). This class only routes the
  * connection's callbacks to its {@link WsSession}, which speaks the protocol; every callback runs on
  * the connection's event loop and never blocks (token verification goes to a worker).
  */

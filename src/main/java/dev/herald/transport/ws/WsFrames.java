@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * The server's WebSocket messages (DESIGN.md section 6), one JSON object per text frame. Event
+ * The server's WebSocket messages (README, "WebSocket (`/v1/ws`)"), one JSON object per text frame. Event
  * frames of single-topic subscriptions are built once per event and shared by every connection.
  */
 final class WsFrames {

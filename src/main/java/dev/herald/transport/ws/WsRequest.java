@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** A client's WebSocket message (DESIGN.md section 6), parsed and validated. */
+/** A client's WebSocket message (README, "WebSocket (`/v1/ws`)"), parsed and validated. */
 sealed interface WsRequest {
 
     /** The client's {@code ref}, as JSON to echo back (a string or a number), or null. */
