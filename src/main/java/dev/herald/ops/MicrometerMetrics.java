@@ -59,6 +59,13 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
                 k -> Counter.builder(name).description(description).tag(tagKey, tagValue).register(registry));
     }
 
+    /** A counter with two tags, registered on first use. */
+    private Counter counter(String name, String tag1, String value1, String tag2, String value2, String description) {
+        return counters.computeIfAbsent(name + '\u0000' + value1 + '\u0000' + value2,
+                k -> Counter.builder(name).description(description).tag(tag1, value1).tag(tag2, value2)
+                        .register(registry));
+    }
+
     @Override
     public void connectionOpened(String transport) {
         connectionsOf(transport).incrementAndGet();
@@ -141,11 +148,8 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void refused(String transport, String reason) {
-        counters.computeIfAbsent("herald.connections.refused" + '\u0000' + transport + '\u0000' + reason,
-                k -> Counter.builder("herald.connections.refused")
-                        .description("Connections and polls refused because the node was at a cap")
-                        .tag("transport", transport).tag("reason", reason).register(registry))
-                .increment();
+        counter("herald.connections.refused", "transport", transport, "reason", reason,
+                "Connections and polls refused because the node was at a cap").increment();
     }
 
     @Override
@@ -168,11 +172,8 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void historyEvicted(String broker, String reason, int events) {
-        counters.computeIfAbsent("herald.history.evictions" + '\u0000' + broker + '\u0000' + reason,
-                k -> Counter.builder("herald.history.evictions")
-                        .description("Events dropped from history by a byte bound (per topic or per node)")
-                        .tag("broker", broker).tag("reason", reason).register(registry))
-                .increment(events);
+        counter("herald.history.evictions", "broker", broker, "reason", reason,
+                "Events dropped from history by a byte bound (per topic or per node)").increment(events);
     }
 
     @Override

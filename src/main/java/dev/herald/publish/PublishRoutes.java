@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.PayloadTooLargeException;
 import dev.herald.api.Problem;
 import dev.herald.api.ProblemMapping;
+import dev.herald.api.RouteProblems;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.web.AllowedOrigins;
@@ -263,12 +264,7 @@ public class PublishRoutes {
             return;
         }
         ProblemMapping.Mapped mapped = ProblemMapping.map(ProblemMapping.unwrap(failure));
-        String body;
-        try {
-            body = mapper.writeValueAsString(mapped.problem());
-        } catch (JsonProcessingException e) {
-            body = "{\"status\":" + mapped.problem().status() + "}";
-        }
+        String body = RouteProblems.body(mapper, mapped.problem());
         HttpServerRequest request = ctx.request();
         response.setStatusCode(mapped.problem().status()).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE);
         mapped.headers().forEach(response::putHeader);

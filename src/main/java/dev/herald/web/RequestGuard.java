@@ -1,8 +1,8 @@
 package dev.herald.web;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.Problem;
+import dev.herald.api.RouteProblems;
 import dev.herald.ops.HeraldMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -111,8 +111,8 @@ public class RequestGuard {
 
     /** Whether a raw (not yet decoded) path has a {@code .} or {@code ..} segment, plain or percent-encoded. */
     static boolean hasDotSegment(String path) {
-        if (path == null) {
-            return false;
+        if (path == null || (path.indexOf('.') < 0 && path.indexOf('%') < 0)) {
+            return false; // the common case, without splitting the path
         }
         int start = 0;
         while (start <= path.length()) {
@@ -144,12 +144,7 @@ public class RequestGuard {
 
     private void send(RoutingContext ctx, int status, String slug, String title, String detail, boolean close) {
         HttpServerResponse response = ctx.response();
-        String body;
-        try {
-            body = mapper.writeValueAsString(Problem.of(status, slug, title, detail));
-        } catch (JsonProcessingException e) {
-            body = "{\"status\":" + status + "}";
-        }
+        String body = RouteProblems.body(mapper, Problem.of(status, slug, title, detail));
         response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE);
         if (close) {
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
