@@ -4,7 +4,7 @@ import dev.herald.broker.Broker;
 import dev.herald.broker.PublishRequest;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;

@@ -4,7 +4,7 @@ import dev.herald.api.PayloadTooLargeException;
 import dev.herald.api.RequestTimeoutException;
 import dev.herald.api.RetryLaterException;
 import dev.herald.config.HeraldConfig;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

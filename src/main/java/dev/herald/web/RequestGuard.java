@@ -3,7 +3,7 @@ package dev.herald.web;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.Problem;
 import dev.herald.api.RouteProblems;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpHeaders;

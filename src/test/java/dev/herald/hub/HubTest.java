@@ -14,7 +14,7 @@ import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;

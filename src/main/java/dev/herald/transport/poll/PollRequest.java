@@ -12,7 +12,7 @@ import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.vertx.core.Context;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;

@@ -8,7 +8,7 @@ import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
 import dev.herald.transport.FrameBatch;
 import io.netty.buffer.ByteBuf;

@@ -7,7 +7,7 @@ import dev.herald.config.HeraldConfig;
 import dev.herald.hub.Hub;
 import dev.herald.ops.ConnectionLimits;
 import dev.herald.ops.Drain;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.presence.PresenceTracker;
 import dev.herald.publish.PublishParser;
 import io.quarkus.websockets.next.CloseReason;

@@ -3,7 +3,7 @@ package dev.herald.transport.ws;
 import dev.herald.event.Event;
 import dev.herald.hub.DeliveryWriter;
 import dev.herald.hub.Subscription;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
 import dev.herald.transport.FrameBatch;
 import io.netty.buffer.ByteBuf;

@@ -1,4 +1,4 @@
-package dev.herald.ops;
+package dev.herald.metrics;
 
 import dev.herald.broker.BrokerMetrics;
 import io.micrometer.core.instrument.Counter;
