@@ -1,5 +1,6 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -50,9 +51,9 @@ final class FrameGuard extends ChannelDuplexHandler {
     static final long DRAIN_BYTES = 4L * 1024 * 1024;
 
     private static final Logger LOG = Logger.getLogger(FrameGuard.class);
-    private static final int TOO_BIG = 1009;
-    private static final int INVALID_UTF8 = 1007;
-    private static final int PROTOCOL_ERROR = 1002;
+    private static final int TOO_BIG = ErrorCode.PAYLOAD_TOO_LARGE.closeCode();
+    private static final int INVALID_UTF8 = ErrorCode.INVALID_UTF8.closeCode();
+    private static final int PROTOCOL_ERROR = ErrorCode.FRAME_PROTOCOL_VIOLATION.closeCode();
     /** A close frame's reason is at most 123 bytes (RFC 6455 section 5.5). */
     private static final int MAX_REASON_BYTES = 123;
 

@@ -1,5 +1,6 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ErrorCode;
 import dev.herald.event.Event;
 import dev.herald.event.Json;
 import dev.herald.hub.Notice;
@@ -78,7 +79,12 @@ final class WsFrames {
     }
 
     /** An error; the message is ours (never the client's input, never a token). */
-    static String error(String code, String message, String ref) {
+    /** An {@code error} frame with the WebSocket code of {@code code}. */
+    static String error(ErrorCode code, String message, String ref) {
+        return error(code.wsCode(), message, ref);
+    }
+
+    private static String error(String code, String message, String ref) {
         return withRef(new StringBuilder("{\"type\":\"error\",\"code\":\"").append(code).append("\",\"message\":")
                 .append(Json.quote(message)), ref);
     }
