@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -39,14 +38,6 @@ public final class Hub implements BrokerListener {
     private final Timer timer;
     private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ReadKey, SharedRead> reads = new ConcurrentHashMap<>();
-
-    private static final class TopicSubscribers {
-        final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
-        Uni<Void> brokerSubscribed;
-        volatile boolean subscribeFailed;
-        /** Bumped each time the topic is left without subscriptions; a linger timer acts only on its own. */
-        int emptied;
-    }
 
     /** Runs a task after a delay (the node's timer; tests drive their own). */
     @FunctionalInterface

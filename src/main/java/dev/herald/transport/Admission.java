@@ -15,6 +15,7 @@ import dev.herald.ops.Drain;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
@@ -56,6 +57,24 @@ public class Admission {
 
         /** Refused before or while opening; the scope (if any was made) is already closed. */
         void refused(Throwable failure);
+    }
+
+    /**
+     * The answers of a request-scoped transport (SSE, long polling): the place is freed whichever way
+     * the response ends, normally or by its connection closing, also while the token is being verified.
+     */
+    public abstract static class HttpAdmitted<S extends SubscriberSink> implements Admitted<S> {
+
+        private final HttpServerResponse response;
+
+        protected HttpAdmitted(HttpServerResponse response) {
+            this.response = response;
+        }
+
+        @Override
+        public void admitting(ConnectionScope scope) {
+            response.endHandler(v -> scope.close());
+        }
     }
 
     private final TopicAuthorizer authorizer;

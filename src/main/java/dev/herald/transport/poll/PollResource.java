@@ -93,12 +93,7 @@ public class PollResource {
         }
         String token = TokenExtractor.extract(ctx.request(), origins);
         admission.admit(PollRequest.TRANSPORT, query.topics(), token, query.cursor(), Hub.Options.page(maxEvents),
-                places, new Admission.Admitted<PollRequest>() {
-
-                    @Override
-                    public void admitting(ConnectionScope scope) {
-                        ctx.response().closeHandler(v -> scope.close());
-                    }
+                places, new Admission.HttpAdmitted<PollRequest>(ctx.response()) {
 
                     @Override
                     public PollRequest connection(ConnectionScope scope, Principal principal) {

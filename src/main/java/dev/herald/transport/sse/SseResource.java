@@ -72,13 +72,7 @@ public class SseResource {
                 : ctx.request().getParam("lastEventId");
         String token = TokenExtractor.extract(ctx.request(), origins);
         admission.admit(SseConnection.TRANSPORT, topics, token, cursor, Hub.Options.STREAM, places,
-                new Admission.Admitted<SseConnection>() {
-
-                    @Override
-                    public void admitting(ConnectionScope scope) {
-                        // Whichever way the response ends: ended normally, or its connection closed.
-                        ctx.response().endHandler(v -> scope.close());
-                    }
+                new Admission.HttpAdmitted<SseConnection>(ctx.response()) {
 
                     @Override
                     public SseConnection connection(ConnectionScope scope, Principal principal) {

@@ -15,11 +15,11 @@ import java.util.List;
 final class WsFrames {
 
     /** {@code {"type":"event","cursor":…,"event":…}} of a single-topic subscription: depends on the event alone. */
-    static final Event.Encoding<String> SINGLE_TOPIC_EVENT = new Event.Encoding<>(3,
+    static final Event.Encoding<String> SINGLE_TOPIC_EVENT = Event.Encoding.allocate("ws-single-topic-event",
             e -> event(e.encoded(Subscription.SINGLE_TOPIC_CURSOR), e));
 
     /** {@link #SINGLE_TOPIC_EVENT} as a whole text frame in direct memory (see {@link RawFrames}). */
-    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME = new Event.Encoding<>(8,
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME = Event.Encoding.allocate("ws-single-topic-frame",
             e -> RawFrames.directFrame(e.encoded(SINGLE_TOPIC_EVENT)));
 
     private WsFrames() {

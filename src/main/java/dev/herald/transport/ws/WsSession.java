@@ -2,11 +2,7 @@ package dev.herald.transport.ws;
 
 import dev.herald.api.ErrorCode;
 import dev.herald.api.ProblemMapping;
-import dev.herald.api.RetryLaterException;
-import dev.herald.auth.AuthenticationException;
-import dev.herald.auth.Principal;
 import dev.herald.event.InvalidInputException;
-import dev.herald.event.Topic;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.ops.Drainable;
 import dev.herald.transport.ConnectionScope;
@@ -15,14 +11,12 @@ import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Objects;
 import org.jboss.logging.Logger;
 
 /**
  * One WebSocket connection: Herald's JSON protocol (README, "WebSocket (`/v1/ws`)") read and dispatched,
- * the connection's user (authentication at the upgrade or by an {@code auth} message, token refresh),
- * its liveness and its end. Its subscriptions are {@link WsSubscriptions}, its rate limits
+ * its liveness and its end. Its user (authentication, token refresh, places) is {@link WsUser}, its
+ * subscriptions are {@link WsSubscriptions}, its rate limits
  * {@link WsLimits}, its outbound writes {@link WsOutbound}; its place, drain registration and token
  * expiry a {@link ConnectionScope}, as every connection's. Everything runs on the connection's event
  * loop; the hub and the broker reach it through {@link #onContext}.
@@ -32,32 +26,20 @@ final class WsSession implements Drainable {
     static final String TRANSPORT = "ws";
 
     private static final Logger LOG = Logger.getLogger(WsSession.class);
-    /** Messages that arrive while a token is being verified wait, up to this many characters in all. */
-    private static final int MAX_WAITING_CHARS = 256 * 1024;
 
     private final WsServices services;
     private final WebSocketConnection connection;
     private final Context context;
     private final Thread eventLoop;
-    private final ArrayDeque<String> waiting = new ArrayDeque<>();
     private final WsLimits rates;
+    private final WsUser user;
     final WsSubscriptions subscriptions;
     /** Everything this connection writes goes through here. */
     final WsOutbound out;
-    private ConnectionScope scope;
-    private int waitingChars;
-    private Principal principal;
-    private String countedUser;
-    /** The place is one of those for connections without a token (until a token is verified). */
-    private boolean anonymousPlace;
-    /** An anonymous connection that subscribed to a topic open to anonymous clients: no auth timeout. */
-    private boolean anonymousSubscriber;
-    private boolean authenticating;
     private boolean closing;
     private boolean cleanedUp;
     private int protocolErrors;
     private long lastSeen = System.nanoTime();
-    private long authTimer = -1;
     private long pingTimer = -1;
 
     WsSession(WsServices services, WebSocketConnection connection, Context context) {
@@ -66,36 +48,18 @@ final class WsSession implements Drainable {
         this.context = context;
         this.eventLoop = Thread.currentThread();
         this.rates = new WsLimits(services.settings());
+        this.user = new WsUser(this, services, context);
         this.subscriptions = new WsSubscriptions(this, services.admission(), services.presence(), services.maxTopics(),
                 services.presence().member(connection.id()));
         this.out = new WsOutbound(this, connection, context, services.metrics().deliveries(TRANSPORT));
     }
 
     void open() {
-        String token = connection.userData().get(UpgradeCheck.TOKEN);
-        // Anyone can open a connection without a token: it waits among the anonymous places, so that
-        // such connections can never take the places of users with a token.
-        anonymousPlace = services.admission().anonymous(token);
-        try {
-            scope = new ConnectionScope(TRANSPORT, context, services.drain(), services.metrics(),
-                    services.admission().nodePlaces(TRANSPORT).take(anonymousPlace));
-        } catch (RetryLaterException full) {
-            close(ErrorCode.TOO_MANY_CONNECTIONS, full.getMessage());
-            return;
-        }
-        scope.opened(this);
-        pingTimer = context.owner().setPeriodic(services.settings().pingInterval().toMillis(), id -> onContext(this::ping));
-        // No verified token within the timeout: no token and no auth message, a verification that hangs
-        // (a JWKS endpoint that does not answer), or an anonymous connection that subscribed to nothing.
-        // Pings do not count: an anonymous connection that only pings would otherwise hold its place
-        // forever, the idle timeout being reset by every ping.
-        authTimer = context.owner().setTimer(services.settings().authTimeout().toMillis(), id -> onContext(() -> {
-            if (principal == null || (principal.isAnonymous() && !anonymousSubscriber)) {
-                close(ErrorCode.UNAUTHORIZED, "authentication timeout: send {\"op\":\"auth\",\"token\":...} first");
-            }
-        }));
-        if (token != null) {
-            authenticate(token, null, false);
+        ConnectionScope scope = user.start(connection.userData().get(UpgradeCheck.TOKEN));
+        if (scope != null && !closing) {
+            scope.opened(this);
+            pingTimer = context.owner().setPeriodic(services.settings().pingInterval().toMillis(),
+                    id -> onContext(this::ping));
         }
     }
 
@@ -106,16 +70,9 @@ final class WsSession implements Drainable {
         if (closing) {
             return;
         }
-        if (authenticating) {
-            waitingChars += text.length();
-            if (waitingChars > MAX_WAITING_CHARS) {
-                close(ErrorCode.PROTOCOL_ERROR, "too many messages before authentication completed");
-            } else {
-                waiting.add(text);
-            }
-            return;
+        if (!user.holds(text)) {
+            handle(text);
         }
-        handle(text);
     }
 
     void touch() {
@@ -130,7 +87,8 @@ final class WsSession implements Drainable {
         }
     }
 
-    private void handle(String text) {
+    /** Handles one message (also those that waited for a token verification, by {@link WsUser}). */
+    void handle(String text) {
         WsRequest request;
         try {
             request = services.parser().parse(text);
@@ -138,24 +96,19 @@ final class WsSession implements Drainable {
             protocolError(refused.code, refused.getMessage(), refused.ref);
             return;
         }
-        if (principal == null && !(request instanceof WsRequest.Auth)) {
-            // No token at the upgrade and no auth first: an anonymous connection from now on, still under
-            // the auth timeout (unless authentication is off: then everyone is authenticated).
-            principal = services.admission().anonymousPrincipal();
-            if (principal.authenticated()) {
-                cancelTimer(authTimer);
-            }
+        if (!(request instanceof WsRequest.Auth)) {
+            user.principal(); // the first message without a token makes the connection anonymous
         }
         switch (request) {
-            case WsRequest.Auth auth -> authenticate(auth.token(), auth.ref(), true);
+            case WsRequest.Auth auth -> user.authenticate(auth.token(), auth.ref(), true);
             case WsRequest.Subscribe subscribe -> {
                 if (rates.subscribe(this, subscribe.ref())) {
-                    subscriptions.subscribe(subscribe, principal);
+                    subscriptions.subscribe(subscribe, user.principal());
                 }
             }
             case WsRequest.Unsubscribe unsubscribe -> {
                 if (rates.subscribe(this, unsubscribe.ref())) {
-                    subscriptions.unsubscribe(unsubscribe, principal);
+                    subscriptions.unsubscribe(unsubscribe, user.principal());
                 }
             }
             case WsRequest.Publish publish -> publish(publish);
@@ -187,84 +140,9 @@ final class WsSession implements Drainable {
         }
     }
 
-    // ---- auth ----
-
-    private void authenticate(String token, String ref, boolean reply) {
-        authenticating = true;
-        // Verification may read a key file or fetch a JWKS: on a worker, unordered.
-        context.executeBlocking(() -> services.admission().authenticate(token), false).onComplete(result -> onContext(() -> {
-            authenticating = false;
-            if (closing) {
-                return;
-            }
-            if (result.failed()) {
-                String message = result.cause() instanceof AuthenticationException e ? e.getMessage()
-                        : "the token is not valid";
-                if (principal == null || principal.isAnonymous()) {
-                    close(ErrorCode.UNAUTHORIZED, message);
-                    return;
-                }
-                // A failed refresh keeps the connection on its current token until that expires.
-                send(WsFrames.error(ErrorCode.UNAUTHORIZED, message, ref));
-            } else if (accept(result.result()) && reply) {
-                send(WsFrames.authenticated(principal.subject(), ref));
-            }
-            while (!authenticating && !closing && !waiting.isEmpty()) {
-                String next = waiting.poll();
-                waitingChars -= next.length();
-                handle(next);
-            }
-        }));
-    }
-
-    private boolean accept(Principal verified) {
-        if (principal != null && principal.authenticated()
-                && !Objects.equals(principal.subject(), verified.subject())) {
-            close(ErrorCode.FORBIDDEN, "a connection cannot change its user");
-            return false;
-        }
-        if (anonymousPlace) {
-            // Authenticated now: from the anonymous places to the node's.
-            try {
-                scope.movePlace(services.admission().nodePlaces(TRANSPORT).take(false));
-            } catch (RetryLaterException full) {
-                close(ErrorCode.TOO_MANY_CONNECTIONS, full.getMessage());
-                return false;
-            }
-            anonymousPlace = false;
-        }
-        if (countedUser == null && verified.subject() != null) {
-            if (!services.limits().tryAcquire(verified.subject())) {
-                close(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user (at most "
-                        + services.limits().perUser() + " per node)");
-                return false;
-            }
-            countedUser = verified.subject();
-        }
-        for (Topic topic : subscriptions.topics()) {
-            if (!verified.maySubscribe(topic)) {
-                // A refreshed token that no longer covers a subscription ends it, rather than extend it.
-                close(ErrorCode.FORBIDDEN, "the new token does not allow the subscription to '" + topic + "'");
-                return false;
-            }
-        }
-        cancelTimer(authTimer);
-        principal = verified;
-        scope.expireAt(verified.expiresAt(), () -> onContext(() ->
-                close(ErrorCode.UNAUTHORIZED, "token expired: reconnect with a fresh token and your cursor")));
-        return true;
-    }
-
-    /**
-     * A subscription was authorized: an anonymous connection has what anonymous access is for and may
-     * stay, in its anonymous place (decided here rather than once opened, so that a long replay does not
-     * race the timeout).
-     */
+    /** A subscription was authorized (see {@link WsUser#subscribing}). */
     void subscribing() {
-        if (principal.isAnonymous() && !anonymousSubscriber) {
-            anonymousSubscriber = true;
-            cancelTimer(authTimer);
-        }
+        user.subscribing();
     }
 
     /** The hub dropped a subscription: its queue overflowed, or its history was lost. */
@@ -284,7 +162,7 @@ final class WsSession implements Drainable {
             return;
         }
         try {
-            services.publisher().publish(principal, request.topic(), request.event(), request.idempotencyKey())
+            services.publisher().publish(user.principal(), request.topic(), request.event(), request.idempotencyKey())
                     .subscribe().with(
                             result -> onContext(() -> send(WsFrames.ack(result.id().toString(), result.topic().name(),
                                     result.duplicate(), request.ref()))),
@@ -359,22 +237,11 @@ final class WsSession implements Drainable {
             return;
         }
         cleanedUp = true;
-        cancelTimer(authTimer);
-        cancelTimer(pingTimer);
+        if (pingTimer >= 0) {
+            context.owner().cancelTimer(pingTimer);
+        }
         subscriptions.releaseAll();
-        if (countedUser != null) {
-            services.limits().release(countedUser);
-        }
-        waiting.clear();
-        if (scope != null) {
-            scope.close();
-        }
+        user.release();
         UpgradeRequests.done(connection.userData().get(UpgradeCheck.REQUEST));
-    }
-
-    private void cancelTimer(long id) {
-        if (id >= 0) {
-            context.owner().cancelTimer(id);
-        }
     }
 }
