@@ -48,10 +48,6 @@ class PollLimitsTest {
         return poll(topics).timeout(0).send().ok().cursor();
     }
 
-    private static double heldPolls() {
-        return Metrics.value("herald_connections", "transport=\"poll\"");
-    }
-
     @Test
     void aCursorOlderThanTheRetainedHistoryGetsAHistoryExceededResetAndNoPartialReplay() {
         String topic = topic("room");
@@ -87,12 +83,12 @@ class PollLimitsTest {
     void beyondMaxHeldPollsANewPollGets503WithRetryAfterUntilOneIsAnswered() {
         String topic = topic("room");
         String cursor = cursorNow(topic);
-        double before = heldPolls();
+        double before = Metrics.heldPolls();
         List<CompletableFuture<Answer>> held = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             held.add(poll(topic).cursor(cursor).timeout(60).hold());
         }
-        await().atMost(WAIT).until(() -> heldPolls() == before + 3);
+        await().atMost(WAIT).until(() -> Metrics.heldPolls() == before + 3);
 
         double refusedBefore = Metrics.value("herald_connections_refused_total", "transport=\"poll\"",
                 "reason=\"too-many-polls\"");
@@ -110,7 +106,7 @@ class PollLimitsTest {
         for (CompletableFuture<Answer> pending : held) {
             assertEquals(List.of(id), PollClient.await(pending, WAIT).ok().ids());
         }
-        assertEquals(before, heldPolls());
+        assertEquals(before, Metrics.heldPolls());
         poll(topic).timeout(0).send().ok();
     }
 }
