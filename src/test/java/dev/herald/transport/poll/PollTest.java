@@ -27,7 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** {@code GET /v1/poll} (DESIGN.md section 7) against the real server and the memory broker. */
+/** {@code GET /v1/poll} (README "Long polling") against the real server and the memory broker. */
 @QuarkusTest
 class PollTest {
 
