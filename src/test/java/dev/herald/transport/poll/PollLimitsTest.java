@@ -9,10 +9,10 @@ import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
 import dev.herald.support.PollClient;
 import dev.herald.support.PollClient.Answer;
+import dev.herald.support.Profiles;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.time.Duration;
@@ -24,15 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /** Polls against short history (5 events per topic) and a node that holds at most 3 polls. */
 @QuarkusTest
-@TestProfile(PollLimitsTest.Limits.class)
+@TestProfile(Profiles.ShortHistory.class)
 class PollLimitsTest {
-
-    public static class Limits implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.history.max-events", "5", "herald.poll.max-held", "3");
-        }
-    }
 
     static final Duration WAIT = Duration.ofSeconds(10);
     static final String ADMIN = TestTokens.admin();

@@ -8,10 +8,10 @@ import dev.herald.event.EventId;
 import dev.herald.support.HttpApi;
 import dev.herald.support.PollClient;
 import dev.herald.support.PollClient.Answer;
+import dev.herald.support.Profiles;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.util.ArrayList;
@@ -35,17 +35,10 @@ import org.junit.jupiter.api.Test;
  * the hundreds of handoffs or page cuts fails the test.
  */
 @QuarkusTest
-@TestProfile(PollUnderConcurrentPublishingTest.SmallPages.class)
+@TestProfile(Profiles.LongHistory.class)
 class PollUnderConcurrentPublishingTest {
 
     /** Small pages, so that most answers leave queued events behind; history long enough for no reset. */
-    public static class SmallPages implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.poll.max-events", "10", "herald.history.max-events", "100000");
-        }
-    }
-
     static final int PUBLISHERS = 4;
     static final int EVENTS_PER_PUBLISHER = 400;
     static final int POLLERS = 6;

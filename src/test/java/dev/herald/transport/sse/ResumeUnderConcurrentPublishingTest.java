@@ -9,11 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.event.EventId;
 import dev.herald.support.HttpApi;
+import dev.herald.support.Profiles;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.time.Duration;
@@ -38,17 +38,10 @@ import org.junit.jupiter.api.Test;
  * strictly increasing. A gap or a duplicate at any of the hundreds of handoffs fails the test.
  */
 @QuarkusTest
-@TestProfile(ResumeUnderConcurrentPublishingTest.LongHistory.class)
+@TestProfile(Profiles.LongHistory.class)
 class ResumeUnderConcurrentPublishingTest {
 
     /** History long enough that no resume hits retention: this test is about the handoff only. */
-    public static class LongHistory implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.history.max-events", "100000");
-        }
-    }
-
     static final int PUBLISHERS = 4;
     static final int EVENTS_PER_PUBLISHER = 600;
     static final int SUBSCRIBERS = 8;
