@@ -66,20 +66,7 @@ class PollUnderConcurrentPublishingTest {
                 pollers.add(pool.submit(() -> pollChain(mine, token, expected(mine, topics), started, seed)));
             }
             assertTrue(started.await(20, TimeUnit.SECONDS), "pollers did not take their first cursor");
-            List<Future<?>> publishers = new ArrayList<>();
-            for (int p = 0; p < PUBLISHERS; p++) {
-                int publisher = p;
-                String topic = topics.get(p % topics.size());
-                publishers.add(pool.submit(() -> {
-                    for (int i = 0; i < EVENTS_PER_PUBLISHER; i++) {
-                        HttpApi.publishOk(token, topic, "seq", "{\"p\":" + publisher + ",\"n\":" + i + "}");
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : publishers) {
-                f.get(120, TimeUnit.SECONDS);
-            }
+            HttpApi.publishConcurrently(pool, token, topics, PUBLISHERS, EVENTS_PER_PUBLISHER);
             for (int s = 0; s < POLLERS; s++) {
                 check(s, subscribed.get(s), topics, pollers.get(s).get(120, TimeUnit.SECONDS));
             }

@@ -77,20 +77,7 @@ class ResumeUnderConcurrentPublishingTest {
             for (var ready : connected) {
                 assertTrue(ready.await(20, TimeUnit.SECONDS), "subscriber did not connect");
             }
-            List<Future<?>> publishers = new ArrayList<>();
-            for (int p = 0; p < PUBLISHERS; p++) {
-                int publisher = p;
-                String topic = topics.get(p % topics.size());
-                publishers.add(pool.submit(() -> {
-                    for (int i = 0; i < EVENTS_PER_PUBLISHER; i++) {
-                        HttpApi.publishOk(token, topic, "seq", "{\"p\":" + publisher + ",\"n\":" + i + "}");
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : publishers) {
-                f.get(120, TimeUnit.SECONDS);
-            }
+            HttpApi.publishConcurrently(pool, token, topics, PUBLISHERS, EVENTS_PER_PUBLISHER);
             publishing.set(false);
             for (int s = 0; s < SUBSCRIBERS; s++) {
                 List<Received> got = subscribers.get(s).get(120, TimeUnit.SECONDS);
