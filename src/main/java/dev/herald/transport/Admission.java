@@ -18,6 +18,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 /**
  * How a subscriber gets in, the same for every transport: topics (already validated by the
@@ -43,17 +45,14 @@ public class Admission {
     }
 
     /** One admission's answers, called on the request's context. */
-    public interface Admitted<S extends SubscriberSink> {
+    public interface Admitted<S extends Connection> {
 
         /** A place is taken: the scope must be closed if the client goes away from here on. */
         default void admitting(ConnectionScope scope) {
         }
 
-        /** Authorized: builds the connection that the hub will deliver to. */
+        /** Authorized: builds the connection that the hub will deliver to (and start once opened). */
         S connection(ConnectionScope scope, Principal principal);
-
-        /** The subscription is open (replay queued, live registered). */
-        void opened(S connection, Subscription subscription);
 
         /** Refused before or while opening; the scope (if any was made) is already closed. */
         void refused(Throwable failure);
@@ -63,18 +62,25 @@ public class Admission {
      * The answers of a request-scoped transport (SSE, long polling): the place is freed whichever way
      * the response ends, normally or by its connection closing, also while the token is being verified.
      */
-    public abstract static class HttpAdmitted<S extends SubscriberSink> implements Admitted<S> {
+    public static <S extends Connection> Admitted<S> http(HttpServerResponse response,
+                                                          BiFunction<ConnectionScope, Principal, S> connection,
+                                                          Consumer<Throwable> refused) {
+        return new Admitted<>() {
+            @Override
+            public void admitting(ConnectionScope scope) {
+                response.endHandler(v -> scope.close());
+            }
 
-        private final HttpServerResponse response;
+            @Override
+            public S connection(ConnectionScope scope, Principal principal) {
+                return connection.apply(scope, principal);
+            }
 
-        protected HttpAdmitted(HttpServerResponse response) {
-            this.response = response;
-        }
-
-        @Override
-        public void admitting(ConnectionScope scope) {
-            response.endHandler(v -> scope.close());
-        }
+            @Override
+            public void refused(Throwable failure) {
+                refused.accept(failure);
+            }
+        };
     }
 
     private final TopicAuthorizer authorizer;
@@ -118,7 +124,7 @@ public class Admission {
      * token is verified on a worker, unordered, so that connections arriving on one event loop are
      * verified in parallel (verification may read a key file or fetch a JWKS).
      */
-    public <S extends SubscriberSink> void admit(String transport, List<Topic> topics, String token, String cursor,
+    public <S extends Connection> void admit(String transport, List<Topic> topics, String token, String cursor,
                                                  Hub.Options options, Places places, Admitted<S> answer) {
         if (!drain.accepting()) {
             answer.refused(new RetryLaterException(ErrorCode.SHUTTING_DOWN, "this node is shutting down; reconnect",
@@ -152,7 +158,7 @@ public class Admission {
                 return;
             }
             open(verified.result(), topics, cursor, connection, options).subscribe().with(
-                    subscription -> context.runOnContext(v -> answer.opened(connection, subscription)),
+                    subscription -> context.runOnContext(v -> connection.start(subscription)),
                     failure -> context.runOnContext(v -> {
                         scope.close();
                         answer.refused(ProblemMapping.unwrap(failure));

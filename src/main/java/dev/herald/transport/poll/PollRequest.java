@@ -13,6 +13,7 @@ import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.metrics.HeraldMetrics;
 import dev.herald.ops.Drainable;
+import dev.herald.transport.Connection;
 import dev.herald.transport.ConnectionScope;
 import io.vertx.core.Context;
 import io.vertx.ext.web.RoutingContext;
@@ -31,7 +32,7 @@ import java.time.Duration;
  * <p>Threads: everything that touches the response or the collected page runs on the request's Vert.x
  * context; the hub and the drain reach it through {@link #wakeUp}, {@link #close} and {@link #goAway}.
  */
-final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
+final class PollRequest implements Connection, DeliveryWriter, Drainable {
 
     static final String TRANSPORT = "poll";
 
@@ -72,7 +73,8 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
      * The subscription is open: answers at once when deliveries are queued (replay, reset) or when
      * the hold time is 0, else holds the request for up to that long. On the request's context.
      */
-    void start(Subscription subscription) {
+    @Override
+    public void start(Subscription subscription) {
         this.subscription = subscription;
         if (done) {
             hub.close(subscription); // the client went away while the subscription was being opened

@@ -6,12 +6,10 @@ import dev.herald.api.ProblemMapping;
 import dev.herald.api.RetryLaterException;
 import dev.herald.api.RouteProblems;
 import dev.herald.auth.AllowedOrigins;
-import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.hub.Hub;
-import dev.herald.hub.Subscription;
 import dev.herald.metrics.HeraldMetrics;
 import dev.herald.ops.ConnectionLimits;
 import dev.herald.transport.Admission;
@@ -93,27 +91,11 @@ public class PollResource {
         }
         String token = TokenExtractor.extract(ctx.request(), origins);
         admission.admit(PollRequest.TRANSPORT, query.topics(), token, query.cursor(), Hub.Options.page(maxEvents),
-                places, new Admission.HttpAdmitted<PollRequest>(ctx.response()) {
-
-                    @Override
-                    public PollRequest connection(ConnectionScope scope, Principal principal) {
-                        // A held poll never outlives the token that authorized it: the next poll needs a
-                        // fresh token.
-                        long hold = Math.min(query.timeoutSeconds() * 1000L,
-                                ConnectionScope.millisUntil(principal.expiresAt()));
-                        return new PollRequest(scope, Vertx.currentContext(), ctx, hub, mapper, maxEvents, hold);
-                    }
-
-                    @Override
-                    public void opened(PollRequest request, Subscription subscription) {
-                        request.start(subscription);
-                    }
-
-                    @Override
-                    public void refused(Throwable failure) {
-                        refuse(ctx, failure);
-                    }
-                });
+                places, Admission.http(ctx.response(), (scope, principal) -> {
+                    // A held poll never outlives the token that authorized it: the next poll needs a fresh token.
+                    long hold = Math.min(query.timeoutSeconds() * 1000L, ConnectionScope.millisUntil(principal.expiresAt()));
+                    return new PollRequest(scope, Vertx.currentContext(), ctx, hub, mapper, maxEvents, hold);
+                }, failure -> refuse(ctx, failure)));
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.herald.hub.Notice;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
 import dev.herald.ops.Drainable;
+import dev.herald.transport.Connection;
 import dev.herald.transport.ConnectionScope;
 import dev.herald.metrics.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
@@ -33,7 +34,7 @@ import java.util.function.Consumer;
  * flush, one system call) instead of one each; a subscriber that fell behind catches up in large
  * writes rather than many small ones.
  */
-final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
+final class SseConnection implements Connection, DeliveryWriter, Drainable {
 
     static final String TRANSPORT = "sse";
 
@@ -105,7 +106,8 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     }
 
     /** Writes the head and the preamble, then starts delivering. On the connection's context. */
-    void start(Subscription subscription) {
+    @Override
+    public void start(Subscription subscription) {
         this.subscription = subscription;
         if (ended || response.closed()) {
             cleanUp();

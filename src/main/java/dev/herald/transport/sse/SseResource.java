@@ -5,16 +5,13 @@ import dev.herald.api.ErrorCode;
 import dev.herald.api.ProblemMapping;
 import dev.herald.api.RouteProblems;
 import dev.herald.auth.AllowedOrigins;
-import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import dev.herald.hub.Hub;
-import dev.herald.hub.Subscription;
 import dev.herald.ops.Drain;
 import dev.herald.transport.Admission;
-import dev.herald.transport.ConnectionScope;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
@@ -72,32 +69,17 @@ public class SseResource {
                 : ctx.request().getParam("lastEventId");
         String token = TokenExtractor.extract(ctx.request(), origins);
         admission.admit(SseConnection.TRANSPORT, topics, token, cursor, Hub.Options.STREAM, places,
-                new Admission.HttpAdmitted<SseConnection>(ctx.response()) {
-
-                    @Override
-                    public SseConnection connection(ConnectionScope scope, Principal principal) {
-                        if (ctx.request().version() == HttpVersion.HTTP_1_0) {
-                            // A stream's HTTP/1.0 body has no length, so it ends with the connection
-                            // (SseConnection closes it): never answer Connection: keep-alive, as Vert.x
-                            // would if the client asked.
-                            ctx.addHeadersEndHandler(v -> ctx.response().headers().set(HttpHeaders.CONNECTION,
-                                    HttpHeaders.CLOSE));
-                        }
-                        return new SseConnection(scope, Vertx.currentContext(), ctx.response(), hub,
-                                config.sse().heartbeat(), config.sse().retry(), principal.expiresAt(), named,
-                                ctx.request());
+                Admission.http(ctx.response(), (scope, principal) -> {
+                    if (ctx.request().version() == HttpVersion.HTTP_1_0) {
+                        // A stream's HTTP/1.0 body has no length, so it ends with the connection
+                        // (SseConnection closes it): never answer Connection: keep-alive, as Vert.x would
+                        // if the client asked.
+                        ctx.addHeadersEndHandler(v -> ctx.response().headers().set(HttpHeaders.CONNECTION,
+                                HttpHeaders.CLOSE));
                     }
-
-                    @Override
-                    public void opened(SseConnection connection, Subscription subscription) {
-                        connection.start(subscription);
-                    }
-
-                    @Override
-                    public void refused(Throwable failure) {
-                        refuse(ctx, failure);
-                    }
-                });
+                    return new SseConnection(scope, Vertx.currentContext(), ctx.response(), hub, config.sse().heartbeat(),
+                            config.sse().retry(), principal.expiresAt(), named, ctx.request());
+                }, failure -> refuse(ctx, failure)));
     }
 
     /**
