@@ -91,9 +91,8 @@ final class NatsConnection {
                 if (event == ConnectionListener.Events.RECONNECTED) {
                     LOG.infof("reconnected to NATS %s", conn.getConnectedUrl());
                     checkStream();
-                } else {
-                    live.reconnected();
                 }
+                live.reconnected(); // fills gaps (again once the subscriptions are back: idempotent)
             }
             case DISCONNECTED -> {
                 LOG.warn("NATS connection lost; reconnecting");
