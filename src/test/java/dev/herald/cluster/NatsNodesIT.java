@@ -93,13 +93,13 @@ class NatsNodesIT {
     void killingTheStreamLeaderUnderLoadLosesNoAcceptedEventAndDuplicatesNone() throws Exception {
         List<ResumingSubscriber> subscribers = new ArrayList<>(subscribers("leader", 2, 0));
         subscribers.addAll(subscribers("leader", 2, 1));
-        SeqPublisher publisher = new SeqPublisher(http, token, nodeA, "leader", 1400, Duration.ofMillis(5));
+        SeqPublisher publisher = new SeqPublisher(http, token, nodeA, "leader", 900, Duration.ofMillis(5));
         try {
-            await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= 300);
+            await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= 250);
             NatsServer leader = nats.server(leaderIndex());
             leader.kill();
             publisher.awaitDone();
-            assertTrue(publisher.accepted().size() >= 1000, "too few accepted: " + publisher.accepted().size());
+            assertTrue(publisher.accepted().size() >= 600, "too few accepted: " + publisher.accepted().size());
             Deliveries.verify("SIGKILL NATS stream leader", publisher, subscribers, publisher.notAccepted());
             assertTrue(publisher.allRefusalsHadRetryAfter(), "a 503 or 504 without Retry-After");
         } finally {
@@ -111,9 +111,9 @@ class NatsNodesIT {
     @Test
     void subscribersOfAKilledHeraldNodeResumeOnTheOtherWithEveryEventOnce() throws Exception {
         List<ResumingSubscriber> subscribers = subscribers("steady", 4, 1);
-        SeqPublisher publisher = new SeqPublisher(http, token, nodeA, "steady", 600, Duration.ofMillis(5));
+        SeqPublisher publisher = new SeqPublisher(http, token, nodeA, "steady", 400, Duration.ofMillis(5));
         try {
-            await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= 200);
+            await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= 150);
             nodeB.process().destroyForcibly(); // SIGKILL, mid-stream
             assertTrue(nodeB.process().waitFor(10, TimeUnit.SECONDS));
             publisher.awaitDone();

@@ -47,9 +47,9 @@ public final class Deliveries {
             }
             assertTrue(s.notices().stream().noneMatch(n -> n.startsWith("herald.reset")), s.name() + " got a reset");
         }
-        System.out.printf("%s: published %d, accepted %d, refused %d, outcome unknown %d, subscribers %d, delivered %d"
+        System.out.printf("%s: published %d (%.0f/s), accepted %d, refused %d, outcome unknown %d, subscribers %d, delivered %d"
                         + " (expected %d), lost %d, duplicated %d, reconnects %d%n", scenario, publisher.published(),
-                accepted.size(), publisher.refused().size(), publisher.unknown().size(), subscribers.size(), delivered,
+                publisher.rate(), accepted.size(), publisher.refused().size(), publisher.unknown().size(), subscribers.size(), delivered,
                 (long) accepted.size() * subscribers.size(), lost, duplicated,
                 subscribers.stream().mapToInt(s -> s.connections() - 1).sum());
         assertEquals(0, lost, "lost events");

@@ -30,6 +30,8 @@ public final class SeqPublisher {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicBoolean retryAfterMissing = new AtomicBoolean();
     private final Thread thread;
+    private final long startedAt = System.nanoTime();
+    private volatile long lastAt = startedAt;
 
     public SeqPublisher(HttpClient http, String token, HeraldProcess node, String topic, int count, Duration interval) {
         this.http = http;
@@ -56,7 +58,8 @@ public final class SeqPublisher {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-                timing.put(seq, new long[] {start, System.nanoTime()});
+                lastAt = System.nanoTime();
+                timing.put(seq, new long[] {start, lastAt});
                 published.incrementAndGet();
                 long wait = interval.toNanos() - (System.nanoTime() - start);
                 if (wait > 0) {
@@ -74,6 +77,12 @@ public final class SeqPublisher {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"seq\",\"data\":{\"seq\":" + seq + "}}"))
                 .build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Publishes answered per second, from the first to the latest answer. */
+    public double rate() {
+        double seconds = (lastAt - startedAt) / 1e9;
+        return seconds <= 0 ? 0 : published.get() / seconds;
     }
 
     public long published() {

@@ -141,14 +141,13 @@ final class NatsPresence implements PresenceStore {
         }
     }
 
+    /**
+     * The users of every member in the entry, expired or not: an expired member still in the entry was
+     * never announced as gone, so its user leaves (is announced) when a refresh sweeps it out.
+     */
     private static Set<String> users(ObjectNode members) {
         Set<String> users = new HashSet<>();
-        long now = System.currentTimeMillis();
-        members.fields().forEachRemaining(e -> {
-            if (e.getValue().path(0).asLong() > now) {
-                users.add(e.getValue().path(1).asText());
-            }
-        });
+        members.fields().forEachRemaining(e -> users.add(e.getValue().path(1).asText()));
         return users;
     }
 
