@@ -37,6 +37,7 @@ final class NatsConnection {
     private final NatsBrokerSettings settings;
     private final NatsSubjects subjects;
     private final NatsLive live;
+    private final BrokerMetrics metrics;
     private final ExecutorService admin = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "herald-nats-admin");
         t.setDaemon(true);
@@ -53,6 +54,7 @@ final class NatsConnection {
         this.settings = settings;
         this.subjects = subjects;
         this.live = live;
+        this.metrics = metrics;
         Options options = new Options.Builder()
                 .servers(settings.servers().toArray(String[]::new))
                 .connectionName("herald")
@@ -90,6 +92,7 @@ final class NatsConnection {
             case RECONNECTED, RESUBSCRIBED -> {
                 if (event == ConnectionListener.Events.RECONNECTED) {
                     LOG.infof("reconnected to NATS %s", conn.getConnectedUrl());
+                    metrics.brokerReconnected(NatsBroker.NAME);
                     checkStream();
                 }
                 live.reconnected(); // fills gaps (again once the subscriptions are back: idempotent)

@@ -106,9 +106,8 @@ final class NatsLive {
         }
     }
 
-    /** The client resubscribed after a reconnect: fill what was published meanwhile. */
+    /** The client reconnected (and again once it resubscribed): fill what was published meanwhile. */
     synchronized void reconnected() {
-        metrics.brokerReconnected(NatsBroker.NAME);
         LOG.infof("NATS live subscriptions restored; filling gaps of %d topic(s)", active.size());
         for (TopicState state : active.values()) {
             gap(state);
