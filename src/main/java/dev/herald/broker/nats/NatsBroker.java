@@ -122,7 +122,7 @@ public final class NatsBroker implements Broker {
                 .thenCompose(js -> js.publishAsync(message))
                 .orTimeout(settings.publishTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                 .handle((ack, failure) -> {
-                    metrics.brokerCommand(NAME, "PUB", System.nanoTime() - start);
+                    metrics.brokerCommand(NAME, "publish", System.nanoTime() - start);
                     if (failure == null) {
                         return new PublishResult(topic, StoredEvent.id(ack.getSeqno()), ack.isDuplicate());
                     }
@@ -248,7 +248,7 @@ public final class NatsBroker implements Broker {
         }
         long start = System.nanoTime();
         return nats.request(msgGet, request.getBytes(StandardCharsets.UTF_8)).handle((answer, failure) -> {
-            metrics.brokerCommand(NAME, "MSG.GET", System.nanoTime() - start);
+            metrics.brokerCommand(NAME, "get", System.nanoTime() - start);
             if (failure != null) {
                 throw NatsConnection.unavailable(PublishLanes.unwrap(failure));
             }
