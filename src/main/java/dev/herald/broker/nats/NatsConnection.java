@@ -73,6 +73,11 @@ final class NatsConnection {
                     }
                 })
                 .build();
+        if (settings.duplicateWindow().compareTo(settings.retention().idempotencyWindow()) < 0) {
+            LOG.warnf("herald.publish.idempotency-window %s is longer than herald.history.max-age %s: on NATS an "
+                    + "idempotency key is remembered only %s (the stream's duplicate window cannot exceed its max age)",
+                    settings.retention().idempotencyWindow(), settings.retention().maxAge(), settings.duplicateWindow());
+        }
         try {
             Nats.connectAsynchronously(options, true);
         } catch (InterruptedException e) {
