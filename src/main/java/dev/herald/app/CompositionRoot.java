@@ -4,6 +4,7 @@ import dev.herald.config.HeraldConfig;
 import dev.herald.broker.Broker;
 import dev.herald.broker.Retention;
 import dev.herald.broker.memory.MemoryBroker;
+import dev.herald.broker.nats.NatsBroker;
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.broker.redis.RedisBrokerSettings;
 import dev.herald.metrics.MicrometerMetrics;
@@ -32,8 +33,9 @@ public class CompositionRoot {
             case "memory" -> new MemoryBroker(retention, metrics);
             // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...).
             case "redis" -> new RedisBroker(vertx, redis.get(), redisSettings(config, retention), metrics);
+            case "nats" -> new NatsBroker(NatsSettingsFactory.of(config, retention), metrics);
             default -> throw new IllegalStateException("herald.broker=" + config.broker()
-                    + " is not supported; use 'memory' or 'redis'");
+                    + " is not supported; use 'memory', 'redis' or 'nats'");
         };
     }
 

@@ -11,7 +11,7 @@ import java.util.Optional;
 @ConfigMapping(prefix = "herald")
 public interface HeraldConfig {
 
-    /** Which broker backs this node: {@code memory} (one node) or {@code redis}. Default {@code memory}. */
+    /** Which broker backs this node: {@code memory} (one node), {@code redis} or {@code nats}. Default {@code memory}. */
     @WithDefault("memory")
     String broker();
 
@@ -21,6 +21,8 @@ public interface HeraldConfig {
     History history();
 
     Redis redis();
+
+    Nats nats();
 
     Subscriber subscriber();
 
@@ -121,6 +123,44 @@ public interface HeraldConfig {
         /** Use sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7 Cluster). Default false. */
         @WithDefault("false")
         boolean shardedPubsub();
+    }
+
+    /** NATS JetStream ({@code herald.broker=nats}); see the operations guide for sizing. */
+    interface Nats {
+        /** NATS server URLs, comma-separated; the client learns the rest of a cluster. Default {@code nats://localhost:4222}. */
+        @WithDefault("nats://localhost:4222")
+        List<String> servers();
+
+        /** First token of every subject Herald uses. Default {@code herald}. */
+        @WithDefault("herald")
+        String subjectPrefix();
+
+        /** The JetStream stream holding the history (created or updated to the retention at startup). Default {@code HERALD}. */
+        @WithDefault("HERALD")
+        String stream();
+
+        /** The key-value bucket holding presence. Default {@code HERALD_presence}. */
+        @WithDefault("HERALD_presence")
+        String bucket();
+
+        /** Replicas of the stream and bucket: 1, or 3 on a JetStream cluster. Default 1. */
+        @WithDefault("1")
+        int replicas();
+
+        /** Bound of the whole stream (oldest events go first); unset: none. Default: unset. */
+        Optional<MemorySize> maxStreamBytes();
+
+        /** A read or management request not answered within this fails (503). Default 2s. */
+        @WithDefault("2s")
+        Duration requestTimeout();
+
+        /** A publish not acknowledged within this answers 504 {@code publish-outcome-unknown}. Default 2s. */
+        @WithDefault("2s")
+        Duration publishTimeout();
+
+        /** Live events held across topics while gaps are filled. Default 33554432 (32 MiB). */
+        @WithDefault("33554432")
+        long maxHeldBytes();
     }
 
     interface Subscriber {

@@ -175,12 +175,32 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void everyNodeSharesRedis() {
+    void everyNodeSharesRedisOrNats() {
         for (Manifests m : overlays.values()) {
             Map<String, String> env = m.environment(m.heraldContainer());
-            assertEquals("redis", env.get("HERALD_BROKER"), m.overlay() + ": pods share events only through Redis");
-            assertNotNull(env.get("QUARKUS_REDIS_HOSTS"), m.overlay() + ": QUARKUS_REDIS_HOSTS");
+            assertTrue(Set.of("redis", "nats").contains(env.get("HERALD_BROKER")),
+                    m.overlay() + ": pods share events only through Redis or NATS");
+            assertNotNull(brokerAddress(env), m.overlay() + ": QUARKUS_REDIS_HOSTS or HERALD_NATS_SERVERS");
         }
+    }
+
+    /** The first address of the overlay's broker: QUARKUS_REDIS_HOSTS, or HERALD_NATS_SERVERS on NATS. */
+    private static URI brokerAddress(Map<String, String> env) {
+        String hosts = env.get("nats".equals(env.get("HERALD_BROKER")) ? "HERALD_NATS_SERVERS" : "QUARKUS_REDIS_HOSTS");
+        return hosts == null ? null : URI.create(hosts.split(",")[0]);
+    }
+
+    @Test
+    void natsComponentMovesProdFromRedisToAReplicatedNatsStream() {
+        Manifests nats = overlays.get("prod-nats");
+        assertNotNull(nats, "overlays/prod-nats renders the nats component");
+        Map<String, String> env = nats.environment(nats.heraldContainer());
+        assertEquals("nats", env.get("HERALD_BROKER"));
+        assertEquals("3", env.get("HERALD_NATS_REPLICAS"), "the stream survives one NATS server");
+        assertEquals(4222, brokerAddress(env).getPort());
+        assertTrue(env.keySet().stream().noneMatch(k -> k.startsWith("QUARKUS_REDIS_")), "no Redis settings left: " + env.keySet());
+        assertTrue(nats.find("Service", brokerAddress(env).getHost().split("\\.")[0]).isEmpty(),
+                "HERALD_NATS_SERVERS points outside the overlay");
     }
 
     @Test
@@ -208,6 +228,9 @@ class KubernetesManifestsTest {
             Manifests prod = overlays.get(overlay);
             assertEquals(3, prod.herald().path("spec").path("replicas").asInt(), overlay + ": replicas");
             assertTrue(prod.all("StatefulSet").isEmpty(), overlay + ": no StatefulSet (Redis is external)");
+            if ("nats".equals(prod.environment(prod.heraldContainer()).get("HERALD_BROKER"))) {
+                continue; // natsComponentMovesProdFromRedisToAReplicatedNatsStream
+            }
             JsonNode password = null;
             for (JsonNode var : prod.heraldContainer().path("env")) {
                 if ("QUARKUS_REDIS_PASSWORD".equals(var.path("name").asText())) {
@@ -321,12 +344,12 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void networkPolicyAdmitsOnlyHttpInAndDnsAndRedisOut() {
+    void networkPolicyAdmitsOnlyHttpInAndDnsAndBrokerOut() {
         for (Manifests m : overlays.values()) {
             JsonNode container = m.heraldContainer();
             Map<String, String> env = m.environment(container);
             int appPort = appHttpPort(env);
-            int redisPort = URI.create(env.get("QUARKUS_REDIS_HOSTS").split(",")[0]).getPort();
+            int redisPort = brokerAddress(env).getPort();
             List<JsonNode> policies = m.all("NetworkPolicy").stream()
                     .filter(p -> Manifests.selects(p.path("spec").path("podSelector").path("matchLabels"), Manifests.podLabels(m.herald())))
                     .toList();
@@ -345,7 +368,7 @@ class KubernetesManifestsTest {
                 assertFalse(rule.path("ports").isEmpty() || rule.path("to").isEmpty(), m.overlay() + ": an open egress rule");
                 rule.path("ports").forEach(p -> egress.add(p.path("port").asInt()));
             }
-            assertEquals(new TreeSet<>(List.of(53, redisPort)), egress, m.overlay() + ": egress to DNS and Redis only");
+            assertEquals(new TreeSet<>(List.of(53, redisPort)), egress, m.overlay() + ": egress to DNS and the broker only");
         }
     }
 

@@ -1,0 +1,221 @@
+package dev.herald.cluster;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herald.support.Deliveries;
+import dev.herald.support.HeraldProcess;
+import dev.herald.support.NatsCluster;
+import dev.herald.support.NatsServer;
+import dev.herald.support.ResumingSubscriber;
+import dev.herald.support.SeqPublisher;
+import dev.herald.support.TestTokens;
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Two real Herald nodes (processes of the packaged jar) on a real 3-server NATS JetStream cluster with an
+ * R3 stream, under faults: a NATS server SIGKILLed under load (the stream's leader), a Herald node
+ * SIGKILLed, the whole NATS cluster stopped and started again. Every event that got a 202 must reach
+ * every subscriber exactly once, in order. Each scenario prints its counts.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NatsNodesIT {
+
+    private static NatsCluster nats;
+    private HeraldProcess nodeA;
+    private HeraldProcess nodeB;
+    private String stream;
+    private final String token = TestTokens.admin();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @BeforeAll
+    static void startNats() {
+        Assumptions.assumeTrue(NatsServer.available(), "no nats-server");
+        nats = NatsCluster.start();
+    }
+
+    @AfterAll
+    static void stopNats() {
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    @BeforeEach
+    void startNodes() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            nats.server(i).start(); // a test may have left one down
+        }
+        stream = "IT" + UUID.randomUUID().toString().substring(0, 6);
+        Map<String, String> config = Map.of(
+                "herald.broker", "nats",
+                "herald.nats.servers", String.join(",", nats.urls()),
+                "herald.nats.stream", stream,
+                "herald.nats.bucket", stream + "_presence",
+                "herald.nats.replicas", "3",
+                "herald.nats.subject-prefix", stream.toLowerCase());
+        // Both at once: each waits for the stream, which a cluster just restarted takes a while to serve.
+        var a = java.util.concurrent.CompletableFuture.supplyAsync(() -> start("nats-node-a", config));
+        var b = java.util.concurrent.CompletableFuture.supplyAsync(() -> start("nats-node-b", config));
+        try {
+            nodeA = a.join();
+            nodeB = b.join();
+        } catch (RuntimeException e) {
+            stopNodes();
+            throw e;
+        }
+    }
+
+    private static HeraldProcess start(String name, Map<String, String> config) {
+        try {
+            return HeraldProcess.start(name, config);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @AfterEach
+    void stopNodes() {
+        if (nodeA != null) {
+            nodeA.close();
+        }
+        if (nodeB != null) {
+            nodeB.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void killingTheStreamLeaderUnderLoadLosesNoAcceptedEventAndDuplicatesNone() throws Exception {
+        // Four topics, each with one publisher (one publish at a time, so its seqs are in publish order) and
+        // a subscriber on each node: about 200 events/s together on this shared machine.
+        List<SeqPublisher> publishers = new ArrayList<>();
+        List<List<ResumingSubscriber>> subscribers = new ArrayList<>();
+        try {
+            for (int t = 0; t < 4; t++) {
+                List<ResumingSubscriber> both = new ArrayList<>(subscribers("leader" + t, 1, 0));
+                both.addAll(subscribers("leader" + t, 1, 1));
+                subscribers.add(both);
+            }
+            for (int t = 0; t < 4; t++) {
+                publishers.add(new SeqPublisher(http, token, t % 2 == 0 ? nodeA : nodeB, "leader" + t, 150,
+                        Duration.ofMillis(5)));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> publishers.stream().mapToLong(SeqPublisher::published).sum() >= 120);
+            nats.server(leaderIndex()).kill();
+            long accepted = 0;
+            for (int t = 0; t < 4; t++) {
+                SeqPublisher publisher = publishers.get(t);
+                publisher.awaitDone();
+                accepted += publisher.accepted().size();
+                Deliveries.verify("SIGKILL NATS stream leader, topic " + t, publisher, subscribers.get(t),
+                        publisher.notAccepted());
+                assertTrue(publisher.allRefusalsHadRetryAfter(), "a 503 or 504 without Retry-After");
+            }
+            System.out.printf("SIGKILL NATS stream leader: %.0f events/s over 4 topics, %d accepted of %d%n",
+                    publishers.stream().mapToDouble(SeqPublisher::rate).sum(), accepted, 4 * 150);
+            assertTrue(accepted >= 400, "too few accepted: " + accepted);
+        } finally {
+            for (SeqPublisher p : publishers) {
+                p.stop();
+            }
+            subscribers.forEach(list -> list.forEach(ResumingSubscriber::close));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void subscribersOfAKilledHeraldNodeResumeOnTheOtherWithEveryEventOnce() throws Exception {
+        List<ResumingSubscriber> subscribers = subscribers("steady", 4, 1);
+        SeqPublisher publisher = new SeqPublisher(http, token, nodeA, "steady", 400, Duration.ofMillis(5));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= 150);
+            nodeB.process().destroyForcibly(); // SIGKILL, mid-stream
+            assertTrue(nodeB.process().waitFor(10, TimeUnit.SECONDS));
+            publisher.awaitDone();
+            Deliveries.verify("SIGKILL Herald node B", publisher, subscribers, Set.of());
+        } finally {
+            publisher.stop();
+            subscribers.forEach(ResumingSubscriber::close);
+        }
+    }
+
+    @Test
+    @Order(3) // last: the next test would wait for the restarted cluster to serve streams again
+    void natsClusterOutageAnswers503ReadinessDownAndRecoversWithoutARestart() throws Exception {
+        List<ResumingSubscriber> subscribers = new ArrayList<>(subscribers("outage", 2, 0));
+        subscribers.addAll(subscribers("outage", 2, 1));
+        SeqPublisher publisher = new SeqPublisher(http, token, nodeA, "outage", Integer.MAX_VALUE, Duration.ofMillis(10));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= 100);
+            for (int i = 0; i < 3; i++) {
+                nats.server(i).kill();
+            }
+            long stopped = System.nanoTime();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> nodeA.status("/q/health/ready") == 503 && nodeB.status("/q/health/ready") == 503);
+            assertEquals(200, nodeA.status("/q/health/live"), "liveness does not follow NATS");
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+            long restartAt = System.nanoTime();
+            for (int i = 0; i < 3; i++) {
+                nats.server(i).start();
+            }
+            await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> nodeA.status("/q/health/ready") == 200 && nodeB.status("/q/health/ready") == 200);
+            long resumedAt = publisher.published();
+            await().atMost(Duration.ofSeconds(30)).until(() -> publisher.published() >= resumedAt + 100
+                    && publisher.accepted().stream().anyMatch(seq -> seq >= resumedAt));
+            publisher.stop();
+            Set<Long> duringOutage = publisher.completedBetween(stopped, restartAt);
+            assertTrue(duringOutage.size() >= 10, "too few publishes fell into the outage: " + duringOutage.size());
+            for (long seq : duringOutage) {
+                assertTrue(publisher.notAccepted().contains(seq), "publish " + seq + " got a 202 while NATS was down");
+            }
+            assertTrue(publisher.allRefusalsHadRetryAfter(), "a 503 or 504 without Retry-After");
+            Deliveries.verify("NATS cluster outage", publisher, subscribers, publisher.notAccepted());
+        } finally {
+            publisher.stop();
+            subscribers.forEach(ResumingSubscriber::close);
+        }
+    }
+
+    /** Which of the three servers leads the test's stream. */
+    private int leaderIndex() throws Exception {
+        try (Connection admin = Nats.connect(nats.urls().get(0))) {
+            String leader = admin.jetStreamManagement().getStreamInfo(stream).getClusterInfo().getLeader();
+            return Integer.parseInt(leader.substring(1)) - 1; // servers are named n1, n2, n3
+        }
+    }
+
+    private List<ResumingSubscriber> subscribers(String topic, int count, int firstNode) throws Exception {
+        List<URI> nodes = List.of(nodeA.base(), nodeB.base());
+        List<ResumingSubscriber> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            list.add(new ResumingSubscriber(topic + "-" + firstNode + "-" + i, nodes, firstNode, List.of(topic), token));
+        }
+        for (ResumingSubscriber s : list) {
+            assertTrue(s.awaitConnected(Duration.ofSeconds(10)), s.name() + " did not connect");
+        }
+        return list;
+    }
+}

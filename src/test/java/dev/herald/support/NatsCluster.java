@@ -1,0 +1,60 @@
+package dev.herald.support;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Three {@code nats-server -js} processes routed into one JetStream cluster on free loopback ports, so
+ * streams can be replicated (R3). {@link #server(int)} gives one to SIGKILL and restart.
+ */
+public final class NatsCluster implements AutoCloseable {
+
+    private final List<NatsServer> servers;
+
+    private NatsCluster(List<NatsServer> servers) {
+        this.servers = servers;
+    }
+
+    /** Starts the three servers and waits until they elected a JetStream metadata leader. */
+    public static NatsCluster start() {
+        int[] clientPorts = {NatsServer.freePort(), NatsServer.freePort(), NatsServer.freePort()};
+        int[] routePorts = {NatsServer.freePort(), NatsServer.freePort(), NatsServer.freePort()};
+        String routes = java.util.Arrays.stream(routePorts).mapToObj(p -> "nats://127.0.0.1:" + p)
+                .collect(Collectors.joining(","));
+        List<NatsServer> servers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                servers.add(NatsServer.create("n" + (i + 1), clientPorts[i], List.of("--cluster_name", "herald-test",
+                        "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes", routes)));
+            }
+            servers.forEach(NatsServer::start);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                if (servers.stream().allMatch(s -> s.log().contains("metadata leader"))) {
+                    return new NatsCluster(servers);
+                }
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+            throw new IllegalStateException("no JetStream metadata leader within 30s");
+        } catch (RuntimeException | InterruptedException e) {
+            servers.forEach(NatsServer::close);
+            throw new IllegalStateException("cannot start a NATS cluster: " + e.getMessage(), e);
+        }
+    }
+
+    public NatsServer server(int i) {
+        return servers.get(i);
+    }
+
+    /** Client URLs of every server (comma-separated, as {@code herald.nats.servers} takes them). */
+    public List<String> urls() {
+        return servers.stream().map(NatsServer::url).collect(Collectors.toList());
+    }
+
+    @Override
+    public void close() {
+        servers.forEach(NatsServer::close);
+    }
+}
