@@ -101,7 +101,7 @@ class TwoNodesIT {
 
     /** The herald_connections{transport="poll"} gauge of a node. */
     private double heldPolls(HeraldProcess node) throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(node.base().resolve("/q/metrics")).build(),
+        String metrics = http.send(HttpRequest.newBuilder(node.management().resolve("/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         for (String line : metrics.split("\n")) {
             if (line.startsWith("herald_connections{") && line.contains("transport=\"poll\"")) {
@@ -137,14 +137,14 @@ class TwoNodesIT {
             redis.stop();
             long stopped = System.nanoTime();
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> nodeA.status("/q/health/ready") == 503 && nodeB.status("/q/health/ready") == 503);
-            assertEquals(200, nodeA.status("/q/health/live"), "liveness does not follow Redis");
+                    .until(() -> nodeA.managementStatus("/q/health/ready") == 503 && nodeB.managementStatus("/q/health/ready") == 503);
+            assertEquals(200, nodeA.managementStatus("/q/health/live"), "liveness does not follow Redis");
             long acceptedBefore = publisher.accepted().size();
             await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
             long restartAt = System.nanoTime();
             redis.start();
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> nodeA.status("/q/health/ready") == 200 && nodeB.status("/q/health/ready") == 200);
+                    .until(() -> nodeA.managementStatus("/q/health/ready") == 200 && nodeB.managementStatus("/q/health/ready") == 200);
             long resumedAt = publisher.published();
             await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= resumedAt + 100);
             publisher.stop();

@@ -8,36 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.herald.support.HttpApi;
 import dev.herald.support.SseClient;
+import dev.herald.support.PackagedAppConfig;
 import dev.herald.support.TestTokens;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The packaged jar in the prod profile: serves the API and probes, and mints no tokens. */
 @QuarkusIntegrationTest
-@WithTestResource(ProdProfileIT.TestKey.class)
+@WithTestResource(PackagedAppConfig.class)
 class ProdProfileIT {
-
-    /** The prod profile has no key: hand it the test public key, as an operator would hand theirs. */
-    public static class TestKey implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            return Map.of("mp.jwt.verify.publickey.location",
-                    Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath().toString(),
-                    "mp.jwt.verify.issuer", TestTokens.ISSUER);
-        }
-
-        @Override
-        public void stop() {
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;
@@ -69,11 +53,16 @@ class ProdProfileIT {
     }
 
     @Test
-    void probesAndMetricsAreServed() {
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("herald_events_published_total"));
+    void probesAndMetricsAreServedOnTheManagementPortOnly() {
+        URI management = PackagedAppConfig.management();
+        for (String probe : List.of("live", "ready", "started")) {
+            given().baseUri(management.toString()).get("/q/health/" + probe).then().statusCode(200)
+                    .body("status", equalTo("UP"));
+            given().get("/q/health/" + probe).then().statusCode(404);
+        }
+        given().baseUri(management.toString()).get("/q/metrics").then().statusCode(200)
+                .body(containsString("herald_events_published_total"));
+        given().get("/q/metrics").then().statusCode(404);
     }
 
     @Test
