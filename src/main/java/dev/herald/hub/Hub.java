@@ -392,6 +392,11 @@ public final class Hub implements BrokerListener {
         subscription.sink().close(SubscriberSink.CloseReason.SLOW_CONSUMER);
     }
 
+    /** Local subscriptions per topic this node is subscribed to at the broker: a snapshot, for the admin page. */
+    public Map<Topic, Integer> subscriptionsByTopic() {
+        return topics.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().subscriptions.size()));
+    }
+
     /** Number of topics this node is subscribed to at the broker (for tests and metrics). */
     public int activeTopics() {
         return topics.size();
