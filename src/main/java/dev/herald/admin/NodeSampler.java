@@ -58,7 +58,12 @@ public class NodeSampler {
 
     void start(@Observes StartupEvent event) {
         latest = sample();
-        timer = vertx.setPeriodic(PERIOD_MILLIS, id -> latest = sample());
+        // On a worker, in order: listing the busiest topics is linear in the node's topics, which has no
+        // place on an event loop, and one sample at a time keeps the rate and latency windows consistent.
+        timer = vertx.setPeriodic(PERIOD_MILLIS, id -> vertx.executeBlocking(() -> {
+            latest = sample();
+            return null;
+        }, true));
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -66,6 +66,15 @@ class ProdProfileIT {
     }
 
     @Test
+    void theAdminPageIsServedToAdminTokensOnly() {
+        given().get("/admin").then().statusCode(401).contentType("application/problem+json");
+        given().header("Authorization", "Bearer " + TestTokens.admin()).get("/admin").then().statusCode(403);
+        given().header("Authorization", "Bearer " + TestTokens.operator()).get("/admin").then().statusCode(200)
+                .body(containsString("/admin.js"));
+        given().get("/admin.js").then().statusCode(200).header("Cache-Control", equalTo("no-cache"));
+    }
+
+    @Test
     void statsNameTheNodeVersionAndBroker() {
         given().get("/v1/stats").then().statusCode(200)
                 .body("version", equalTo("0.1.0-SNAPSHOT"))
