@@ -2,11 +2,11 @@ package dev.herald.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.ops.Drain;
-import dev.herald.web.AllowedOrigins;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;

@@ -1,6 +1,7 @@
 package dev.herald.ops;
 
 import dev.herald.broker.Broker;
+import dev.herald.metrics.HeraldMetrics;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;

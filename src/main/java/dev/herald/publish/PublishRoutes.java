@@ -9,7 +9,7 @@ import dev.herald.api.ProblemMapping;
 import dev.herald.api.RouteProblems;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
-import dev.herald.web.AllowedOrigins;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.broker.Broker;
 import dev.herald.broker.PublishRequest;
@@ -17,7 +17,7 @@ import dev.herald.broker.PublishResult;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -62,23 +62,21 @@ public class PublishRoutes {
     private static final long DISCARD_BYTES = 4 * 1024 * 1024;
     private static final long DISCARD_MILLIS = 2000;
 
-    private final Broker broker;
+    private final Publisher publisher;
     private final TopicAuthorizer authorizer;
-    private final HeraldMetrics metrics;
     private final PublishParser parser;
     private final BodyReader bodies;
     private final ObjectMapper mapper;
     private final AllowedOrigins origins;
 
-    public PublishRoutes(Broker broker, TopicAuthorizer authorizer, HeraldMetrics metrics, HeraldConfig config,
-                         ObjectMapper mapper, BodyReader bodies, AllowedOrigins origins) {
+    public PublishRoutes(Publisher publisher, TopicAuthorizer authorizer, ObjectMapper mapper, BodyReader bodies,
+                         AllowedOrigins origins) {
         this.origins = origins;
-        this.broker = broker;
+        this.publisher = publisher;
         this.authorizer = authorizer;
-        this.metrics = metrics;
         this.mapper = mapper;
         this.bodies = bodies;
-        this.parser = new PublishParser(mapper, config.publish());
+        this.parser = publisher.parser();
     }
 
     /**
@@ -109,16 +107,11 @@ public class PublishRoutes {
             return;
         }
         authorize(ctx, principal -> {
-            authorizer.requirePublish(principal, topic);
-            bodies.read(ctx.vertx(), request, guarded(ctx, body -> {
-                PublishRequest publish = parser.toRequest(topic, parser.parseObject(body), key, false);
-                broker.publish(publish).subscribe().with(
-                        result -> {
-                            metrics.eventPublished(result.duplicate());
-                            accepted(ctx, acceptedJson(result));
-                        },
-                        failure -> refuse(ctx, failure));
-            }), failure -> refuseWhileReading(ctx, failure));
+            publisher.requireRight(principal, topic);
+            bodies.read(ctx.vertx(), request, guarded(ctx, body ->
+                    publisher.publish(principal, topic, parser.parseObject(body), key).subscribe().with(
+                            result -> accepted(ctx, acceptedJson(result)),
+                            failure -> refuse(ctx, failure))), failure -> refuseWhileReading(ctx, failure));
         });
     }
 
@@ -133,19 +126,9 @@ public class PublishRoutes {
             return;
         }
         authorize(ctx, principal -> bodies.read(ctx.vertx(), request, guarded(ctx, body -> {
-            List<PublishRequest> requests = parser.parseBatch(body);
-            // All are validated and authorized before any is published.
-            for (PublishRequest r : requests) {
-                authorizer.requirePublish(principal, r.topic());
-            }
-            broker.publishAll(requests).subscribe().with(results -> {
-                List<Accepted> accepted = new ArrayList<>(results.size());
-                for (PublishResult r : results) {
-                    metrics.eventPublished(r.duplicate());
-                    accepted.add(Accepted.of(r));
-                }
-                accepted(ctx, new BatchAccepted(accepted));
-            }, failure -> refuse(ctx, failure));
+            publisher.publishAll(principal, parser.parseBatch(body)).subscribe().with(
+                    results -> accepted(ctx, new BatchAccepted(results.stream().map(Accepted::of).toList())),
+                    failure -> refuse(ctx, failure));
         }), failure -> refuseWhileReading(ctx, failure)));
     }
 

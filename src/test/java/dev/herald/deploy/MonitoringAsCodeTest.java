@@ -10,12 +10,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Management;
-import dev.herald.support.RedisTestResource;
+import dev.herald.support.Profiles;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
 import java.net.URI;
@@ -44,16 +43,9 @@ import org.junit.jupiter.api.Test;
  * package {@code prometheus}; {@code -Dpromtool.path=...}).
  */
 @QuarkusTest
-@TestProfile(MonitoringAsCodeTest.OnRedis.class)
+// On Redis, as in production: the Redis broker's series (command latency) are served too.
+@TestProfile(Profiles.RedisMode.class)
 class MonitoringAsCodeTest {
-
-    /** On Redis, as in production: the Redis broker's series (command latency) are served too. */
-    public static class OnRedis implements QuarkusTestProfile {
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(RedisTestResource.class));
-        }
-    }
 
     /** PromQL words that are not metric names. */
     static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",

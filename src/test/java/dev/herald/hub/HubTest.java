@@ -14,7 +14,7 @@ import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,13 +91,13 @@ class HubTest {
     void theBrokerSubscriptionOfATopicLastsWhileOneLocalSubscriptionNeedsIt() {
         Collecting first = open("t");
         Collecting second = open("t");
-        assertEquals(1, hub.activeTopics());
+        assertEquals(1, hub.subscriptionsByTopic().size());
         hub.close(first.subscription);
-        assertEquals(1, hub.activeTopics());
+        assertEquals(1, hub.subscriptionsByTopic().size());
         publish("t", 1);
         assertEquals(1, second.events.size());
         hub.close(second.subscription);
-        assertEquals(0, hub.activeTopics());
+        assertEquals(0, hub.subscriptionsByTopic().size());
     }
 
     @Test
@@ -122,7 +122,7 @@ class HubTest {
         assertEquals(List.of(SubscriberSink.CloseReason.RESYNC), lost.closed);
         assertTrue(other.closed.isEmpty());
         assertTrue(lost.subscription.isClosed());
-        assertEquals(1, hub.activeTopics());
+        assertEquals(1, hub.subscriptionsByTopic().size());
         publish("gone", 1);
         assertTrue(lost.events.isEmpty());
     }
@@ -170,7 +170,7 @@ class HubTest {
             }
         };
         // Far beyond the replay budget of 25, but a page of 30 is taken, not a reset.
-        page.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), cursor, false, page, 30)
+        page.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), cursor, page, Hub.Options.page(30))
                 .await().atMost(Duration.ofSeconds(5));
         page.subscription.drain(page);
         assertEquals(List.of(), notices);
@@ -180,7 +180,7 @@ class HubTest {
         hub.close(page.subscription);
 
         Collecting rest = new Collecting();
-        rest.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), next, false, rest, 30)
+        rest.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), next, rest, Hub.Options.page(30))
                 .await().atMost(Duration.ofSeconds(5));
         rest.subscription.drain(rest);
         assertEquals(30, rest.events.size());
@@ -215,19 +215,19 @@ class HubTest {
         Collecting first = new Collecting();
         first.subscription = lingering.open(List.of(topic), null, first).await().atMost(Duration.ofSeconds(5));
         lingering.close(first.subscription);
-        assertEquals(1, lingering.activeTopics(), "still subscribed at the broker while lingering");
+        assertEquals(1, lingering.subscriptionsByTopic().size(), "still subscribed at the broker while lingering");
         assertEquals(1, timers.size());
 
         Collecting back = new Collecting();
         back.subscription = lingering.open(List.of(topic), null, back).await().atMost(Duration.ofSeconds(5));
         timers.remove(0).run();
-        assertEquals(1, lingering.activeTopics(), "a subscriber came back: the old linger does nothing");
+        assertEquals(1, lingering.subscriptionsByTopic().size(), "a subscriber came back: the old linger does nothing");
         broker.publish(new PublishRequest(topic, "m", "1", null)).await().atMost(Duration.ofSeconds(5));
         assertEquals(1, back.events.size(), "live delivery goes on through the lingering subscription");
 
         lingering.close(back.subscription);
         timers.remove(0).run();
-        assertEquals(0, lingering.activeTopics(), "unsubscribed once the linger ran out");
+        assertEquals(0, lingering.subscriptionsByTopic().size(), "unsubscribed once the linger ran out");
     }
 
     /** The memory broker, with reads counted and held until released (a slow Redis in a reconnect storm). */

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.herald.support.HttpApi;
 import dev.herald.support.SseClient;
-import dev.herald.support.PackagedAppConfig;
+import dev.herald.support.TestKeyResource;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** The packaged jar in the prod profile: serves the API and probes, and mints no tokens. */
 @QuarkusIntegrationTest
-@WithTestResource(PackagedAppConfig.class)
+@WithTestResource(TestKeyResource.class)
 class ProdProfileIT {
 
     @TestHTTPResource("/")
@@ -54,7 +54,7 @@ class ProdProfileIT {
 
     @Test
     void probesAndMetricsAreServedOnTheManagementPortOnly() {
-        URI management = PackagedAppConfig.management();
+        URI management = TestKeyResource.management();
         for (String probe : List.of("live", "ready", "started")) {
             given().baseUri(management.toString()).get("/q/health/" + probe).then().statusCode(200)
                     .body("status", equalTo("UP"));

@@ -5,14 +5,14 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
-import dev.herald.support.PackagedAppConfig;
+import dev.herald.support.TestKeyResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import org.junit.jupiter.api.Test;
 
 /** The packaged jar in the prod profile serves the browser client and the demo page, revalidated on each use. */
 @QuarkusIntegrationTest
-@WithTestResource(PackagedAppConfig.class)
+@WithTestResource(TestKeyResource.class)
 class BrowserAssetsIT {
 
     @Test

@@ -1,29 +1,23 @@
 package dev.herald.support;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * What an operator hands the packaged jar that a {@code @QuarkusIntegrationTest} starts in the prod
- * profile: the test public key (the prod profile has none) and a management port of its own on loopback
- * (the prod default, 9000 on every interface, would collide between test runs and face the network).
+ * For {@code @QuarkusIntegrationTest}s of the packaged jar: the prod profile has no key of its own, so
+ * it is handed the test public key and issuer at start, as an operator hands theirs; and a management
+ * port of its own on loopback (the prod default, 9000 on every interface, would collide between test
+ * runs and face the network), found at {@link #management()}.
  */
-public class PackagedAppConfig implements QuarkusTestResourceLifecycleManager {
+public class TestKeyResource implements QuarkusTestResourceLifecycleManager {
 
     private static volatile int managementPort;
 
     @Override
     public Map<String, String> start() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            managementPort = s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        managementPort = FreePorts.next();
         return Map.of("mp.jwt.verify.publickey.location",
                 Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath().toString(),
                 "mp.jwt.verify.issuer", TestTokens.ISSUER,

@@ -1,5 +1,8 @@
-package dev.herald.ops;
+package dev.herald.stats;
 
+import dev.herald.ops.HealthChecks;
+import dev.herald.ops.Drain;
+import dev.herald.ops.NodeIdentity;
 import dev.herald.broker.Broker;
 import dev.herald.config.HeraldConfig;
 import dev.herald.hub.Hub;
@@ -68,7 +71,7 @@ public class StatsResource {
         return new Stats(node.name(), node.instance(), node.version(), runtime(), node.started(),
                 Duration.between(node.started(), now).toSeconds(), broker.name(), brokerAvailable,
                 drain.shuttingDown(), connections, config.subscriber().maxConnections(),
-                subscriptions == null ? 0L : (long) subscriptions.value(), hub.activeTopics());
+                subscriptions == null ? 0L : (long) subscriptions.value(), hub.subscriptionsByTopic().size());
     }
 
     private static String runtime() {
