@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.support.Management;
 import dev.herald.support.Metrics;
 import dev.herald.support.RawHttp;
 import dev.herald.support.TestTokens;
@@ -57,7 +58,7 @@ class HttpInputHardeningTest {
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(ANSWER).build()) {
             for (String path : List.of("/q/health/ready", "/q/health/live")) {
-                HttpResponse<String> health = client.send(HttpRequest.newBuilder(base.resolve(path)).timeout(ANSWER)
+                HttpResponse<String> health = client.send(HttpRequest.newBuilder(Management.base().resolve(path)).timeout(ANSWER)
                         .build(), HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, health.statusCode(), path + " " + why);
             }
@@ -298,6 +299,6 @@ class HttpInputHardeningTest {
     }
 
     private void nodeStillServesQuietly() {
-        given().get("/q/health/live").then().statusCode(200);
+        Management.given().get("/q/health/live").then().statusCode(200);
     }
 }

@@ -141,7 +141,8 @@ public class TopicAuthorizer {
             throw new AuthenticationException("invalid", "the token is not valid", null);
         }
         Principal principal = new Principal(true, subject, patterns(claims.getClaimValue("subscribe")),
-                patterns(claims.getClaimValue("publish")), verified.expiresAtSeconds());
+                patterns(claims.getClaimValue("publish")), verified.expiresAtSeconds(),
+                isTrue(claims.getClaimValue("admin")));
         cache.put(token, principal, verified.validUntilMillis(), generation, now);
         return principal;
     }
@@ -173,6 +174,18 @@ public class TopicAuthorizer {
         if (!principal.mayPublish(topic)) {
             throw refuse(principal, "not allowed to publish to topic '" + topic + "'");
         }
+    }
+
+    /** Checks that {@code principal} holds the {@code admin} claim (the admin page); 401 for anonymous, else 403. */
+    public void requireAdmin(Principal principal) {
+        if (!principal.admin()) {
+            throw refuse(principal, "the admin page needs a token with the claim \"admin\": true");
+        }
+    }
+
+    /** Only the JSON value {@code true} grants: a string "true" or a 1 is a mistake, not a right. */
+    private static boolean isTrue(Object claim) {
+        return Boolean.TRUE.equals(claim) || claim == JsonValue.TRUE;
     }
 
     private RuntimeException refuse(Principal principal, String message) {

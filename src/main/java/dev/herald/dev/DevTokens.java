@@ -66,7 +66,9 @@ public class DevTokens {
         String claims = "{\"iss\":" + json(issuer) + ",\"sub\":" + json(sub) + ",\"iat\":" + now
                 + ",\"exp\":" + (now + 86_400)
                 + ",\"subscribe\":" + jsonArray(subscribe.isEmpty() ? List.of("*") : subscribe)
-                + ",\"publish\":" + jsonArray(publish.isEmpty() ? List.of("*") : publish) + "}";
+                + ",\"publish\":" + jsonArray(publish.isEmpty() ? List.of("*") : publish)
+                // Every dev token may open the admin page (/admin); ?admin=false mints one that may not.
+                + ",\"admin\":" + !"false".equals(ctx.request().getParam("admin")) + "}";
         try {
             String signingInput = B64.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
                     + B64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));

@@ -392,8 +392,8 @@ public final class Hub implements BrokerListener {
         subscription.sink().close(SubscriberSink.CloseReason.SLOW_CONSUMER);
     }
 
-    /** Number of topics this node is subscribed to at the broker (for tests and metrics). */
-    public int activeTopics() {
-        return topics.size();
+    /** The topics this node is subscribed to at the broker and their local subscriptions (0: lingering); a snapshot. */
+    public Map<Topic, Integer> subscriptionsByTopic() {
+        return topics.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().subscriptions.size()));
     }
 }

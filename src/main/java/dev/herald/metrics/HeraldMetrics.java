@@ -1,5 +1,6 @@
 package dev.herald.metrics;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -69,6 +70,13 @@ public interface HeraldMetrics {
      * {@code herald.poll.max-held}).
      */
     default void refused(String transport, String reason) {
+    }
+
+    /**
+     * The node's broker: whether it is available (read on scrape) and its counters, exported at zero
+     * from the start so that alert rules see them before the first reconnect.
+     */
+    default void brokerAvailability(String broker, BooleanSupplier available) {
     }
 
     /** This node's presence members (a WebSocket subscription of one user to one tracked topic each), read on scrape. */

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -46,8 +47,27 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
         this.replayed = Counter.builder("herald.events.replayed")
                 .description("Events replayed from history to resuming subscribers").register(registry);
         registry.gauge("herald.subscriptions", subscriptions);
-        for (String transport : new String[] {"sse", "poll"}) {
+        exportAtZero();
+    }
+
+    /**
+     * The meters whose labels are known in advance, registered before their first event: dashboards
+     * and alert rules (deploy/k8s/monitoring) find every series on a fresh node, and a rate() over a
+     * counter that appears with its first increment would miss that increment.
+     */
+    private void exportAtZero() {
+        for (String transport : new String[] {"sse", "ws", "poll"}) {
             connectionsOf(transport);
+            deliveries(transport);
+            slowConsumers(transport);
+            refusals(transport, "anonymous-full");
+            refusals(transport, transport.equals("poll") ? "too-many-polls" : "node-full");
+        }
+        for (String reason : new String[] {"history-exceeded", "invalid-cursor"}) {
+            resets(reason);
+        }
+        for (String reason : new String[] {"missing", "invalid", "expired", "forbidden"}) {
+            authFailures(reason);
         }
     }
 
@@ -125,8 +145,12 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void slowConsumerDropped(String transport) {
-        counter("herald.slow.consumer.disconnects", "transport", transport,
-                "Connections dropped because their outbound queue was full").increment();
+        slowConsumers(transport).increment();
+    }
+
+    private Counter slowConsumers(String transport) {
+        return counter("herald.slow.consumer.disconnects", "transport", transport,
+                "Connections dropped because their outbound queue was full");
     }
 
     @Override
@@ -136,12 +160,20 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void resetSent(String reason) {
-        counter("herald.resets", "reason", reason, "herald.reset events sent to subscribers").increment();
+        resets(reason).increment();
+    }
+
+    private Counter resets(String reason) {
+        return counter("herald.resets", "reason", reason, "herald.reset events sent to subscribers");
     }
 
     @Override
     public void authFailed(String reason) {
-        counter("herald.auth.failures", "reason", reason, AUTH_FAILURES_HELP).increment();
+        authFailures(reason).increment();
+    }
+
+    private Counter authFailures(String reason) {
+        return counter("herald.auth.failures", "reason", reason, AUTH_FAILURES_HELP);
     }
 
     @Override
@@ -151,8 +183,12 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void refused(String transport, String reason) {
-        counter("herald.connections.refused", "transport", transport, "reason", reason,
-                "Connections and polls refused because the node was at a cap").increment();
+        refusals(transport, reason).increment();
+    }
+
+    private Counter refusals(String transport, String reason) {
+        return counter("herald.connections.refused", "transport", transport, "reason", reason,
+                "Connections and polls refused because the node was at a cap");
     }
 
     @Override
@@ -163,20 +199,44 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
     }
 
     @Override
+    public void brokerAvailability(String broker, BooleanSupplier available) {
+        io.micrometer.core.instrument.Gauge.builder("herald.broker.available", available, a -> a.getAsBoolean() ? 1 : 0)
+                .description("1 while the broker can take and deliver events (as readiness sees it), else 0")
+                .tag("broker", broker).strongReference(true).register(registry);
+        reconnects(broker);
+        gapFills(broker);
+        outcomesUnknown(broker);
+        for (String reason : new String[] {"topic-bytes", "node-bytes"}) {
+            evictions(broker, reason);
+        }
+    }
+
+    @Override
     public void brokerReconnected(String broker) {
-        counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established").increment();
+        reconnects(broker).increment();
+    }
+
+    private Counter reconnects(String broker) {
+        return counter("herald.broker.reconnects", "broker", broker, "Broker connections re-established");
     }
 
     @Override
     public void gapFilled(String broker, int events) {
-        counter("herald.broker.gap.fills", "broker", broker, "Events recovered from history after a reconnect")
-                .increment(events);
+        gapFills(broker).increment(events);
+    }
+
+    private Counter gapFills(String broker) {
+        return counter("herald.broker.gap.fills", "broker", broker, "Events recovered from history after a reconnect");
     }
 
     @Override
     public void historyEvicted(String broker, String reason, int events) {
-        counter("herald.history.evictions", "broker", broker, "reason", reason,
-                "Events dropped from history by a byte bound (per topic or per node)").increment(events);
+        evictions(broker, reason).increment(events);
+    }
+
+    private Counter evictions(String broker, String reason) {
+        return counter("herald.history.evictions", "broker", broker, "reason", reason,
+                "Events dropped from history by a byte bound (per topic or per node)");
     }
 
     @Override
@@ -199,7 +259,11 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void publishOutcomeUnknown(String broker) {
-        counter("herald.publish.outcome.unknown", "broker", broker, OUTCOME_UNKNOWN_HELP).increment();
+        outcomesUnknown(broker).increment();
+    }
+
+    private Counter outcomesUnknown(String broker) {
+        return counter("herald.publish.outcome.unknown", "broker", broker, OUTCOME_UNKNOWN_HELP);
     }
 
     @Override

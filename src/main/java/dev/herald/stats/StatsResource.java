@@ -71,7 +71,7 @@ public class StatsResource {
         return new Stats(node.name(), node.instance(), node.version(), runtime(), node.started(),
                 Duration.between(node.started(), now).toSeconds(), broker.name(), brokerAvailable,
                 drain.shuttingDown(), connections, config.subscriber().maxConnections(),
-                subscriptions == null ? 0L : (long) subscriptions.value(), hub.activeTopics());
+                subscriptions == null ? 0L : (long) subscriptions.value(), hub.subscriptionsByTopic().size());
     }
 
     private static String runtime() {

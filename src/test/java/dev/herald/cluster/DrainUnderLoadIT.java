@@ -129,7 +129,7 @@ class DrainUnderLoadIT {
                 System.out.printf("DRAIN setup: %d subscribers connected to B in %d ms%n", early,
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connecting));
 
-                ReadinessProbe probe = new ReadinessProbe(http, b);
+                ReadinessProbe probe = new ReadinessProbe(http, cluster.b().management());
                 SteadyPublisher toA = new SteadyPublisher(http, "A", a, TOPICS, admin, RATE_PER_NODE);
                 SteadyPublisher toB = new SteadyPublisher(http, "B", b, TOPICS, admin, RATE_PER_NODE);
                 publishers.addAll(List.of(toA, toB));

@@ -173,15 +173,15 @@ class NatsNodesIT {
             }
             long stopped = System.nanoTime();
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> nodeA.status("/q/health/ready") == 503 && nodeB.status("/q/health/ready") == 503);
-            assertEquals(200, nodeA.status("/q/health/live"), "liveness does not follow NATS");
+                    .until(() -> nodeA.managementStatus("/q/health/ready") == 503 && nodeB.managementStatus("/q/health/ready") == 503);
+            assertEquals(200, nodeA.managementStatus("/q/health/live"), "liveness does not follow NATS");
             await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
             long restartAt = System.nanoTime();
             for (int i = 0; i < 3; i++) {
                 nats.server(i).start();
             }
             await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> nodeA.status("/q/health/ready") == 200 && nodeB.status("/q/health/ready") == 200);
+                    .until(() -> nodeA.managementStatus("/q/health/ready") == 200 && nodeB.managementStatus("/q/health/ready") == 200);
             long resumedAt = publisher.published();
             await().atMost(Duration.ofSeconds(30)).until(() -> publisher.published() >= resumedAt + 100
                     && publisher.accepted().stream().anyMatch(seq -> seq >= resumedAt));

@@ -85,7 +85,7 @@ class TwoNodesIT {
         String start = PollClient.to(nodeB.base(), topics).token(token).timeout(0).send().ok().cursor();
         CompletableFuture<PollClient.Answer> held = PollClient.to(nodeB.base(), topics).token(token).cursor(start)
                 .timeout(30).hold();
-        await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.heldPolls(NodeApi.metrics(http, nodeB.base())) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.heldPolls(NodeApi.metrics(http, nodeB.management())) == 1);
         assertEquals(202, publish(nodeA, "room:poll", 1).statusCode());
         PollClient.Answer onB = PollClient.await(held, Duration.ofSeconds(10)).ok();
         assertEquals(1, onB.events().size(), onB.body());
@@ -124,14 +124,14 @@ class TwoNodesIT {
             redis.stop();
             long stopped = System.nanoTime();
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> nodeA.status("/q/health/ready") == 503 && nodeB.status("/q/health/ready") == 503);
-            assertEquals(200, nodeA.status("/q/health/live"), "liveness does not follow Redis");
+                    .until(() -> nodeA.managementStatus("/q/health/ready") == 503 && nodeB.managementStatus("/q/health/ready") == 503);
+            assertEquals(200, nodeA.managementStatus("/q/health/live"), "liveness does not follow Redis");
             long acceptedBefore = publisher.accepted().size();
             await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
             long restartAt = System.nanoTime();
             redis.start();
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> nodeA.status("/q/health/ready") == 200 && nodeB.status("/q/health/ready") == 200);
+                    .until(() -> nodeA.managementStatus("/q/health/ready") == 200 && nodeB.managementStatus("/q/health/ready") == 200);
             long resumedAt = publisher.published();
             await().atMost(Duration.ofSeconds(20)).until(() -> publisher.published() >= resumedAt + 100);
             publisher.stop();

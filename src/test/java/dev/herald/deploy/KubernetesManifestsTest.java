@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.support.Management;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
@@ -50,6 +51,10 @@ class KubernetesManifestsTest {
             "readinessProbe", "/q/health/ready",
             "livenessProbe", "/q/health/live");
 
+    /** The namespaces of the ingress controller and of Prometheus that base/networkpolicy.yaml names. */
+    static final String INGRESS_NAMESPACE = "ingress-nginx";
+    static final String MONITORING_NAMESPACE = "monitoring";
+
     static final Map<String, Manifests> overlays = new LinkedHashMap<>();
     static ConfigKeys keys;
 
@@ -73,53 +78,63 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void probesAnswerOnTheApplicationsHttpPort() {
+    void probesAnswerOnTheApplicationsManagementPort() {
         for (Manifests m : overlays.values()) {
             JsonNode container = m.heraldContainer();
-            int appPort = appHttpPort(m.environment(container));
+            Map<String, String> env = m.environment(container);
+            int appPort = appHttpPort(env);
+            int managementPort = appManagementPort(env);
             assertEquals(appPort, Manifests.resolvePort(container, text("http"), m.overlay() + " container"),
                     m.overlay() + ": the container port named http is the application's HTTP port");
+            assertEquals(managementPort, Manifests.resolvePort(container, text("management"), m.overlay() + " container"),
+                    m.overlay() + ": the container port named management is the application's management port");
             PROBES.forEach((probe, path) -> {
                 JsonNode get = container.path(probe).path("httpGet");
                 assertEquals(path, get.path("path").asText(null), m.overlay() + ": " + probe + " path");
-                assertEquals(appPort, Manifests.resolvePort(container, get.get("port"), m.overlay() + " " + probe),
+                assertEquals(managementPort, Manifests.resolvePort(container, get.get("port"), m.overlay() + " " + probe),
                         m.overlay() + ": " + probe + " port");
                 assertEquals("HTTP", get.path("scheme").asText("HTTP"), m.overlay() + ": " + probe + " scheme");
             });
         }
-        // The paths exist in the application: the running test instance answers them.
-        PROBES.values().forEach(path -> given().get(path).then().statusCode(200));
+        // The paths exist in the application, on its management port only: the running test instance answers them.
+        PROBES.values().forEach(path -> {
+            Management.given().get(path).then().statusCode(200);
+            given().get(path).then().statusCode(404);
+        });
     }
 
     @Test
     void serviceAndMonitoringReachTheHeraldPods() {
         for (Manifests m : overlays.values()) {
             JsonNode container = m.heraldContainer();
-            int appPort = appHttpPort(m.environment(container));
+            Map<String, String> env = m.environment(container);
+            int appPort = appHttpPort(env);
+            int managementPort = appManagementPort(env);
             JsonNode service = m.one("Service", "herald");
             Manifests.assertSelects(m.overlay() + " Service herald", service.path("spec").path("selector"),
                     Manifests.podLabels(m.herald()));
-            for (JsonNode port : service.path("spec").path("ports")) {
-                assertEquals(appPort, Manifests.resolvePort(container, port.get("targetPort"), m.overlay() + " Service"),
-                        m.overlay() + ": the Service's targetPort is the application's port");
-            }
+            Map<String, Integer> targets = serviceTargets(service, container, m.overlay());
+            assertEquals(appPort, targets.get("http"), m.overlay() + ": the Service's http port targets the application's port");
+            assertEquals(Set.of(appPort, managementPort), Set.copyOf(targets.values()),
+                    m.overlay() + ": the Service targets the application's HTTP and management ports only");
             for (JsonNode monitor : m.all("ServiceMonitor")) {
                 Manifests.assertSelects(m.overlay() + " ServiceMonitor", monitor.path("spec").path("selector").path("matchLabels"),
                         service.path("metadata").path("labels"));
                 for (JsonNode endpoint : monitor.path("spec").path("endpoints")) {
                     assertEquals("/q/metrics", endpoint.path("path").asText(), m.overlay() + ": ServiceMonitor path");
-                    assertTrue(servicePortNames(service).contains(endpoint.path("port").asText()),
-                            m.overlay() + ": ServiceMonitor port " + endpoint.path("port") + " is not a port of the Service");
+                    assertEquals(managementPort, targets.get(endpoint.path("port").asText()),
+                            m.overlay() + ": ServiceMonitor port " + endpoint.path("port") + " is the Service's port to the management port");
                 }
             }
             JsonNode annotations = m.herald().path("spec").path("template").path("metadata").path("annotations");
             if (annotations.has("prometheus.io/path")) {
                 assertEquals("/q/metrics", annotations.path("prometheus.io/path").asText(), m.overlay() + ": scrape path");
-                assertEquals(String.valueOf(appPort), annotations.path("prometheus.io/port").asText(), m.overlay() + ": scrape port");
+                assertEquals(String.valueOf(managementPort), annotations.path("prometheus.io/port").asText(), m.overlay() + ": scrape port");
             }
         }
         assertFalse(overlays.get("prod").all("ServiceMonitor").isEmpty(), "prod has a ServiceMonitor");
-        given().get("/q/metrics").then().statusCode(200);
+        Management.given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(404);
     }
 
     @Test
@@ -344,11 +359,12 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void networkPolicyAdmitsOnlyHttpInAndDnsAndBrokerOut() {
+    void networkPolicyAdmitsTheIngressToTheApiAndPrometheusToManagementOnlyAndDnsAndBrokerOut() {
         for (Manifests m : overlays.values()) {
             JsonNode container = m.heraldContainer();
             Map<String, String> env = m.environment(container);
             int appPort = appHttpPort(env);
+            int managementPort = appManagementPort(env);
             int redisPort = brokerAddress(env).getPort();
             List<JsonNode> policies = m.all("NetworkPolicy").stream()
                     .filter(p -> Manifests.selects(p.path("spec").path("podSelector").path("matchLabels"), Manifests.podLabels(m.herald())))
@@ -356,13 +372,24 @@ class KubernetesManifestsTest {
             assertEquals(1, policies.size(), m.overlay() + ": one NetworkPolicy for the Herald pods");
             JsonNode spec = policies.get(0).path("spec");
             assertEquals("[\"Ingress\",\"Egress\"]", spec.path("policyTypes").toString(), m.overlay() + ": policyTypes");
+            boolean prometheusReachesManagement = false;
             for (JsonNode rule : spec.path("ingress")) {
                 assertFalse(rule.path("ports").isEmpty(), m.overlay() + ": an ingress rule without ports admits every port");
+                assertFalse(rule.path("from").isEmpty(), m.overlay() + ": an ingress rule without sources admits everyone");
+                String from = rule.path("from").toString();
                 for (JsonNode port : rule.path("ports")) {
-                    assertEquals(appPort, Manifests.resolvePort(container, port.get("port"), m.overlay() + " NetworkPolicy"),
-                            m.overlay() + ": ingress only to the HTTP port");
+                    int to = Manifests.resolvePort(container, port.get("port"), m.overlay() + " NetworkPolicy");
+                    assertTrue(to == appPort || to == managementPort, m.overlay() + ": ingress only to the HTTP and management ports");
+                    if (to == managementPort) {
+                        // Probes and metrics stay inside: the ingress controller never reaches them.
+                        assertFalse(from.contains(INGRESS_NAMESPACE), m.overlay() + ": the ingress controller reaches the management port");
+                        assertEquals("[{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\""
+                                + MONITORING_NAMESPACE + "\"}}}]", from, m.overlay() + ": only Prometheus reaches the management port");
+                        prometheusReachesManagement = true;
+                    }
                 }
             }
+            assertTrue(prometheusReachesManagement, m.overlay() + ": Prometheus may reach the management port");
             Set<Integer> egress = new TreeSet<>();
             for (JsonNode rule : spec.path("egress")) {
                 assertFalse(rule.path("ports").isEmpty() || rule.path("to").isEmpty(), m.overlay() + ": an open egress rule");
@@ -390,9 +417,17 @@ class KubernetesManifestsTest {
                         assertFalse(path.path("path").asText().startsWith("/q"), what + ": /q/* (health, metrics) is not published");
                         JsonNode backend = path.path("backend").path("service");
                         assertEquals("herald", backend.path("name").asText(), what + ": backend");
-                        assertTrue(servicePortNames(service).contains(backend.path("port").path("name").asText())
-                                || backend.path("port").path("number").asInt() == service.path("spec").path("ports").get(0).path("port").asInt(),
-                                what + ": backend port is a port of the Service");
+                        JsonNode port = backend.path("port");
+                        JsonNode servicePort = null;
+                        for (JsonNode p : service.path("spec").path("ports")) {
+                            if (p.path("name").asText().equals(port.path("name").asText()) || p.path("port").asInt() == port.path("number").asInt(-1)) {
+                                servicePort = p;
+                            }
+                        }
+                        assertNotNull(servicePort, what + ": backend port is a port of the Service");
+                        assertEquals(appHttpPort(m.environment(m.heraldContainer())),
+                                Manifests.resolvePort(m.heraldContainer(), servicePort.get("targetPort"), what),
+                                what + ": routes to the API port, never to the management port");
                     }
                 }
             }
@@ -453,7 +488,8 @@ class KubernetesManifestsTest {
             }
             assertNotNull(last, dockerfile + ": no USER");
             assertTrue(last.matches("[1-9][0-9]*"), dockerfile + ": runs as a numeric non-root user (runAsNonRoot can check it): " + last);
-            assertTrue(text.contains("EXPOSE " + appHttpPort(Map.of())), dockerfile + ": EXPOSE the HTTP port");
+            assertTrue(text.contains("EXPOSE " + appHttpPort(Map.of()) + " " + appManagementPort(Map.of())),
+                    dockerfile + ": EXPOSE the HTTP and management ports");
         }
     }
 
@@ -472,6 +508,22 @@ class KubernetesManifestsTest {
         return port != null ? Integer.parseInt(port) : 8080; // Quarkus' default
     }
 
+    /** The management port (probes, metrics) of the packaged application with this environment. */
+    static int appManagementPort(Map<String, String> env) {
+        String port = env.getOrDefault("QUARKUS_MANAGEMENT_PORT", applicationProperty("quarkus.management.port"));
+        assertEquals("true", applicationProperty("quarkus.management.enabled"), "the management interface is enabled");
+        return port != null ? Integer.parseInt(port) : 9000; // Quarkus' default
+    }
+
+    /** Each port of the Service by name, resolved to the container port it targets. */
+    static Map<String, Integer> serviceTargets(JsonNode service, JsonNode container, String overlay) {
+        Map<String, Integer> targets = new LinkedHashMap<>();
+        for (JsonNode port : service.path("spec").path("ports")) {
+            targets.put(port.path("name").asText(), Manifests.resolvePort(container, port.get("targetPort"), overlay + " Service"));
+        }
+        return targets;
+    }
+
     static Duration duration(Map<String, String> env, String name, String fallback) {
         String value = env.getOrDefault(name, fallback);
         assertNotNull(value, name + " is set neither in the manifests nor in application.properties");
@@ -487,12 +539,6 @@ class KubernetesManifestsTest {
             throw new IllegalStateException(e);
         }
         return properties.getProperty(name);
-    }
-
-    static Set<String> servicePortNames(JsonNode service) {
-        Set<String> names = new HashSet<>();
-        service.path("spec").path("ports").forEach(p -> names.add(p.path("name").asText()));
-        return names;
     }
 
     static boolean writableTmp(JsonNode pod, JsonNode container) {

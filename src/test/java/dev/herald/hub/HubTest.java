@@ -91,13 +91,13 @@ class HubTest {
     void theBrokerSubscriptionOfATopicLastsWhileOneLocalSubscriptionNeedsIt() {
         Collecting first = open("t");
         Collecting second = open("t");
-        assertEquals(1, hub.activeTopics());
+        assertEquals(1, hub.subscriptionsByTopic().size());
         hub.close(first.subscription);
-        assertEquals(1, hub.activeTopics());
+        assertEquals(1, hub.subscriptionsByTopic().size());
         publish("t", 1);
         assertEquals(1, second.events.size());
         hub.close(second.subscription);
-        assertEquals(0, hub.activeTopics());
+        assertEquals(0, hub.subscriptionsByTopic().size());
     }
 
     @Test
@@ -122,7 +122,7 @@ class HubTest {
         assertEquals(List.of(SubscriberSink.CloseReason.RESYNC), lost.closed);
         assertTrue(other.closed.isEmpty());
         assertTrue(lost.subscription.isClosed());
-        assertEquals(1, hub.activeTopics());
+        assertEquals(1, hub.subscriptionsByTopic().size());
         publish("gone", 1);
         assertTrue(lost.events.isEmpty());
     }
@@ -215,19 +215,19 @@ class HubTest {
         Collecting first = new Collecting();
         first.subscription = lingering.open(List.of(topic), null, first).await().atMost(Duration.ofSeconds(5));
         lingering.close(first.subscription);
-        assertEquals(1, lingering.activeTopics(), "still subscribed at the broker while lingering");
+        assertEquals(1, lingering.subscriptionsByTopic().size(), "still subscribed at the broker while lingering");
         assertEquals(1, timers.size());
 
         Collecting back = new Collecting();
         back.subscription = lingering.open(List.of(topic), null, back).await().atMost(Duration.ofSeconds(5));
         timers.remove(0).run();
-        assertEquals(1, lingering.activeTopics(), "a subscriber came back: the old linger does nothing");
+        assertEquals(1, lingering.subscriptionsByTopic().size(), "a subscriber came back: the old linger does nothing");
         broker.publish(new PublishRequest(topic, "m", "1", null)).await().atMost(Duration.ofSeconds(5));
         assertEquals(1, back.events.size(), "live delivery goes on through the lingering subscription");
 
         lingering.close(back.subscription);
         timers.remove(0).run();
-        assertEquals(0, lingering.activeTopics(), "unsubscribed once the linger ran out");
+        assertEquals(0, lingering.subscriptionsByTopic().size(), "unsubscribed once the linger ran out");
     }
 
     /** The memory broker, with reads counted and held until released (a slow Redis in a reconnect storm). */

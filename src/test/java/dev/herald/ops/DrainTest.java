@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.Management;
 import dev.herald.support.RawWebSocket;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
@@ -80,8 +81,8 @@ class DrainTest {
         await().atMost(Duration.ofSeconds(5)).until(open::ended);
         open.close();
 
-        given().get("/q/health/ready").then().statusCode(503).header("Connection", "close");
-        given().get("/v1/stats").then().statusCode(200).body("draining", equalTo(true));
+        Management.given().get("/q/health/ready").then().statusCode(503);
+        given().get("/v1/stats").then().statusCode(200).header("Connection", "close").body("draining", equalTo(true));
         try (SseClient late = SseClient.open(base, List.of("drain:a"), token, "kept-by-the-client")) {
             assertEquals(200, late.status(), "EventSource gives up on a non-200");
             SseClient.Frame shutdown = late.nextEvent(Duration.ofSeconds(5));

@@ -41,18 +41,18 @@ class GracefulShutdownIT {
             }
             JdkWsClient ws = JdkWsClient.connect(herald.base(), token);
             assertEquals("subscribed", ws.subscribe("[\"room:a\"]", null).get("type").asText());
-            assertEquals(200, herald.status("/q/health/ready"));
+            assertEquals(200, herald.managementStatus("/q/health/ready"));
 
             long signalled = System.nanoTime();
             herald.process().destroy(); // SIGTERM
 
             // Readiness is DOWN while the node still serves, before any stream is told to go.
             await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> herald.status("/q/health/ready") == 503);
+                    .until(() -> herald.managementStatus("/q/health/ready") == 503);
             for (SseClient s : streams) {
                 assertTrue(!s.ended(), "streams stay open during the drain delay");
             }
-            assertEquals(200, herald.status("/q/health/live"), "liveness only reflects the process");
+            assertEquals(200, herald.managementStatus("/q/health/live"), "liveness only reflects the process");
 
             for (SseClient s : streams) {
                 SseClient.Frame shutdown = s.nextEvent(Duration.ofSeconds(8));

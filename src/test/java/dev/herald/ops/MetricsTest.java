@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HttpApi;
+import dev.herald.support.Management;
 import dev.herald.support.Metrics;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
@@ -96,7 +97,7 @@ class MetricsTest {
     @Test
     void heraldMetricsHaveNoTopicOrUserLabels() {
         HttpApi.publishOk(token, HttpApi.topic("labels"), "m", "1");
-        String text = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String text = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         List<String> herald = text.lines().filter(l -> l.startsWith("herald_")).toList();
         assertFalse(herald.isEmpty());
         for (String line : herald) {
@@ -104,5 +105,15 @@ class MetricsTest {
         }
         assertTrue(herald.stream().anyMatch(l -> l.startsWith("herald_slow_consumer_disconnects_total")
                 || l.startsWith("herald_events_published_total")));
+    }
+
+    @Test
+    void probesAndMetricsAreServedOnTheManagementPortAndNotOnTheApiPort() {
+        for (String path : List.of("/q/metrics", "/q/health", "/q/health/ready", "/q/health/live", "/q/health/started")) {
+            Management.given().get(path).then().statusCode(200);
+            given().get(path).then().statusCode(404);
+        }
+        Management.given().get("/v1/stats").then().statusCode(404);
+        given().get("/v1/stats").then().statusCode(200);
     }
 }

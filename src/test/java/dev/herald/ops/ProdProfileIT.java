@@ -53,11 +53,25 @@ class ProdProfileIT {
     }
 
     @Test
-    void probesAndMetricsAreServed() {
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("herald_events_published_total"));
+    void probesAndMetricsAreServedOnTheManagementPortOnly() {
+        URI management = TestKeyResource.management();
+        for (String probe : List.of("live", "ready", "started")) {
+            given().baseUri(management.toString()).get("/q/health/" + probe).then().statusCode(200)
+                    .body("status", equalTo("UP"));
+            given().get("/q/health/" + probe).then().statusCode(404);
+        }
+        given().baseUri(management.toString()).get("/q/metrics").then().statusCode(200)
+                .body(containsString("herald_events_published_total"));
+        given().get("/q/metrics").then().statusCode(404);
+    }
+
+    @Test
+    void theAdminPageIsServedToAdminTokensOnly() {
+        given().get("/admin").then().statusCode(401).contentType("application/problem+json");
+        given().header("Authorization", "Bearer " + TestTokens.admin()).get("/admin").then().statusCode(403);
+        given().header("Authorization", "Bearer " + TestTokens.operator()).get("/admin").then().statusCode(200)
+                .body(containsString("/admin.js"));
+        given().get("/admin.js").then().statusCode(200).header("Cache-Control", equalTo("no-cache"));
     }
 
     @Test

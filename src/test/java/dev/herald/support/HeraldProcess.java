@@ -22,11 +22,13 @@ public final class HeraldProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final int managementPort;
     private final Path log;
 
-    private HeraldProcess(Process process, int port, Path log) {
+    private HeraldProcess(Process process, int port, int managementPort, Path log) {
         this.process = process;
         this.port = port;
+        this.managementPort = managementPort;
         this.log = log;
     }
 
@@ -43,6 +45,7 @@ public final class HeraldProcess implements AutoCloseable {
             throws IOException {
         Artifact artifact = Artifact.built();
         int port = FreePorts.next();
+        int managementPort = FreePorts.next();
         List<String> command = new ArrayList<>();
         if (artifact.nativeExecutable()) {
             command.add(artifact.path().toAbsolutePath().toString());
@@ -51,6 +54,9 @@ public final class HeraldProcess implements AutoCloseable {
         }
         command.addAll(vmOptions);
         command.add("-Dquarkus.http.port=" + port);
+        // Probes and metrics: on a port of their own, bound to loopback like everything a test starts.
+        command.add("-Dquarkus.management.port=" + managementPort);
+        command.add("-Dquarkus.management.host=localhost");
         command.add("-Dmp.jwt.verify.publickey.location="
                 + Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath());
         command.add("-Dmp.jwt.verify.issuer=" + TestTokens.ISSUER);
@@ -61,7 +67,7 @@ public final class HeraldProcess implements AutoCloseable {
         }
         Path log = Path.of("target", name + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        HeraldProcess herald = new HeraldProcess(process, port, log);
+        HeraldProcess herald = new HeraldProcess(process, port, managementPort, log);
         herald.awaitReady(Duration.ofSeconds(60));
         return herald;
     }
@@ -89,6 +95,11 @@ public final class HeraldProcess implements AutoCloseable {
         return URI.create("http://localhost:" + port + "/");
     }
 
+    /** The management interface: probes ({@code q/health/*}) and metrics ({@code q/metrics}). */
+    public URI management() {
+        return URI.create("http://localhost:" + managementPort + "/");
+    }
+
     public Process process() {
         return process;
     }
@@ -97,10 +108,19 @@ public final class HeraldProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
-    /** HTTP status of a GET, or -1 when the connection is refused. */
+    /** HTTP status of a GET on the API port, or -1 when the connection is refused. */
     public int status(String path) {
+        return status(base(), path);
+    }
+
+    /** HTTP status of a GET on the management port (e.g. {@code /q/health/ready}), or -1 when refused. */
+    public int managementStatus(String path) {
+        return status(management(), path);
+    }
+
+    private static int status(URI base, String path) {
         try {
-            HttpURLConnection c = (HttpURLConnection) base().resolve(path).toURL().openConnection();
+            HttpURLConnection c = (HttpURLConnection) base.resolve(path).toURL().openConnection();
             c.setConnectTimeout(2000);
             c.setReadTimeout(5000);
             int code = c.getResponseCode();
@@ -117,7 +137,7 @@ public final class HeraldProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Herald exited with " + process.exitValue() + ":\n" + log());
             }
-            if (status("/q/health/ready") == 200) {
+            if (managementStatus("/q/health/ready") == 200) {
                 return;
             }
             try {

@@ -1,8 +1,6 @@
 package dev.herald.support;
 
-import static io.restassured.RestAssured.given;
-
-/** Reads Prometheus samples from {@code /q/metrics}, for tests. */
+/** Reads Prometheus samples from {@code /q/metrics} on the management port, for tests. */
 public final class Metrics {
 
     private static final String CONNECTIONS = "herald_connections";
@@ -16,7 +14,7 @@ public final class Metrics {
      * like {@code transport="sse"}); 0 when there is none.
      */
     public static double value(String name, String... labels) {
-        return sample(given().get("/q/metrics").then().statusCode(200).extract().asString(), name, labels);
+        return sample(Management.given().get("/q/metrics").then().statusCode(200).extract().asString(), name, labels);
     }
 
     /** As {@link #value}, read from a scrape taken elsewhere (e.g. from a separate process). */

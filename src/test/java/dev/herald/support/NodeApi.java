@@ -38,9 +38,12 @@ public final class NodeApi {
         return "{\"type\":\"" + type + "\",\"data\":{\"seq\":" + seq + "}}";
     }
 
-    /** The node's Prometheus scrape ({@code /q/metrics}), to read with {@link Metrics#sample}. */
-    public static String metrics(HttpClient http, URI base) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(base.resolve("/q/metrics")).build(),
+    /**
+     * The node's Prometheus scrape ({@code /q/metrics}), to read with {@link Metrics#sample}, from its
+     * management interface ({@link HeraldProcess#management()}): the API port does not serve it.
+     */
+    public static String metrics(HttpClient http, URI management) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(management.resolve("/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 }

@@ -97,6 +97,7 @@ public final class SseClient implements AutoCloseable {
     public static final class Request {
         private final URI base;
         private final List<String> topics;
+        private String path = "/v1/stream";
         private String token;
         private TokenIn tokenIn = TokenIn.HEADER;
         private String lastEventId;
@@ -131,6 +132,12 @@ public final class SseClient implements AutoCloseable {
             return this;
         }
 
+        /** Another stream than {@code /v1/stream}, e.g. {@code /admin/stream}. */
+        public Request path(String path) {
+            this.path = path;
+            return this;
+        }
+
         public Request header(String name, String value) {
             headers.put(name, value);
             return this;
@@ -148,7 +155,7 @@ public final class SseClient implements AutoCloseable {
             }
             all.forEach((k, v) -> q.append(q.isEmpty() ? "?" : "&").append(k).append('=')
                     .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-            return "/v1/stream" + q;
+            return path + q;
         }
 
         private Map<String, String> allHeaders() {

@@ -28,6 +28,11 @@ public final class TestTokens {
         return token("admin", List.of("*"), List.of("*"));
     }
 
+    /** An operator: every topic right and the {@code admin} claim (the admin page). */
+    public static String operator() {
+        return claims("operator", List.of("*"), List.of("*")).claim("admin", true).sign(KEY);
+    }
+
     /** A service token named by {@code upn} only: valid, but without a {@code sub}. */
     public static String withoutSubject(String upn, List<String> subscribe, List<String> publish) {
         return Jwt.issuer(ISSUER).upn(upn).claim("subscribe", subscribe).claim("publish", publish)

@@ -50,13 +50,13 @@ class HistoryHeapBoundIT {
                 assertEquals(202, answer.statusCode(), "batch " + batch + ": " + answer.body());
             }
 
-            assertEquals(200, herald.status("/q/health/live"));
+            assertEquals(200, herald.managementStatus("/q/health/live"));
             HttpResponse<String> small = send(herald, http, HttpRequest.newBuilder(herald.base().resolve("v1/topics/room:after/events"))
                     .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"data\":1}")), "the publish after the attack");
             assertEquals(202, small.statusCode(), small.body());
 
-            String metrics = send(herald, http, HttpRequest.newBuilder(herald.base().resolve("q/metrics")).GET(),
+            String metrics = send(herald, http, HttpRequest.newBuilder(herald.management().resolve("q/metrics")).GET(),
                     "metrics").body();
             double held = Metrics.sample(metrics, "herald_history_bytes", "broker=\"memory\"");
             double bound = Metrics.sample(metrics, "herald_history_max_bytes", "broker=\"memory\"");

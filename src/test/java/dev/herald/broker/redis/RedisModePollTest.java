@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.Management;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
 import dev.herald.support.PollClient;
@@ -65,7 +66,7 @@ class RedisModePollTest {
         String topic = HttpApi.topic("rpoll-down");
         redis.stop();
         try {
-            await().atMost(WAIT).until(() -> given().get("/q/health/ready").statusCode() == 503);
+            await().atMost(WAIT).until(() -> Management.given().get("/q/health/ready").statusCode() == 503);
             Answer answer = poll(topic).timeout(5).send();
             assertEquals(503, answer.status(), answer.body());
             assertTrue(answer.header("Content-Type").startsWith("application/problem+json"));
@@ -74,7 +75,7 @@ class RedisModePollTest {
         } finally {
             redis.start();
         }
-        await().atMost(Duration.ofSeconds(15)).until(() -> given().get("/q/health/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(15)).until(() -> Management.given().get("/q/health/ready").statusCode() == 200);
         poll(topic).timeout(0).send().ok();
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.Management;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Profiles;
 import dev.herald.support.RedisServer;
@@ -53,10 +54,10 @@ class RedisModeTest {
         RedisServer redis = RedisTestResource.server();
         String topic = HttpApi.topic("down");
         HttpApi.publishOk(token, topic, "m", "1");
-        given().get("/q/health/ready").then().statusCode(200);
+        Management.given().get("/q/health/ready").then().statusCode(200);
         redis.stop();
         try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> given().get("/q/health/ready").statusCode() == 503);
+            await().atMost(Duration.ofSeconds(10)).until(() -> Management.given().get("/q/health/ready").statusCode() == 503);
             String problem = HttpApi.publish(token, topic, "{\"data\":2}").then().statusCode(503)
                     .header("Retry-After", org.hamcrest.Matchers.notNullValue())
                     .contentType("application/problem+json").extract().asString();
@@ -70,11 +71,11 @@ class RedisModeTest {
                 assertNotNull(retry.retry(), "a retry: tells EventSource when to come back");
                 await().atMost(Duration.ofSeconds(5)).until(sse::ended);
             }
-            given().get("/q/health/live").then().statusCode(200);
+            Management.given().get("/q/health/live").then().statusCode(200);
         } finally {
             redis.start();
         }
-        await().atMost(Duration.ofSeconds(15)).until(() -> given().get("/q/health/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(15)).until(() -> Management.given().get("/q/health/ready").statusCode() == 200);
         HttpApi.publishOk(token, topic, "m", "3");
         // The refused event was not stored: history has 1 and 3 only.
         List<Object> data = given().header("Authorization", "Bearer " + token)
