@@ -1,0 +1,42 @@
+package dev.herald.jobs;
+
+import dev.herald.event.Event;
+import dev.herald.event.InvalidInputException;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One job to enqueue.
+ *
+ * @param type           what kind of job (the event-type rule: 1–64 of {@code A-Z a-z 0-9 _ - . :})
+ * @param data           the job's input, compact JSON
+ * @param idempotencyKey a key seen for the same queue within the retention answers with the first job, or null
+ * @param delay          queued only after this (zero: at once)
+ * @param maxAttempts    leases the job gets before it is dead, at least 1
+ * @param timeout        how long each lease of this job lasts, overriding the worker's visibility, or null
+ * @param owner          the enqueuing subject (may read the job and follow its topic), or null
+ */
+public record EnqueueRequest(QueueName queue, String type, String data, String idempotencyKey, Duration delay,
+                             int maxAttempts, Duration timeout, String owner) {
+
+    public EnqueueRequest {
+        Objects.requireNonNull(queue, "queue");
+        Objects.requireNonNull(data, "data");
+        Event.requireValidType(type);
+        delay = delay == null ? Duration.ZERO : delay;
+        if (delay.isNegative()) {
+            throw new InvalidInputException("delay must not be negative");
+        }
+        if (maxAttempts < 1) {
+            throw new InvalidInputException("maxAttempts must be at least 1");
+        }
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            throw new InvalidInputException("timeout must be positive");
+        }
+    }
+
+    /** A job with the given type and data, no key, no delay, {@code maxAttempts} attempts, no timeout, no owner. */
+    public static EnqueueRequest of(QueueName queue, String type, String data, int maxAttempts) {
+        return new EnqueueRequest(queue, type, data, null, Duration.ZERO, maxAttempts, null, null);
+    }
+}

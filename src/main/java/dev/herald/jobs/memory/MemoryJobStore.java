@@ -1,0 +1,405 @@
+package dev.herald.jobs.memory;
+
+import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.jobs.EnqueueRequest;
+import dev.herald.jobs.Enqueued;
+import dev.herald.jobs.JobIds;
+import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.JobState;
+import dev.herald.jobs.JobStatus;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.LeaseBatch;
+import dev.herald.jobs.LeaseRequest;
+import dev.herald.jobs.LeasedJob;
+import dev.herald.jobs.Nack;
+import dev.herald.jobs.QueueCounts;
+import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
+import dev.herald.jobs.Settlement.Outcome;
+import io.smallrye.mutiny.Uni;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Jobs in this node's memory: for one node, and <b>not durable</b>: a restart loses every job, queued or
+ * not. Use the Redis store (with {@code herald.broker=redis} and an append-only Redis) to keep jobs across
+ * restarts and share queues between nodes.
+ *
+ * <p>One lock guards everything; every operation is a few map and queue steps under it.
+ */
+public final class MemoryJobStore implements JobStore {
+
+    /** A job waiting for a time: its start (delayed), its retry (failed) or its lease's end (active). */
+    private record Timed(long at, String id, String lease) {
+    }
+
+    private static final class Queue {
+        final ArrayDeque<String> ready = new ArrayDeque<>();
+        final List<Timed> due = new ArrayList<>();
+        final List<Timed> leases = new ArrayList<>();
+        final ArrayDeque<String> dead = new ArrayDeque<>();
+        final Map<String, Timed> keys = new HashMap<>();
+    }
+
+    private final JobPolicy policy;
+    private final Map<String, MemoryJob> jobs = new HashMap<>();
+    private final Map<QueueName, Queue> queues = new HashMap<>();
+    /** Finished jobs in the order they finished, to forget them after the retention. */
+    private final ArrayDeque<Timed> finished = new ArrayDeque<>();
+    private volatile Consumer<QueueName> listener = q -> {
+    };
+    private volatile boolean closed;
+
+    public MemoryJobStore(JobPolicy policy) {
+        this.policy = policy;
+    }
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    private <T> Uni<T> locked(Supplier<T> action) {
+        return Uni.createFrom().deferred(() -> {
+            if (closed) {
+                return Uni.createFrom().failure(new BrokerUnavailableException("the job store is closed"));
+            }
+            T result;
+            synchronized (this) {
+                forgetFinished(now());
+                result = action.get();
+            }
+            return Uni.createFrom().item(result);
+        });
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+
+    @Override
+    public Uni<Enqueued> enqueue(EnqueueRequest request) {
+        return locked(() -> {
+            long now = now();
+            Queue q = queue(request.queue());
+            String key = request.idempotencyKey();
+            if (key != null) {
+                Timed seen = q.keys.get(key);
+                if (seen != null && seen.at() > now && jobs.containsKey(seen.id())) {
+                    return new Enqueued(jobs.get(seen.id()).status(), true);
+                }
+            }
+            MemoryJob job = new MemoryJob(JobIds.newId(request.queue()), request, now);
+            jobs.put(job.id, job);
+            if (key != null) {
+                q.keys.put(key, new Timed(now + policy.retention().toMillis(), job.id, null));
+            }
+            long delay = request.delay().toMillis();
+            if (delay > 0) {
+                job.state = JobState.DELAYED;
+                job.nextRunAt = now + delay;
+                q.due.add(new Timed(job.nextRunAt, job.id, null));
+            } else {
+                ready(q, job, now);
+            }
+            return new Enqueued(job.status(), false);
+        }).invoke(e -> {
+            if (e.status().state() == JobState.QUEUED && !e.duplicate()) {
+                listener.accept(request.queue());
+            }
+        });
+    }
+
+    private Queue queue(QueueName name) {
+        return queues.computeIfAbsent(name, n -> new Queue());
+    }
+
+    private static void ready(Queue q, MemoryJob job, long now) {
+        job.state = JobState.QUEUED;
+        job.nextRunAt = 0;
+        job.queuedAt = now;
+        job.updatedAt = now;
+        q.ready.addLast(job.id);
+    }
+
+    @Override
+    public Uni<LeaseBatch> lease(LeaseRequest request) {
+        return locked(() -> {
+            long now = now();
+            Queue q = queue(request.queue());
+            promoteDue(q, now);
+            List<LeasedJob> leased = new ArrayList<>();
+            List<JobStatus> expired = new ArrayList<>();
+            int redelivered = 0;
+            for (Iterator<Timed> it = q.leases.iterator(); it.hasNext() && leased.size() < request.max(); ) {
+                Timed t = it.next();
+                MemoryJob job = jobs.get(t.id());
+                if (job == null || job.state != JobState.ACTIVE || !t.lease().equals(job.lease)) {
+                    it.remove(); // settled or leased again since
+                    continue;
+                }
+                if (job.leaseUntil > now) {
+                    continue;
+                }
+                it.remove();
+                job.error = "lease expired";
+                if (job.attempt >= job.maxAttempts) {
+                    kill(q, job, now);
+                    expired.add(job.status());
+                } else {
+                    leased.add(lease(q, job, request, now));
+                    redelivered++;
+                }
+            }
+            while (leased.size() < request.max() && !q.ready.isEmpty()) {
+                MemoryJob job = jobs.get(q.ready.pollFirst());
+                if (job != null && job.state == JobState.QUEUED) {
+                    leased.add(lease(q, job, request, now));
+                }
+            }
+            long nextDue = q.due.stream().mapToLong(Timed::at).min().orElse(0);
+            return new LeaseBatch(leased, expired, redelivered, nextDue);
+        });
+    }
+
+    private void promoteDue(Queue q, long now) {
+        for (Iterator<Timed> it = q.due.iterator(); it.hasNext(); ) {
+            Timed t = it.next();
+            if (t.at() <= now) {
+                it.remove();
+                MemoryJob job = jobs.get(t.id());
+                if (job != null && (job.state == JobState.DELAYED || job.state == JobState.FAILED)) {
+                    ready(q, job, now);
+                }
+            }
+        }
+    }
+
+    private static LeasedJob lease(Queue q, MemoryJob job, LeaseRequest request, long now) {
+        job.state = JobState.ACTIVE;
+        job.attempt++;
+        job.lease = JobIds.newLease();
+        job.visibilityMillis = job.timeoutMillis > 0 ? job.timeoutMillis : request.visibility().toMillis();
+        job.leaseUntil = now + job.visibilityMillis;
+        job.updatedAt = now;
+        q.leases.add(new Timed(job.leaseUntil, job.id, job.lease));
+        return new LeasedJob(job.status(), job.data, job.lease, job.leaseUntil);
+    }
+
+    /**
+     * The job's current lease and state, checked: null when {@code lease} may settle it, else the answer
+     * (a repeat of the same settlement, or a conflict).
+     */
+    private static Settlement check(MemoryJob job, String lease, String op) {
+        if (job.state == JobState.ACTIVE && lease.equals(job.lease)) {
+            return null;
+        }
+        if (op != null && lease.equals(job.settledLease) && op.equals(job.settledBy)) {
+            return new Settlement(Outcome.REPEATED, job.status());
+        }
+        return new Settlement(Outcome.CONFLICT, job.status());
+    }
+
+    @Override
+    public Uni<Settlement> progress(String id, String lease, int progress, String message, String data) {
+        return locked(() -> {
+            MemoryJob job = jobs.get(id);
+            if (job == null) {
+                return Settlement.notFound();
+            }
+            Settlement refused = check(job, lease, null);
+            if (refused != null) {
+                return refused;
+            }
+            long now = now();
+            job.progress = progress;
+            job.progressMessage = message;
+            job.progressData = data;
+            job.leaseUntil = now + job.visibilityMillis;
+            job.updatedAt = now;
+            queue(job.queue).leases.add(new Timed(job.leaseUntil, job.id, job.lease));
+            return new Settlement(Outcome.APPLIED, job.status());
+        });
+    }
+
+    @Override
+    public Uni<Settlement> ack(String id, String lease, String result) {
+        return locked(() -> {
+            MemoryJob job = jobs.get(id);
+            if (job == null) {
+                return Settlement.notFound();
+            }
+            Settlement refused = check(job, lease, "ack");
+            if (refused != null) {
+                return refused;
+            }
+            long now = now();
+            settle(job, "ack", now);
+            job.state = JobState.SUCCEEDED;
+            job.result = result;
+            job.progress = 100;
+            finish(job, now);
+            return new Settlement(Outcome.APPLIED, job.status());
+        });
+    }
+
+    @Override
+    public Uni<Settlement> nack(String id, String lease, Nack nack) {
+        return locked(() -> {
+            MemoryJob job = jobs.get(id);
+            if (job == null) {
+                return Settlement.notFound();
+            }
+            Settlement refused = check(job, lease, "nack");
+            if (refused != null) {
+                return refused;
+            }
+            long now = now();
+            settle(job, "nack", now);
+            job.error = nack.error();
+            Queue q = queue(job.queue);
+            if (!nack.retry() || job.attempt >= job.maxAttempts) {
+                kill(q, job, now);
+            } else {
+                long delay = nack.delay() != null ? nack.delay().toMillis()
+                        : policy.backoffMillis(job.attempt, ThreadLocalRandom.current().nextDouble());
+                job.state = JobState.FAILED;
+                job.nextRunAt = now + delay;
+                q.due.add(new Timed(job.nextRunAt, job.id, null));
+            }
+            return new Settlement(Outcome.APPLIED, job.status());
+        });
+    }
+
+    private static void settle(MemoryJob job, String op, long now) {
+        job.settledLease = job.lease;
+        job.settledBy = op;
+        job.lease = null;
+        job.leaseUntil = 0;
+        job.updatedAt = now;
+    }
+
+    private void kill(Queue q, MemoryJob job, long now) {
+        job.state = JobState.DEAD;
+        job.lease = null;
+        job.leaseUntil = 0;
+        job.nextRunAt = 0;
+        job.updatedAt = now;
+        q.dead.addFirst(job.id);
+        finish(job, now);
+    }
+
+    private void finish(MemoryJob job, long now) {
+        job.finishedAt = now;
+        finished.addLast(new Timed(now, job.id, null));
+    }
+
+    private void forgetFinished(long now) {
+        long before = now - policy.retention().toMillis();
+        while (!finished.isEmpty() && finished.peekFirst().at() <= before) {
+            Timed t = finished.pollFirst();
+            MemoryJob job = jobs.get(t.id());
+            if (job != null && job.state.finished() && job.finishedAt == t.at()) {
+                jobs.remove(t.id());
+                Queue q = queues.get(job.queue);
+                if (q != null && job.state == JobState.DEAD) {
+                    q.dead.remove(job.id);
+                }
+            }
+        }
+        for (Queue q : queues.values()) {
+            q.keys.values().removeIf(k -> k.at() <= now);
+        }
+    }
+
+    @Override
+    public Uni<Settlement> retry(String id) {
+        return locked(() -> {
+            MemoryJob job = jobs.get(id);
+            if (job == null) {
+                return Settlement.notFound();
+            }
+            if (job.state != JobState.DEAD) {
+                return new Settlement(Outcome.CONFLICT, job.status());
+            }
+            Queue q = queue(job.queue);
+            q.dead.remove(job.id);
+            job.attempt = 0;
+            job.finishedAt = 0;
+            ready(q, job, now());
+            return new Settlement(Outcome.APPLIED, job.status());
+        }).invoke(s -> {
+            if (s.outcome() == Outcome.APPLIED) {
+                listener.accept(s.status().queue());
+            }
+        });
+    }
+
+    @Override
+    public Uni<JobStatus> status(String id) {
+        return locked(() -> {
+            MemoryJob job = jobs.get(id);
+            return job == null ? null : job.status();
+        });
+    }
+
+    @Override
+    public Uni<List<JobStatus>> dead(QueueName queue, int limit) {
+        return locked(() -> {
+            Queue q = queues.get(queue);
+            List<JobStatus> out = new ArrayList<>();
+            if (q != null) {
+                for (Iterator<String> it = q.dead.iterator(); it.hasNext() && out.size() < limit; ) {
+                    out.add(jobs.get(it.next()).status());
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Uni<QueueCounts> counts(QueueName queue) {
+        return locked(() -> {
+            long now = now();
+            long[] by = new long[JobState.values().length];
+            long oldest = 0;
+            for (MemoryJob job : jobs.values()) {
+                if (job.queue.equals(queue)) {
+                    by[job.state.ordinal()]++;
+                    if (job.state == JobState.QUEUED) {
+                        oldest = Math.max(oldest, now - job.queuedAt);
+                    }
+                }
+            }
+            return new QueueCounts(queue, by[JobState.QUEUED.ordinal()], by[JobState.DELAYED.ordinal()],
+                    by[JobState.ACTIVE.ordinal()], by[JobState.SUCCEEDED.ordinal()], by[JobState.FAILED.ordinal()],
+                    by[JobState.DEAD.ordinal()], oldest);
+        });
+    }
+
+    @Override
+    public void setAvailabilityListener(Consumer<QueueName> listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public void watch(QueueName queue) {
+        // Every enqueue in memory mode is on this node: the listener hears of all of them.
+    }
+
+    @Override
+    public void unwatch(QueueName queue) {
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
