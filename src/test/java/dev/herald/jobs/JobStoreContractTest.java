@@ -15,7 +15,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -353,6 +356,20 @@ public abstract class JobStoreContractTest {
         enqueue(store, "1");
         QueueName other = QueueName.of(queue.name() + ":other");
         assertTrue(done(store.lease(new LeaseRequest(other, 5, VISIBILITY))).jobs().isEmpty());
+    }
+
+    @Test
+    void aNodeWatchingAQueueHearsOfJobsEnqueuedOnAnotherNode() {
+        List<JobStore> stores = nodes(2, CONTRACT_POLICY);
+        BlockingQueue<QueueName> heard = new LinkedBlockingQueue<>();
+        stores.get(1).setAvailabilityListener(heard::add);
+        stores.get(1).watch(queue);
+        // A watch takes effect shortly after the call: enqueue until one is heard.
+        await().atMost(TIMEOUT).until(() -> {
+            enqueue(stores.get(0), "1");
+            return heard.poll(100, TimeUnit.MILLISECONDS) != null;
+        });
+        stores.get(1).unwatch(queue);
     }
 
     @Test
