@@ -75,6 +75,9 @@ public final class ProblemMapping {
             return new Mapped(Problem.of(503, e.slug(), "Service unavailable", e.getMessage()),
                     Map.of("Retry-After", String.valueOf(e.retryAfterSeconds())));
         }
+        if (failure instanceof ConflictException e) {
+            return new Mapped(Problem.of(409, "conflict", "Conflict", e.getMessage()), Map.of());
+        }
         if (failure instanceof NotSupportedException) {
             return new Mapped(Problem.of(415, "unsupported-media-type", "Unsupported media type",
                     "send the body as application/json"), Map.of());

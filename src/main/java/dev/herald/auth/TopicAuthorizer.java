@@ -141,7 +141,9 @@ public class TopicAuthorizer {
             throw new AuthenticationException("invalid", "the token is not valid", null);
         }
         Principal principal = new Principal(true, subject, patterns(claims.getClaimValue("subscribe")),
-                patterns(claims.getClaimValue("publish")), verified.expiresAtSeconds());
+                patterns(claims.getClaimValue("publish")), verified.expiresAtSeconds(),
+                new QueueRights(patterns(claims.getClaimValue("enqueue")), patterns(claims.getClaimValue("work")),
+                        patterns(claims.getClaimValue("admin"))));
         cache.put(token, principal, verified.validUntilMillis(), generation, now);
         return principal;
     }
@@ -172,6 +174,13 @@ public class TopicAuthorizer {
     public void requirePublish(Principal principal, Topic topic) {
         if (!principal.mayPublish(topic)) {
             throw refuse(principal, "not allowed to publish to topic '" + topic + "'");
+        }
+    }
+
+    /** Checks a job-queue right ({@link QueueRights}); 401 for anonymous, else 403. */
+    public void requireQueue(Principal principal, boolean allowed, String message) {
+        if (!allowed) {
+            throw refuse(principal, message);
         }
     }
 

@@ -11,11 +11,12 @@ import dev.herald.event.Json;
  * @param progressMessage the last progress report's message, or null
  * @param progressData    the last progress report's data, compact JSON, or null
  * @param nextRunAt       when a delayed or failed job is queued (epoch ms), or 0
+ * @param startedAt       when the current or last attempt's lease began (epoch ms), or 0 before the first
  * @param owner           the subject that enqueued the job (never in the document; it may read the job)
  */
 public record JobStatus(String id, QueueName queue, String type, JobState state, int attempt, int maxAttempts,
                         int progress, String progressMessage, String progressData, String result, String error,
-                        long createdAt, long updatedAt, long nextRunAt, String owner) {
+                        long createdAt, long updatedAt, long nextRunAt, long startedAt, String owner) {
 
     /** The document as JSON; {@code result} and {@code progressData} are embedded as the JSON they are. */
     public String toJson() {
@@ -37,7 +38,8 @@ public record JobStatus(String id, QueueName queue, String type, JobState state,
                 .append(",\"error\":").append(error == null ? "null" : Json.quote(error))
                 .append(",\"createdAt\":").append(createdAt)
                 .append(",\"updatedAt\":").append(updatedAt)
-                .append(",\"nextRunAt\":").append(nextRunAt == 0 ? "null" : String.valueOf(nextRunAt));
+                .append(",\"nextRunAt\":").append(nextRunAt == 0 ? "null" : String.valueOf(nextRunAt))
+                .append(",\"startedAt\":").append(startedAt == 0 ? "null" : String.valueOf(startedAt));
         return b.append('}').toString();
     }
 }

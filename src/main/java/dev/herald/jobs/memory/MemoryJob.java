@@ -25,6 +25,7 @@ final class MemoryJob {
     String error;
     long updatedAt;
     long nextRunAt;
+    long startedAt;
     /** When the job was last queued: a queued job has waited since then. */
     long queuedAt;
     String lease;
@@ -49,6 +50,6 @@ final class MemoryJob {
 
     JobStatus status() {
         return new JobStatus(id, queue, type, state, attempt, maxAttempts, progress, progressMessage, progressData,
-                result, error, createdAt, updatedAt, nextRunAt, owner);
+                result, error, createdAt, updatedAt, nextRunAt, startedAt, owner);
     }
 }

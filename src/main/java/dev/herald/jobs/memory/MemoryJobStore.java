@@ -96,7 +96,7 @@ public final class MemoryJobStore implements JobStore {
                     return new Enqueued(jobs.get(seen.id()).status(), true);
                 }
             }
-            MemoryJob job = new MemoryJob(JobIds.newId(request.queue()), request, now);
+            MemoryJob job = new MemoryJob(JobIds.newId(request.queue(), request.owner()), request, now);
             jobs.put(job.id, job);
             if (key != null) {
                 q.keys.put(key, new Timed(now + policy.retention().toMillis(), job.id, null));
@@ -189,6 +189,7 @@ public final class MemoryJobStore implements JobStore {
         job.visibilityMillis = job.timeoutMillis > 0 ? job.timeoutMillis : request.visibility().toMillis();
         job.leaseUntil = now + job.visibilityMillis;
         job.updatedAt = now;
+        job.startedAt = now;
         q.leases.add(new Timed(job.leaseUntil, job.id, job.lease));
         return new LeasedJob(job.status(), job.data, job.lease, job.leaseUntil);
     }

@@ -11,6 +11,7 @@
 --   <base>j:<id>      hash per job: q queue, t type, d data, s status, a attempt, ma max attempts,
 --                     to timeout ms, o owner, c created, u updated, n next run, p progress, pm, pd,
 --                     r result, er error, e stream entry id, l lease, lu lease until, v visibility,
+--                     sa when the current attempt's lease began,
 --                     sl/so the lease that settled it and how (ack|nack)
 -- Leases: a job's pending entry is given the idle time MAXVIS - visibility whenever it is leased or its
 -- lease extended (XCLAIM ... IDLE), so XAUTOCLAIM with min-idle MAXVIS returns exactly the entries whose
@@ -125,7 +126,7 @@ if op == 'lease' then
     token = token + 1
     redis.call('XCLAIM', s, 'w', 'c', 0, e, 'IDLE', MAXVIS - v, 'JUSTID')
     redis.call('HINCRBY', j, 'a', 1)
-    redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now)
+    redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now, 'sa', now)
     leased[#leased + 1] = {id, lease, now + v, redis.call('HGETALL', j)}
   end
   -- Expired leases first. Redis 7 answers {cursor, entries, deleted ids} and has already dropped deleted

@@ -1,0 +1,45 @@
+package dev.herald.config;
+
+import dev.herald.broker.Broker;
+import dev.herald.broker.redis.RedisBroker;
+import dev.herald.jobs.JobLifecycle;
+import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.memory.MemoryJobStore;
+import dev.herald.jobs.redis.RedisJobStore;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Produces;
+
+/** The job store on the broker's backend: in memory with the memory broker, in Redis with the Redis broker. */
+@ApplicationScoped
+public class JobStoreProducer {
+
+    @Produces
+    @ApplicationScoped
+    JobStore jobStore(HeraldConfig config, Broker broker, Vertx vertx, Instance<Redis> redis) {
+        HeraldConfig.Jobs jobs = config.jobs();
+        if (jobs.visibility().compareTo(JobPolicy.MAX_VISIBILITY) > 0 || jobs.visibility().toMillis() < 1) {
+            throw new IllegalStateException("herald.jobs.visibility must be between 1ms and "
+                    + JobPolicy.MAX_VISIBILITY + ", got " + jobs.visibility());
+        }
+        JobPolicy policy = new JobPolicy(jobs.retention(), jobs.backoffBase(), jobs.backoffMax());
+        if (broker instanceof RedisBroker redisBroker) {
+            return new RedisJobStore(redisBroker, vertx, redis.get(), policy);
+        }
+        return new MemoryJobStore(policy);
+    }
+
+    void close(@Disposes JobStore store) {
+        store.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    JobLifecycle lifecycle(Broker broker) {
+        return new JobLifecycle(broker);
+    }
+}
