@@ -172,6 +172,11 @@ public class TopicAuthorizer {
     }
 
     public void requirePublish(Principal principal, Topic topic) {
+        // A job's topic carries the server's lifecycle events, which followers trust as the job's status: a
+        // client that could publish there could fake a job's success (even with publish rights on "*").
+        if (topic.name().startsWith("job:")) {
+            throw refuse(principal, "topic '" + topic + "' carries a job's lifecycle; only the server publishes there");
+        }
         if (!principal.mayPublish(topic)) {
             throw refuse(principal, "not allowed to publish to topic '" + topic + "'");
         }

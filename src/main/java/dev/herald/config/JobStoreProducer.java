@@ -7,6 +7,7 @@ import dev.herald.jobs.JobPolicy;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.memory.MemoryJobStore;
 import dev.herald.jobs.redis.RedisJobStore;
+import io.quarkus.arc.ClientProxy;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,7 +28,8 @@ public class JobStoreProducer {
                     + JobPolicy.MAX_VISIBILITY + ", got " + jobs.visibility());
         }
         JobPolicy policy = new JobPolicy(jobs.retention(), jobs.backoffBase(), jobs.backoffMax());
-        if (broker instanceof RedisBroker redisBroker) {
+        // The injected broker is a client proxy: its class says nothing of the backend behind it.
+        if (ClientProxy.unwrap(broker) instanceof RedisBroker redisBroker) {
             return new RedisJobStore(redisBroker, vertx, redis.get(), policy);
         }
         return new MemoryJobStore(policy);

@@ -7,9 +7,11 @@ import dev.herald.auth.TopicAuthorizer;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.jobs.EnqueueRequest;
+import dev.herald.jobs.Enqueued;
 import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobLifecycle;
 import dev.herald.jobs.JobMetrics;
+import dev.herald.jobs.JobState;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.QueueName;
@@ -117,7 +119,7 @@ public class JobRoutes {
         }
         withBody(ctx, principal -> requireEnqueue(principal, queue), (principal, body) -> {
             EnqueueRequest request = parser.enqueue(body, queue, key, principal.subject());
-            store.enqueue(request).call(e -> e.duplicate() ? Uni.createFrom().voidItem() : announced(e.status()))
+            announceQueued(request).chain(() -> store.enqueue(request)).invoke(this::count)
                     .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e)), f -> routes.refuse(ctx, f));
         });
     }
@@ -128,17 +130,26 @@ public class JobRoutes {
             List<EnqueueRequest> requests = parser.batch(body, principal.subject());
             // All are validated and authorized before any is stored.
             requests.forEach(r -> requireEnqueue(principal, r.queue()));
-            store.enqueueAll(requests)
-                    .call(results -> Multi.createFrom().iterable(results).filter(e -> !e.duplicate())
-                            .onItem().transformToUniAndConcatenate(e -> announced(e.status())).collect().last())
+            Multi.createFrom().iterable(requests).onItem().transformToUniAndConcatenate(this::announceQueued)
+                    .collect().last().chain(() -> store.enqueueAll(requests)).invoke(results -> results.forEach(this::count))
                     .subscribe().with(results -> routes.json(ctx, 202, JobJson.batch(results)),
                             f -> routes.refuse(ctx, f));
         });
     }
 
-    private Uni<Void> announced(JobStatus status) {
-        metrics.enqueued();
-        return lifecycle.announce(status);
+    /**
+     * A job's {@code job.queued} is published before the job is stored: once stored, a waiting worker may
+     * lease it and announce {@code job.active} at once, which must come second. If the store then fails, or
+     * finds the key a duplicate, the event stays on the topic of an id no client was ever given.
+     */
+    private Uni<Void> announceQueued(EnqueueRequest request) {
+        return lifecycle.announce(request.expectedStatus(System.currentTimeMillis()));
+    }
+
+    private void count(Enqueued enqueued) {
+        if (!enqueued.duplicate()) {
+            metrics.enqueued();
+        }
     }
 
     private void requireEnqueue(Principal principal, QueueName queue) {
@@ -212,18 +223,31 @@ public class JobRoutes {
     private void retry(RoutingContext ctx) {
         withJob(ctx, (principal, job) -> {
             requireAdmin(principal, job.queue());
-            answer(ctx, store.retry(job.id()), s -> JobLifecycle.typeOf(s.state()));
+            // Announced first, as an enqueue is: once queued, the job may be leased and announced active at once.
+            Uni<Void> queued = job.state() == JobState.DEAD ? lifecycle.announce(requeued(job)) : Uni.createFrom().voidItem();
+            answer(ctx, queued.chain(() -> store.retry(job.id())), null);
         });
     }
 
-    /** Answers a settlement: 200 and the status (announced when it changed), 409 for a stale lease, 404. */
+    /** A dead job's status once retried. */
+    private static JobStatus requeued(JobStatus dead) {
+        long now = System.currentTimeMillis();
+        return new JobStatus(dead.id(), dead.queue(), dead.type(), JobState.QUEUED, 0, dead.maxAttempts(),
+                dead.progress(), dead.progressMessage(), dead.progressData(), dead.result(), dead.error(),
+                dead.createdAt(), now, 0, dead.startedAt(), dead.owner());
+    }
+
+    /**
+     * Answers a settlement: 200 and the status (announced as {@code eventType} names it when it changed, unless
+     * null: announced before), 409 for a stale lease, 404.
+     */
     private void answer(RoutingContext ctx, Uni<Settlement> settled, Function<JobStatus, String> eventType) {
         settled.call(s -> {
             if (s.outcome() != Settlement.Outcome.APPLIED) {
                 return Uni.createFrom().voidItem();
             }
             count(s.status());
-            return lifecycle.announce(eventType.apply(s.status()), s.status());
+            return eventType == null ? Uni.createFrom().voidItem() : lifecycle.announce(eventType.apply(s.status()), s.status());
         }).subscribe().with(routes.<Settlement>guarded(ctx, s -> {
             switch (s.outcome()) {
                 case NOT_FOUND -> throw new NotFoundException();

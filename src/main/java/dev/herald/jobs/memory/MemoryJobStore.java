@@ -96,7 +96,11 @@ public final class MemoryJobStore implements JobStore {
                     return new Enqueued(jobs.get(seen.id()).status(), true);
                 }
             }
-            MemoryJob job = new MemoryJob(JobIds.newId(request.queue(), request.owner()), request, now);
+            MemoryJob stored = jobs.get(request.id());
+            if (stored != null) {
+                return new Enqueued(stored.status(), true); // the same request again
+            }
+            MemoryJob job = new MemoryJob(request.id(), request, now);
             jobs.put(job.id, job);
             if (key != null) {
                 q.keys.put(key, new Timed(now + policy.retention().toMillis(), job.id, null));

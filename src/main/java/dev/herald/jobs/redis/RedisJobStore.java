@@ -87,7 +87,7 @@ public final class RedisJobStore implements JobStore {
         args.addAll(List.of(queue.name(), request.type(), request.data(), key == null ? "0" : "1",
                 String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
                 String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
-                request.owner() == null ? "" : request.owner(), JobIds.newId(queue, request.owner())));
+                request.owner() == null ? "" : request.owner(), request.id()));
         // Queue names cannot contain '#': the key cannot be read as another queue's.
         String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
         return broker.evalStoring(JOBS, List.of(keyKey), args)

@@ -79,6 +79,9 @@ if op == 'enqueue' then
   end
   local id = ARGV[12]
   local j = jk(id)
+  if redis.call('EXISTS', j) == 1 then
+    return {1, id, redis.call('HGETALL', j)} -- the same request again
+  end
   redis.call('HSET', j, 'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10],
     'o', ARGV[11], 'c', now, 'u', now, 'p', 0)
   local delay = tonumber(ARGV[8])

@@ -195,6 +195,14 @@ class JobsApiTest {
     }
 
     @Test
+    void nobodyButTheServerPublishesOnAJobsTopic() {
+        String id = enqueueOk(alice, queue, "1");
+        dev.herald.support.HttpApi.publish(TestTokens.admin(), "job:" + id,
+                "{\"type\":\"job.succeeded\",\"data\":{\"status\":\"succeeded\"}}").then().statusCode(403);
+        status(alice, id).then().body("status", equalTo("queued"));
+    }
+
+    @Test
     void badInputGetsAProblemAndChangesNothing() {
         enqueue(alice, "bad queue", "{}").then().statusCode(400);
         enqueue(alice, queue, "{\"data\":1,\"color\":\"red\"}").then().statusCode(400)
