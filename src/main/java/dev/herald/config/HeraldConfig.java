@@ -388,5 +388,16 @@ public interface HeraldConfig {
          */
         @WithDefault("1s")
         Duration pollInterval();
+
+        /**
+         * Queues whose counts become gauges labelled with the queue's name ({@code herald_jobs_queue_*}: depth,
+         * oldest waiting age, dead letters), refreshed every {@code gauge-interval}; keep the list short.
+         * Default: none.
+         */
+        Optional<List<String>> gaugeQueues();
+
+        /** How often the counts of {@code gauge-queues} are read. Default 15s. */
+        @WithDefault("15s")
+        Duration gaugeInterval();
     }
 }

@@ -35,4 +35,11 @@ public interface JobMetrics {
     /** A settlement refused because its lease is not the job's current one (HTTP 409). */
     default void staleLease() {
     }
+
+    /**
+     * The latest counts of a queue named in {@code herald.jobs.gauge-queues} (queue depth, oldest waiting
+     * age, dead letters): the one place a queue's name becomes a label, for queues the operator chose.
+     */
+    default void queueObserved(QueueCounts counts) {
+    }
 }

@@ -10,11 +10,14 @@ import static dev.herald.support.JobsApi.status;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.support.Metrics;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -192,6 +195,24 @@ class JobsApiTest {
         JsonPath job = leaseOne(worker, queue);
         String outsider = TestTokens.queues("w2", List.of(), List.of("videos:*"), List.of());
         report(outsider, id, "ack", "{\"lease\":\"" + token(job) + "\"}").then().statusCode(403);
+    }
+
+    @Test
+    void jobsAreCountedInMetricsAndStatsAndChosenQueuesBecomeGauges() {
+        double enqueued = Metrics.value("herald_jobs_enqueued_total");
+        double succeeded = Metrics.value("herald_jobs_succeeded_total");
+        String gauged = "gauged:jobs";
+        String id = enqueueOk(alice, queue, "1");
+        enqueueOk(TestTokens.queues("g", List.of("gauged:*"), List.of(), List.of()), gauged, "1");
+        JsonPath job = leaseOne(worker, queue);
+        report(worker, id, "ack", "{\"lease\":\"" + token(job) + "\"}").then().statusCode(200);
+        assertEquals(enqueued + 2, Metrics.value("herald_jobs_enqueued_total"));
+        assertEquals(succeeded + 1, Metrics.value("herald_jobs_succeeded_total"));
+        assertTrue(Metrics.value("herald_jobs_lease_to_ack_seconds_count") >= 1);
+        given().get("/v1/stats").then().statusCode(200).body("jobs.enqueued", greaterThanOrEqualTo(2))
+                .body("jobs.succeeded", greaterThanOrEqualTo(1));
+        await().atMost(WAIT).until(() -> Metrics.value("herald_jobs_queue_waiting", "queue=\"gauged:jobs\"") >= 1);
+        assertEquals(0, Metrics.value("herald_jobs_queue_waiting", "queue=\"" + queue + "\""), "only chosen queues");
     }
 
     @Test
