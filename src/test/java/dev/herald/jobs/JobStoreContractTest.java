@@ -240,6 +240,20 @@ public abstract class JobStoreContractTest {
     }
 
     @Test
+    void aNewAttemptStartsWithoutTheLastAttemptsProgress() {
+        JobStore store = node();
+        enqueue(store, "1");
+        LeasedJob first = leaseOne(store, VISIBILITY);
+        done(store.progress(first.id(), first.lease(), 70, "almost", "{\"n\":1}"));
+        done(store.nack(first.id(), first.lease(), new Nack("x", true, Duration.ZERO)));
+        List<LeasedJob> again = new ArrayList<>();
+        await().atMost(TIMEOUT).until(() -> again.addAll(lease(store, 1, VISIBILITY).jobs()));
+        assertEquals(0, again.get(0).status().progress());
+        assertNull(again.get(0).status().progressMessage());
+        assertNull(again.get(0).status().progressData());
+    }
+
+    @Test
     void aNackQueuesTheJobAgainAfterABackoffUntilItsAttemptsAreSpent() {
         JobStore store = node();
         Enqueued enqueued = enqueue(store, "1");

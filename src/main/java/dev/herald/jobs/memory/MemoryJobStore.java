@@ -189,6 +189,9 @@ public final class MemoryJobStore implements JobStore {
     private static LeasedJob lease(Queue q, MemoryJob job, LeaseRequest request, long now) {
         job.state = JobState.ACTIVE;
         job.attempt++;
+        job.progress = 0; // each attempt reports its own progress
+        job.progressMessage = null;
+        job.progressData = null;
         job.lease = JobIds.newLease();
         job.visibilityMillis = job.timeoutMillis > 0 ? job.timeoutMillis : request.visibility().toMillis();
         job.leaseUntil = now + job.visibilityMillis;

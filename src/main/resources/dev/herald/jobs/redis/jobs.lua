@@ -129,7 +129,8 @@ if op == 'lease' then
     token = token + 1
     redis.call('XCLAIM', s, 'w', 'c', 0, e, 'IDLE', MAXVIS - v, 'JUSTID')
     redis.call('HINCRBY', j, 'a', 1)
-    redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now, 'sa', now)
+    -- each attempt reports its own progress
+    redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now, 'sa', now, 'p', 0, 'pm', '', 'pd', '')
     leased[#leased + 1] = {id, lease, now + v, redis.call('HGETALL', j)}
   end
   -- Expired leases first. Redis 7 answers {cursor, entries, deleted ids} and has already dropped deleted
