@@ -44,7 +44,7 @@ public interface HeraldConfig {
 
     Poll poll();
 
-    Jobs jobs();
+    JobsConfig jobs();
 
     interface History {
         /** Events kept per topic. Default 1000. */
@@ -348,56 +348,5 @@ public interface HeraldConfig {
          */
         @WithDefault("10000")
         int maxHeld();
-    }
-
-    interface Jobs {
-        /** How long a lease lasts when the worker names no {@code visibility} (at most 12h). Default 30s. */
-        @WithDefault("30s")
-        Duration visibility();
-
-        /** Attempts a job gets when its enqueue names no {@code maxAttempts}. Default 3. */
-        @WithDefault("3")
-        int maxAttempts();
-
-        /** How long succeeded and dead jobs (and enqueue idempotency keys) are kept. Default 24h. */
-        @WithDefault("24h")
-        Duration retention();
-
-        /** The delay before the first retry of a failed job; each further attempt doubles it. Default 1s. */
-        @WithDefault("1s")
-        Duration backoffBase();
-
-        /** The longest delay between retries. Default 10m. */
-        @WithDefault("10m")
-        Duration backoffMax();
-
-        /** Jobs one lease request may take at most ({@code max}). Default 100. */
-        @WithDefault("100")
-        int maxLeaseBatch();
-
-        /**
-         * Lease requests waiting for a job at once on this node; beyond it a lease that would wait gets 503
-         * with Retry-After. Default 1000.
-         */
-        @WithDefault("1000")
-        int maxWaitingLeases();
-
-        /**
-         * How often a waiting lease looks for a job even without a notice (expired leases, due retries, a
-         * notice lost while Redis was unreachable). Default 1s.
-         */
-        @WithDefault("1s")
-        Duration pollInterval();
-
-        /**
-         * Queues whose counts become gauges labelled with the queue's name ({@code herald_jobs_queue_*}: depth,
-         * oldest waiting age, dead letters), refreshed every {@code gauge-interval}; keep the list short.
-         * Default: none.
-         */
-        Optional<List<String>> gaugeQueues();
-
-        /** How often the counts of {@code gauge-queues} are read. Default 15s. */
-        @WithDefault("15s")
-        Duration gaugeInterval();
     }
 }

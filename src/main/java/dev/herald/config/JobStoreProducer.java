@@ -22,7 +22,7 @@ public class JobStoreProducer {
     @Produces
     @ApplicationScoped
     JobStore jobStore(HeraldConfig config, Broker broker, Vertx vertx, Instance<Redis> redis) {
-        HeraldConfig.Jobs jobs = config.jobs();
+        JobsConfig jobs = config.jobs();
         if (jobs.visibility().compareTo(JobPolicy.MAX_VISIBILITY) > 0 || jobs.visibility().toMillis() < 1) {
             throw new IllegalStateException("herald.jobs.visibility must be between 1ms and "
                     + JobPolicy.MAX_VISIBILITY + ", got " + jobs.visibility());

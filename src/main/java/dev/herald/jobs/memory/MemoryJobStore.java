@@ -36,23 +36,11 @@ import java.util.function.Supplier;
  */
 public final class MemoryJobStore implements JobStore {
 
-    /** A job waiting for a time: its start (delayed), its retry (failed) or its lease's end (active). */
-    private record Timed(long at, String id, String lease) {
-    }
-
-    private static final class Queue {
-        final ArrayDeque<String> ready = new ArrayDeque<>();
-        final List<Timed> due = new ArrayList<>();
-        final List<Timed> leases = new ArrayList<>();
-        final ArrayDeque<String> dead = new ArrayDeque<>();
-        final Map<String, Timed> keys = new HashMap<>();
-    }
-
     private final JobPolicy policy;
     private final Map<String, MemoryJob> jobs = new HashMap<>();
-    private final Map<QueueName, Queue> queues = new HashMap<>();
+    private final Map<QueueName, MemoryQueue> queues = new HashMap<>();
     /** Finished jobs in the order they finished, to forget them after the retention. */
-    private final ArrayDeque<Timed> finished = new ArrayDeque<>();
+    private final ArrayDeque<MemoryQueue.Timed> finished = new ArrayDeque<>();
     private volatile Consumer<QueueName> listener = q -> {
     };
     private volatile boolean closed;
@@ -88,10 +76,10 @@ public final class MemoryJobStore implements JobStore {
     public Uni<Enqueued> enqueue(EnqueueRequest request) {
         return locked(() -> {
             long now = now();
-            Queue q = queue(request.queue());
+            MemoryQueue q = queue(request.queue());
             String key = request.idempotencyKey();
             if (key != null) {
-                Timed seen = q.keys.get(key);
+                MemoryQueue.Timed seen = q.keys.get(key);
                 if (seen != null && seen.at() > now && jobs.containsKey(seen.id())) {
                     return new Enqueued(jobs.get(seen.id()).status(), true);
                 }
@@ -103,15 +91,15 @@ public final class MemoryJobStore implements JobStore {
             MemoryJob job = new MemoryJob(request.id(), request, now);
             jobs.put(job.id, job);
             if (key != null) {
-                q.keys.put(key, new Timed(now + policy.retention().toMillis(), job.id, null));
+                q.keys.put(key, new MemoryQueue.Timed(now + policy.retention().toMillis(), job.id, null));
             }
             long delay = request.delay().toMillis();
             if (delay > 0) {
                 job.state = JobState.DELAYED;
                 job.nextRunAt = now + delay;
-                q.due.add(new Timed(job.nextRunAt, job.id, null));
+                q.due.add(new MemoryQueue.Timed(job.nextRunAt, job.id, null));
             } else {
-                ready(q, job, now);
+                q.ready(job, now);
             }
             return new Enqueued(job.status(), false);
         }).invoke(e -> {
@@ -121,29 +109,21 @@ public final class MemoryJobStore implements JobStore {
         });
     }
 
-    private Queue queue(QueueName name) {
-        return queues.computeIfAbsent(name, n -> new Queue());
-    }
-
-    private static void ready(Queue q, MemoryJob job, long now) {
-        job.state = JobState.QUEUED;
-        job.nextRunAt = 0;
-        job.queuedAt = now;
-        job.updatedAt = now;
-        q.ready.addLast(job.id);
+    private MemoryQueue queue(QueueName name) {
+        return queues.computeIfAbsent(name, n -> new MemoryQueue());
     }
 
     @Override
     public Uni<LeaseBatch> lease(LeaseRequest request) {
         return locked(() -> {
             long now = now();
-            Queue q = queue(request.queue());
-            promoteDue(q, now);
+            MemoryQueue q = queue(request.queue());
+            q.promoteDue(jobs, now);
             List<LeasedJob> leased = new ArrayList<>();
             List<JobStatus> expired = new ArrayList<>();
             int redelivered = 0;
-            for (Iterator<Timed> it = q.leases.iterator(); it.hasNext() && leased.size() < request.max(); ) {
-                Timed t = it.next();
+            for (Iterator<MemoryQueue.Timed> it = q.leases.iterator(); it.hasNext() && leased.size() < request.max(); ) {
+                MemoryQueue.Timed t = it.next();
                 MemoryJob job = jobs.get(t.id());
                 if (job == null || job.state != JobState.ACTIVE || !t.lease().equals(job.lease)) {
                     it.remove(); // settled or leased again since
@@ -168,25 +148,12 @@ public final class MemoryJobStore implements JobStore {
                     leased.add(lease(q, job, request, now));
                 }
             }
-            long nextDue = q.due.stream().mapToLong(Timed::at).min().orElse(0);
+            long nextDue = q.due.stream().mapToLong(MemoryQueue.Timed::at).min().orElse(0);
             return new LeaseBatch(leased, expired, redelivered, nextDue);
         });
     }
 
-    private void promoteDue(Queue q, long now) {
-        for (Iterator<Timed> it = q.due.iterator(); it.hasNext(); ) {
-            Timed t = it.next();
-            if (t.at() <= now) {
-                it.remove();
-                MemoryJob job = jobs.get(t.id());
-                if (job != null && (job.state == JobState.DELAYED || job.state == JobState.FAILED)) {
-                    ready(q, job, now);
-                }
-            }
-        }
-    }
-
-    private static LeasedJob lease(Queue q, MemoryJob job, LeaseRequest request, long now) {
+    private static LeasedJob lease(MemoryQueue q, MemoryJob job, LeaseRequest request, long now) {
         job.state = JobState.ACTIVE;
         job.attempt++;
         job.progress = 0; // each attempt reports its own progress
@@ -197,7 +164,7 @@ public final class MemoryJobStore implements JobStore {
         job.leaseUntil = now + job.visibilityMillis;
         job.updatedAt = now;
         job.startedAt = now;
-        q.leases.add(new Timed(job.leaseUntil, job.id, job.lease));
+        q.leases.add(new MemoryQueue.Timed(job.leaseUntil, job.id, job.lease));
         return new LeasedJob(job.status(), job.data, job.lease, job.leaseUntil);
     }
 
@@ -232,7 +199,7 @@ public final class MemoryJobStore implements JobStore {
             job.progressData = data;
             job.leaseUntil = now + job.visibilityMillis;
             job.updatedAt = now;
-            queue(job.queue).leases.add(new Timed(job.leaseUntil, job.id, job.lease));
+            queue(job.queue).leases.add(new MemoryQueue.Timed(job.leaseUntil, job.id, job.lease));
             return new Settlement(Outcome.APPLIED, job.status());
         });
     }
@@ -272,7 +239,7 @@ public final class MemoryJobStore implements JobStore {
             long now = now();
             settle(job, "nack", now);
             job.error = nack.error();
-            Queue q = queue(job.queue);
+            MemoryQueue q = queue(job.queue);
             if (!nack.retry() || job.attempt >= job.maxAttempts) {
                 kill(q, job, now);
             } else {
@@ -280,7 +247,7 @@ public final class MemoryJobStore implements JobStore {
                         : policy.backoffMillis(job.attempt, ThreadLocalRandom.current().nextDouble());
                 job.state = JobState.FAILED;
                 job.nextRunAt = now + delay;
-                q.due.add(new Timed(job.nextRunAt, job.id, null));
+                q.due.add(new MemoryQueue.Timed(job.nextRunAt, job.id, null));
             }
             return new Settlement(Outcome.APPLIED, job.status());
         });
@@ -294,7 +261,7 @@ public final class MemoryJobStore implements JobStore {
         job.updatedAt = now;
     }
 
-    private void kill(Queue q, MemoryJob job, long now) {
+    private void kill(MemoryQueue q, MemoryJob job, long now) {
         job.state = JobState.DEAD;
         job.lease = null;
         job.leaseUntil = 0;
@@ -306,23 +273,23 @@ public final class MemoryJobStore implements JobStore {
 
     private void finish(MemoryJob job, long now) {
         job.finishedAt = now;
-        finished.addLast(new Timed(now, job.id, null));
+        finished.addLast(new MemoryQueue.Timed(now, job.id, null));
     }
 
     private void forgetFinished(long now) {
         long before = now - policy.retention().toMillis();
         while (!finished.isEmpty() && finished.peekFirst().at() <= before) {
-            Timed t = finished.pollFirst();
+            MemoryQueue.Timed t = finished.pollFirst();
             MemoryJob job = jobs.get(t.id());
             if (job != null && job.state.finished() && job.finishedAt == t.at()) {
                 jobs.remove(t.id());
-                Queue q = queues.get(job.queue);
+                MemoryQueue q = queues.get(job.queue);
                 if (q != null && job.state == JobState.DEAD) {
                     q.dead.remove(job.id);
                 }
             }
         }
-        for (Queue q : queues.values()) {
+        for (MemoryQueue q : queues.values()) {
             q.keys.values().removeIf(k -> k.at() <= now);
         }
     }
@@ -337,11 +304,11 @@ public final class MemoryJobStore implements JobStore {
             if (job.state != JobState.DEAD) {
                 return new Settlement(Outcome.CONFLICT, job.status());
             }
-            Queue q = queue(job.queue);
+            MemoryQueue q = queue(job.queue);
             q.dead.remove(job.id);
             job.attempt = 0;
             job.finishedAt = 0;
-            ready(q, job, now());
+            q.ready(job, now());
             return new Settlement(Outcome.APPLIED, job.status());
         }).invoke(s -> {
             if (s.outcome() == Outcome.APPLIED) {
@@ -361,7 +328,7 @@ public final class MemoryJobStore implements JobStore {
     @Override
     public Uni<List<JobStatus>> dead(QueueName queue, int limit) {
         return locked(() -> {
-            Queue q = queues.get(queue);
+            MemoryQueue q = queues.get(queue);
             List<JobStatus> out = new ArrayList<>();
             if (q != null) {
                 for (Iterator<String> it = q.dead.iterator(); it.hasNext() && out.size() < limit; ) {
