@@ -63,6 +63,12 @@ public interface JobStore {
     /** The job's attempt failed: queued again after a backoff, or dead. */
     Uni<Settlement> nack(String id, String lease, Nack nack);
 
+    /**
+     * The worker gives the job back unworked (its WebSocket closed): queued again at once, and the attempt
+     * it was leased for does not count. Only the current lease may release it.
+     */
+    Uni<Settlement> release(String id, String lease);
+
     /** A dead job is queued again with its attempts reset; {@link Settlement.Outcome#CONFLICT} when it is not dead. */
     Uni<Settlement> retry(String id);
 

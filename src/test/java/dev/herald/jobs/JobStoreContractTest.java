@@ -240,6 +240,22 @@ public abstract class JobStoreContractTest {
     }
 
     @Test
+    void aReleasedJobIsQueuedAgainAtOnceWithoutSpendingAnAttempt() {
+        JobStore store = node();
+        enqueue(store, "1");
+        LeasedJob job = leaseOne(store, VISIBILITY);
+        Settlement released = done(store.release(job.id(), job.lease()));
+        assertEquals(Outcome.APPLIED, released.outcome());
+        assertEquals(JobState.QUEUED, released.status().state());
+        assertEquals(0, released.status().attempt());
+        assertEquals(Outcome.CONFLICT, done(store.release(job.id(), job.lease())).outcome());
+        assertEquals(Outcome.CONFLICT, done(store.ack(job.id(), job.lease(), null)).outcome());
+        LeasedJob again = leaseOne(store, VISIBILITY);
+        assertEquals(job.id(), again.id());
+        assertEquals(1, again.status().attempt());
+    }
+
+    @Test
     void aNewAttemptStartsWithoutTheLastAttemptsProgress() {
         JobStore store = node();
         enqueue(store, "1");

@@ -253,6 +253,29 @@ public final class MemoryJobStore implements JobStore {
         });
     }
 
+    @Override
+    public Uni<Settlement> release(String id, String lease) {
+        return locked(() -> {
+            MemoryJob job = jobs.get(id);
+            if (job == null) {
+                return Settlement.notFound();
+            }
+            Settlement refused = check(job, lease, null);
+            if (refused != null) {
+                return refused;
+            }
+            long now = now();
+            settle(job, "release", now);
+            job.attempt--;
+            queue(job.queue).ready(job, now);
+            return new Settlement(Outcome.APPLIED, job.status());
+        }).invoke(s -> {
+            if (s.outcome() == Outcome.APPLIED) {
+                listener.accept(s.status().queue());
+            }
+        });
+    }
+
     private static void settle(MemoryJob job, String op, long now) {
         job.settledLease = job.lease;
         job.settledBy = op;

@@ -139,6 +139,11 @@ public final class RedisJobStore implements JobStore {
     }
 
     @Override
+    public Uni<Settlement> release(String id, String lease) {
+        return onJob(id, "release", lease);
+    }
+
+    @Override
     public Uni<Settlement> retry(String id) {
         return onJob(id, "retry");
     }

@@ -254,10 +254,10 @@ if op == 'retry' then
   return {'ok', redis.call('HGETALL', j)}
 end
 
--- progress, ack, nack: ARGV[5] the lease
+-- progress, release, ack, nack: ARGV[5] the lease
 local lease = ARGV[5]
 if h[1] ~= 'active' or h[2] ~= lease then
-  if op ~= 'progress' and h[3] == lease and h[4] == op then
+  if (op == 'ack' or op == 'nack') and h[3] == lease and h[4] == op then
     return {'repeat', redis.call('HGETALL', j)}
   end
   return {'conflict', redis.call('HGETALL', j)}
@@ -273,6 +273,12 @@ end
 
 unpend(q, h[6])
 redis.call('HSET', j, 'sl', lease, 'so', op, 'l', '', 'lu', 0, 'u', now)
+if op == 'release' then
+  -- given back unworked: the attempt it was leased for does not count
+  redis.call('HINCRBY', j, 'a', -1)
+  ready(q, id, j)
+  return {'ok', redis.call('HGETALL', j)}
+end
 if op == 'ack' then
   -- ARGV[6] result ('' for none)
   redis.call('HSET', j, 's', 'succeeded', 'r', ARGV[6], 'p', 100)
