@@ -12,7 +12,7 @@ import java.util.List;
  * The jobs API's answers, written by hand: ids, queue names and types carry no character JSON would
  * escape, and data and results are stored as compact JSON and embedded as they are.
  */
-final class JobJson {
+public final class JobJson {
 
     private JobJson() {
     }
@@ -35,18 +35,24 @@ final class JobJson {
     static String leased(List<LeasedJob> jobs) {
         StringBuilder b = new StringBuilder("{\"jobs\":[");
         for (int i = 0; i < jobs.size(); i++) {
-            LeasedJob j = jobs.get(i);
-            JobStatus s = j.status();
-            b.append(i == 0 ? "" : ",").append("{\"id\":\"").append(s.id())
-                    .append("\",\"queue\":\"").append(s.queue().name())
-                    .append("\",\"type\":\"").append(s.type())
-                    .append("\",\"data\":").append(j.data())
-                    .append(",\"attempt\":").append(s.attempt())
-                    .append(",\"maxAttempts\":").append(s.maxAttempts())
-                    .append(",\"lease\":\"").append(j.lease())
-                    .append("\",\"leaseUntil\":").append(j.leaseUntil()).append('}');
+            b.append(i == 0 ? "" : ",").append(leased(jobs.get(i)));
         }
         return b.append("]}").toString();
+    }
+
+    /** One leased job as a worker gets it: {@code {"id","queue","type","data","attempt","maxAttempts","lease","leaseUntil"}}. */
+    public static String leased(LeasedJob j) {
+        JobStatus s = j.status();
+        StringBuilder b = new StringBuilder(256);
+        b.append("{\"id\":\"").append(s.id())
+                .append("\",\"queue\":\"").append(s.queue().name())
+                .append("\",\"type\":\"").append(s.type())
+                .append("\",\"data\":").append(j.data())
+                .append(",\"attempt\":").append(s.attempt())
+                .append(",\"maxAttempts\":").append(s.maxAttempts())
+                .append(",\"lease\":\"").append(j.lease())
+                .append("\",\"leaseUntil\":").append(j.leaseUntil()).append('}');
+        return b.toString();
     }
 
     static String statuses(List<JobStatus> jobs) {

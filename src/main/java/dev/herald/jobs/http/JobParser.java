@@ -20,10 +20,10 @@ import java.util.Set;
  * shape, known fields only, types, ranges, data size ({@code herald.publish.max-data-bytes}, as for
  * events: job data and results travel in lifecycle events) and batch size.
  */
-final class JobParser {
+public final class JobParser {
 
     /** What a worker reports: progress, ack or nack. */
-    record Report(String lease, int progress, String message, String data, String result, Nack nack) {
+    public record Report(String lease, int progress, String message, String data, String result, Nack nack) {
     }
 
     static final int MAX_ATTEMPTS = 100;
@@ -40,7 +40,7 @@ final class JobParser {
     private final int defaultMaxAttempts;
     private final int maxBatch;
 
-    JobParser(PublishParser json, int defaultMaxAttempts, int maxBatch) {
+    public JobParser(PublishParser json, int defaultMaxAttempts, int maxBatch) {
         this.json = json;
         this.defaultMaxAttempts = defaultMaxAttempts;
         this.maxBatch = maxBatch;
@@ -106,6 +106,11 @@ final class JobParser {
     Report progress(Buffer body) {
         JsonNode report = json.parseObject(body);
         known(report, PROGRESS_FIELDS);
+        return progress(report);
+    }
+
+    /** A progress report from a message whose fields were checked already (a WebSocket op). */
+    public Report progress(JsonNode report) {
         JsonNode data = report.get("data");
         return new Report(lease(report), integer(report, "progress", 0, 100), text(report, "message", false),
                 data == null || data.isNull() ? null : json.compactData(data, "data"), null, null);
@@ -114,6 +119,11 @@ final class JobParser {
     Report ack(Buffer body) {
         JsonNode report = json.parseObject(body);
         known(report, ACK_FIELDS);
+        return ack(report);
+    }
+
+    /** An ack from a message whose fields were checked already. */
+    public Report ack(JsonNode report) {
         JsonNode result = report.get("result");
         return new Report(lease(report), 100, null, null,
                 result == null || result.isNull() ? null : json.compactData(result, "result"), null);
@@ -122,6 +132,11 @@ final class JobParser {
     Report nack(Buffer body) {
         JsonNode report = json.parseObject(body);
         known(report, NACK_FIELDS);
+        return nack(report);
+    }
+
+    /** A nack from a message whose fields were checked already. */
+    public Report nack(JsonNode report) {
         JsonNode retry = report.get("retry");
         if (retry != null && !retry.isBoolean()) {
             throw new InvalidInputException("'retry' must be true or false");
@@ -149,7 +164,7 @@ final class JobParser {
         }
     }
 
-    private static String text(JsonNode object, String field, boolean required) {
+    public static String text(JsonNode object, String field, boolean required) {
         JsonNode node = object.get(field);
         if (node == null || node.isNull()) {
             if (required) {
@@ -167,7 +182,7 @@ final class JobParser {
         return value;
     }
 
-    private static int integer(JsonNode object, String field, int min, int max) {
+    public static int integer(JsonNode object, String field, int min, int max) {
         JsonNode node = object.get(field);
         if (node == null || !node.isIntegralNumber() || !node.canConvertToInt() || node.asInt() < min
                 || node.asInt() > max) {
@@ -177,7 +192,7 @@ final class JobParser {
     }
 
     /** A number of seconds (fractions allowed, to the millisecond) within bounds. */
-    private static Duration seconds(JsonNode object, String field, Duration min, Duration max) {
+    public static Duration seconds(JsonNode object, String field, Duration min, Duration max) {
         JsonNode node = object.get(field);
         if (node == null) {
             return min;

@@ -11,7 +11,6 @@ import dev.herald.jobs.Enqueued;
 import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobLifecycle;
 import dev.herald.jobs.JobMetrics;
-import dev.herald.jobs.JobState;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.QueueName;
@@ -30,7 +29,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.NotFoundException;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * The jobs API (README, "Jobs"): enqueue, status, worker reports (progress, ack, nack), retry, dead list
@@ -58,10 +56,12 @@ public class JobRoutes {
     private final BodyReader bodies;
     private final JobParser parser;
     private final LeaseWaiters waiters;
+    private final JobReports reports;
 
     public JobRoutes(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, TopicAuthorizer authorizer,
                      JsonRoutes routes, BodyReader bodies, ObjectMapper mapper, HeraldConfig config,
-                     LeaseWaiters waiters) {
+                     LeaseWaiters waiters, JobReports reports) {
+        this.reports = reports;
         this.store = store;
         this.lifecycle = lifecycle;
         this.metrics = metrics;
@@ -200,76 +200,40 @@ public class JobRoutes {
     }
 
     private void settle(RoutingContext ctx, Report kind, JobStatus job, Buffer body) {
-        Uni<Settlement> settled = switch (kind) {
+        answer(ctx, switch (kind) {
             case PROGRESS -> {
                 JobParser.Report r = parser.progress(body);
-                yield store.progress(job.id(), r.lease(), r.progress(), r.message(), r.data());
+                yield reports.progress(job.id(), r.lease(), r.progress(), r.message(), r.data());
             }
             case ACK -> {
                 JobParser.Report r = parser.ack(body);
-                yield store.ack(job.id(), r.lease(), r.result());
+                yield reports.ack(job.id(), r.lease(), r.result());
             }
             case NACK -> {
                 JobParser.Report r = parser.nack(body);
-                yield store.nack(job.id(), r.lease(), r.nack());
+                yield reports.nack(job.id(), r.lease(), r.nack());
             }
-        };
-        answer(ctx, settled, s -> switch (kind) {
-            case PROGRESS -> JobLifecycle.PROGRESS;
-            case ACK, NACK -> JobLifecycle.typeOf(s.state());
         });
     }
 
     private void retry(RoutingContext ctx) {
         withJob(ctx, (principal, job) -> {
             requireAdmin(principal, job.queue());
-            // Announced first, as an enqueue is: once queued, the job may be leased and announced active at once.
-            Uni<Void> queued = job.state() == JobState.DEAD ? lifecycle.announce(requeued(job)) : Uni.createFrom().voidItem();
-            answer(ctx, queued.chain(() -> store.retry(job.id())), null);
+            answer(ctx, reports.retry(job));
         });
     }
 
-    /** A dead job's status once retried. */
-    private static JobStatus requeued(JobStatus dead) {
-        long now = System.currentTimeMillis();
-        return new JobStatus(dead.id(), dead.queue(), dead.type(), JobState.QUEUED, 0, dead.maxAttempts(),
-                dead.progress(), dead.progressMessage(), dead.progressData(), dead.result(), dead.error(),
-                dead.createdAt(), now, 0, dead.startedAt(), dead.owner());
-    }
-
-    /**
-     * Answers a settlement: 200 and the status (announced as {@code eventType} names it when it changed, unless
-     * null: announced before), 409 for a stale lease, 404.
-     */
-    private void answer(RoutingContext ctx, Uni<Settlement> settled, Function<JobStatus, String> eventType) {
-        settled.call(s -> {
-            if (s.outcome() != Settlement.Outcome.APPLIED) {
-                return Uni.createFrom().voidItem();
-            }
-            count(s.status());
-            return eventType == null ? Uni.createFrom().voidItem() : lifecycle.announce(eventType.apply(s.status()), s.status());
-        }).subscribe().with(routes.<Settlement>guarded(ctx, s -> {
+    /** Answers a settlement: 200 and the status, 409 for a stale lease (or a retry of a job not dead), 404. */
+    private void answer(RoutingContext ctx, Uni<Settlement> settled) {
+        settled.subscribe().with(routes.<Settlement>guarded(ctx, s -> {
             switch (s.outcome()) {
                 case NOT_FOUND -> throw new NotFoundException();
-                case CONFLICT -> {
-                    metrics.staleLease();
-                    throw new ConflictException("the lease is not the job's current lease (it expired and the job "
-                            + "was leased again, or the job was settled) or the job is not in a state this applies "
-                            + "to; the job is " + s.status().state().wire());
-                }
+                case CONFLICT -> throw new ConflictException("the lease is not the job's current lease (it expired "
+                        + "and the job was leased again, or the job was settled) or the job is not in a state this "
+                        + "applies to; the job is " + s.status().state().wire());
                 default -> routes.json(ctx, 200, s.status().toJson());
             }
         })::handle, f -> routes.refuse(ctx, f));
-    }
-
-    private void count(JobStatus status) {
-        switch (status.state()) {
-            case SUCCEEDED -> metrics.succeeded(Math.max(0, status.updatedAt() - status.startedAt()));
-            case FAILED -> metrics.failed();
-            case DEAD -> metrics.dead();
-            default -> {
-            }
-        }
     }
 
     private void requireAdmin(Principal principal, QueueName queue) {

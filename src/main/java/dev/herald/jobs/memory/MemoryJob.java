@@ -4,6 +4,7 @@ import dev.herald.jobs.EnqueueRequest;
 import dev.herald.jobs.JobState;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
 
 /** One job's mutable state in a {@link MemoryJobStore}, guarded by the store's lock. */
 final class MemoryJob {
@@ -46,6 +47,29 @@ final class MemoryJob {
         this.maxAttempts = request.maxAttempts();
         this.createdAt = now;
         this.updatedAt = now;
+    }
+
+    /**
+     * Whether {@code lease} may settle this job: null when it may, else the answer (a repeat of the same
+     * settlement {@code op}, or a conflict).
+     */
+    Settlement check(String lease, String op) {
+        if (state == JobState.ACTIVE && lease.equals(this.lease)) {
+            return null;
+        }
+        if (op != null && lease.equals(settledLease) && op.equals(settledBy)) {
+            return new Settlement(Settlement.Outcome.REPEATED, status());
+        }
+        return new Settlement(Settlement.Outcome.CONFLICT, status());
+    }
+
+    /** The current lease settles the job by {@code op}: the lease ends, and the same call may repeat. */
+    void settle(String op, long now) {
+        settledLease = lease;
+        settledBy = op;
+        lease = null;
+        leaseUntil = 0;
+        updatedAt = now;
     }
 
     JobStatus status() {

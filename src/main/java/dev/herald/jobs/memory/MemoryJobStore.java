@@ -168,20 +168,6 @@ public final class MemoryJobStore implements JobStore {
         return new LeasedJob(job.status(), job.data, job.lease, job.leaseUntil);
     }
 
-    /**
-     * The job's current lease and state, checked: null when {@code lease} may settle it, else the answer
-     * (a repeat of the same settlement, or a conflict).
-     */
-    private static Settlement check(MemoryJob job, String lease, String op) {
-        if (job.state == JobState.ACTIVE && lease.equals(job.lease)) {
-            return null;
-        }
-        if (op != null && lease.equals(job.settledLease) && op.equals(job.settledBy)) {
-            return new Settlement(Outcome.REPEATED, job.status());
-        }
-        return new Settlement(Outcome.CONFLICT, job.status());
-    }
-
     @Override
     public Uni<Settlement> progress(String id, String lease, int progress, String message, String data) {
         return locked(() -> {
@@ -189,7 +175,7 @@ public final class MemoryJobStore implements JobStore {
             if (job == null) {
                 return Settlement.notFound();
             }
-            Settlement refused = check(job, lease, null);
+            Settlement refused = job.check(lease, null);
             if (refused != null) {
                 return refused;
             }
@@ -211,12 +197,12 @@ public final class MemoryJobStore implements JobStore {
             if (job == null) {
                 return Settlement.notFound();
             }
-            Settlement refused = check(job, lease, "ack");
+            Settlement refused = job.check(lease, "ack");
             if (refused != null) {
                 return refused;
             }
             long now = now();
-            settle(job, "ack", now);
+            job.settle("ack", now);
             job.state = JobState.SUCCEEDED;
             job.result = result;
             job.progress = 100;
@@ -232,12 +218,12 @@ public final class MemoryJobStore implements JobStore {
             if (job == null) {
                 return Settlement.notFound();
             }
-            Settlement refused = check(job, lease, "nack");
+            Settlement refused = job.check(lease, "nack");
             if (refused != null) {
                 return refused;
             }
             long now = now();
-            settle(job, "nack", now);
+            job.settle("nack", now);
             job.error = nack.error();
             MemoryQueue q = queue(job.queue);
             if (!nack.retry() || job.attempt >= job.maxAttempts) {
@@ -260,12 +246,12 @@ public final class MemoryJobStore implements JobStore {
             if (job == null) {
                 return Settlement.notFound();
             }
-            Settlement refused = check(job, lease, null);
+            Settlement refused = job.check(lease, null);
             if (refused != null) {
                 return refused;
             }
             long now = now();
-            settle(job, "release", now);
+            job.settle("release", now);
             job.attempt--;
             queue(job.queue).ready(job, now);
             return new Settlement(Outcome.APPLIED, job.status());
@@ -274,14 +260,6 @@ public final class MemoryJobStore implements JobStore {
                 listener.accept(s.status().queue());
             }
         });
-    }
-
-    private static void settle(MemoryJob job, String op, long now) {
-        job.settledLease = job.lease;
-        job.settledBy = op;
-        job.lease = null;
-        job.leaseUntil = 0;
-        job.updatedAt = now;
     }
 
     private void kill(MemoryQueue q, MemoryJob job, long now) {

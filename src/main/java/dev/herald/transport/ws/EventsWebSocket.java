@@ -48,10 +48,12 @@ public class EventsWebSocket {
     final int maxTopics;
     final WsRequest.Parser parser;
     final PublishParser publishParser;
+    final WsJobs jobs;
 
     public EventsWebSocket(Hub hub, Broker broker, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics,
                            ConnectionLimits limits, PresenceTracker presence, HeraldConfig config,
-                           ObjectMapper mapper) {
+                           ObjectMapper mapper, WsJobs jobs) {
+        this.jobs = jobs;
         this.hub = hub;
         this.broker = broker;
         this.authorizer = authorizer;

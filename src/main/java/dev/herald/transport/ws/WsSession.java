@@ -88,6 +88,7 @@ final class WsSession implements Drainable {
     private boolean closing;
     private boolean cleanedUp;
     private int protocolErrors;
+    private WsWorker worker;
     private long lastSeen = System.nanoTime();
     private long authTimer = -1;
     private long pingTimer = -1;
@@ -190,10 +191,23 @@ final class WsSession implements Drainable {
             case WsRequest.Unsubscribe unsubscribe -> unsubscribe(unsubscribe);
             case WsRequest.Publish publish -> publish(publish);
             case WsRequest.Ping ping -> send(WsFrames.pong(ping.ref()));
+            case WsRequest.Job job -> worker().handle(job);
         }
     }
 
-    private void protocolError(String code, String message, String ref) {
+    /** This connection's worker side (job leases), made at its first worker op. */
+    private WsWorker worker() {
+        if (worker == null) {
+            worker = new WsWorker(this, ws.jobs, context);
+        }
+        return worker;
+    }
+
+    Principal principal() {
+        return principal;
+    }
+
+    void protocolError(String code, String message, String ref) {
         send(WsFrames.error(code, message, ref));
         if (++protocolErrors >= ws.settings.maxProtocolErrors()) {
             close(PROTOCOL_ERROR, "too many invalid messages");
@@ -567,6 +581,9 @@ final class WsSession implements Drainable {
         cancelTimer(pingTimer);
         cancelTimer(expiryTimer);
         new ArrayList<>(byTopic.values()).stream().distinct().forEach(this::release);
+        if (worker != null) {
+            worker.close();
+        }
         presenceTopics.forEach(topic -> ws.presence.leave(topic, member));
         presenceTopics.clear();
         if (countedUser != null) {
