@@ -9,10 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.support.BlackholeProxy;
 import dev.herald.support.HeraldProcess;
+import dev.herald.support.NodeApi;
 import dev.herald.support.NodeScript;
 import dev.herald.support.TestTokens;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -210,13 +210,8 @@ class OutsideClientsIT {
     /** Publishes {@code {"seq":from}} … {@code {"seq":to}} as {@code tick} events, straight to the node. */
     private void publish(String topic, int from, int to, List<String> ids) throws Exception {
         for (int seq = from; seq <= to; seq++) {
-            HttpRequest request = HttpRequest.newBuilder(herald.base().resolve("/v1/topics/" + topic + "/events"))
-                    .timeout(Duration.ofSeconds(5))
-                    .header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"tick\",\"data\":{\"seq\":" + seq + "}}"))
-                    .build();
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = NodeApi.publish(http, herald.base(), token, topic,
+                    NodeApi.seqEvent("tick", seq), Duration.ofSeconds(5));
             assertEquals(202, response.statusCode(), response.body());
             ids.add(JSON.readTree(response.body()).path("id").asText());
         }

@@ -6,22 +6,22 @@ package dev.herald.api;
  */
 public class RetryLaterException extends RuntimeException {
 
-    private final String slug;
+    private final ErrorCode code;
     private final long retryAfterSeconds;
 
     /**
-     * @param slug              the problem type's last segment ({@code urn:herald:problem:<slug>})
+     * @param code              the failure, one of the 503 rows of {@link ErrorCode}
      * @param message           the problem detail, shown to the client
      * @param retryAfterSeconds the {@code Retry-After} value, at least 1
      */
-    public RetryLaterException(String slug, String message, long retryAfterSeconds) {
+    public RetryLaterException(ErrorCode code, String message, long retryAfterSeconds) {
         super(message);
-        this.slug = slug;
+        this.code = code;
         this.retryAfterSeconds = Math.max(1, retryAfterSeconds);
     }
 
-    public String slug() {
-        return slug;
+    public ErrorCode code() {
+        return code;
     }
 
     public long retryAfterSeconds() {

@@ -1,6 +1,6 @@
 package dev.herald.auth;
 
-import dev.herald.web.AllowedOrigins;
+import dev.herald.auth.AllowedOrigins;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpServerRequest;
 

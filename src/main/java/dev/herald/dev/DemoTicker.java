@@ -1,10 +1,9 @@
 package dev.herald.dev;
 
-import dev.herald.broker.Broker;
+import dev.herald.publish.Publisher;
 import dev.herald.broker.PublishRequest;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -20,7 +19,7 @@ import org.jboss.logging.Logger;
  * Publishes one small {@code tick} event per second to {@code public:demo} (a made-up price doing a
  * random walk), so that the demo page at {@code /} shows live events right after {@code ./herald dev}
  * with no other setup. Dev build profile only, like {@link DevTokens}; off with
- * {@code herald.dev.demo-ticker=false}. It publishes through the broker, as the publish API does.
+ * {@code herald.dev.demo-ticker=false}. It publishes through the {@link Publisher}, as the publish API does.
  */
 @ApplicationScoped
 @IfBuildProfile("dev")
@@ -29,8 +28,7 @@ public class DemoTicker {
     static final Topic TOPIC = Topic.of("public:demo");
     private static final Logger LOG = Logger.getLogger(DemoTicker.class);
 
-    private final Broker broker;
-    private final HeraldMetrics metrics;
+    private final Publisher publisher;
     private final HeraldConfig config;
     private final Vertx vertx;
     private final int port;
@@ -38,10 +36,9 @@ public class DemoTicker {
     private long count;
     private double price = 100;
 
-    public DemoTicker(Broker broker, HeraldMetrics metrics, HeraldConfig config, Vertx vertx,
+    public DemoTicker(Publisher publisher, HeraldConfig config, Vertx vertx,
                       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
-        this.broker = broker;
-        this.metrics = metrics;
+        this.publisher = publisher;
         this.config = config;
         this.vertx = vertx;
         this.port = port;
@@ -66,8 +63,8 @@ public class DemoTicker {
         count++;
         price = Math.max(1, price * (1 + ThreadLocalRandom.current().nextGaussian() * 0.002));
         String data = String.format(Locale.ROOT, "{\"n\":%d,\"symbol\":\"HRLD\",\"price\":%.2f}", count, price);
-        broker.publish(new PublishRequest(TOPIC, "tick", data, null)).subscribe().with(
-                result -> metrics.eventPublished(result.duplicate()),
+        publisher.publishAsServer(new PublishRequest(TOPIC, "tick", data, null)).subscribe().with(
+                result -> { },
                 failure -> LOG.debugf("demo tick not published: %s", failure.toString()));
     }
 }

@@ -1,6 +1,7 @@
 package dev.herald.event;
 
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 
@@ -110,9 +111,8 @@ public final class Event {
     public <T> T encoded(Encoding<T> encoding) {
         Object cached = encodings.get(encoding.slot());
         if (cached == null) {
-            // Fix: check-then-CAS let concurrent first callers (several event loops fanning out the
-            // same event) each run the encoder; the slow path now encodes under a lock, so the
-            // encoder runs once per event and format. The fast path stays lock-free.
+            // Several event loops fan out the same event at once: the first encodes under a lock, so the
+            // encoder runs once per event and format; the others wait for it. The fast path is lock-free.
             synchronized (encodings) {
                 cached = encodings.get(encoding.slot());
                 if (cached == null) {
@@ -140,16 +140,46 @@ public final class Event {
     }
 
     /**
-     * A wire format's encoding of an event, cached on the event. Each format declares one constant
-     * with its own slot.
+     * A wire format's encoding of an event, cached on the event in a slot of its own. Slots are handed
+     * out here, one per {@link #allocate} (each format declares one constant), so two formats can never
+     * share one; an event holds {@link #SLOTS} of them, enough for the formats Herald has (eight) and a
+     * few more.
      */
-    public record Encoding<T>(int slot, Function<Event, T> encoder) {
-        static final int SLOTS = 9;
+    public static final class Encoding<T> {
+        static final int SLOTS = 16;
+        private static final AtomicInteger NEXT = new AtomicInteger();
 
-        public Encoding {
-            if (slot < 0 || slot >= SLOTS) {
-                throw new IllegalArgumentException("encoding slot out of range: " + slot);
+        private final int slot;
+        private final String name;
+        private final Function<Event, T> encoder;
+
+        private Encoding(int slot, String name, Function<Event, T> encoder) {
+            this.slot = slot;
+            this.name = name;
+            this.encoder = encoder;
+        }
+
+        /** A new format with the next free slot; fails beyond {@link #SLOTS} formats. */
+        public static <T> Encoding<T> allocate(String name, Function<Event, T> encoder) {
+            int slot = NEXT.getAndIncrement();
+            if (slot >= SLOTS) {
+                throw new IllegalStateException("no slot left for encoding '" + name + "': an event holds "
+                        + SLOTS + " encodings (Event.Encoding.SLOTS)");
             }
+            return new Encoding<>(slot, name, encoder);
+        }
+
+        public int slot() {
+            return slot;
+        }
+
+        Function<Event, T> encoder() {
+            return encoder;
+        }
+
+        @Override
+        public String toString() {
+            return name + "@" + slot;
         }
     }
 }

@@ -2,7 +2,7 @@ package dev.herald.history;
 
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
-import dev.herald.web.AllowedOrigins;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.broker.Broker;
 import dev.herald.config.HeraldConfig;

@@ -8,14 +8,13 @@ import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -39,14 +38,6 @@ public final class Hub implements BrokerListener {
     private final Timer timer;
     private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ReadKey, SharedRead> reads = new ConcurrentHashMap<>();
-
-    private static final class TopicSubscribers {
-        final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
-        Uni<Void> brokerSubscribed;
-        volatile boolean subscribeFailed;
-        /** Bumped each time the topic is left without subscriptions; a linger timer acts only on its own. */
-        int emptied;
-    }
 
     /** Runs a task after a delay (the node's timer; tests drive their own). */
     @FunctionalInterface
@@ -81,6 +72,35 @@ public final class Hub implements BrokerListener {
     }
 
     /**
+     * What a subscription takes: every event of its topics for as long as it stays ({@link #STREAM}),
+     * those and the presence notices of its topics ({@link #WITH_PRESENCE}), or one page and then it
+     * leaves (a long poll, {@link #page}).
+     *
+     * @param presence the subscription also gets the {@code herald.join} / {@code herald.leave} notices
+     * @param page     the most deliveries the sink takes, or 0 for a subscription that stays
+     */
+    public record Options(boolean presence, int page) {
+
+        public static final Options STREAM = new Options(false, 0);
+        public static final Options WITH_PRESENCE = new Options(true, 0);
+
+        /**
+         * For a client that takes at most {@code page} deliveries and then ends the subscription: history
+         * beyond the first {@code page} events is not read, and not a reset either, since the client comes
+         * back from the position after what it took. A replay cut there fills the page, so no live event
+         * (which would lie beyond the cut) can be delivered before the client leaves.
+         */
+        public static Options page(int page) {
+            return new Options(false, page);
+        }
+    }
+
+    /** As {@link #open(List, String, SubscriberSink, Options)} with {@link Options#STREAM}. */
+    public Uni<Subscription> open(List<Topic> topicList, String cursorText, SubscriberSink sink) {
+        return open(topicList, cursorText, sink, Options.STREAM);
+    }
+
+    /**
      * Opens a subscription: registers it for live events, then replays history after the cursor (or
      * starts from each topic's head when there is none), queuing a {@code herald.reset} notice for
      * topics whose history no longer reaches back to the cursor, then goes live. The returned
@@ -88,29 +108,9 @@ public final class Hub implements BrokerListener {
      *
      * @param cursorText the client's cursor, or null to start from now
      */
-    public Uni<Subscription> open(List<Topic> topicList, String cursorText, SubscriberSink sink) {
-        return open(topicList, cursorText, false, sink);
-    }
-
-    /**
-     * As {@link #open(List, String, SubscriberSink)}; with {@code presence} the subscription also gets
-     * the {@code herald.join} / {@code herald.leave} notices of its topics.
-     */
-    public Uni<Subscription> open(List<Topic> topicList, String cursorText, boolean presence, SubscriberSink sink) {
-        return open(topicList, cursorText, presence, sink, 0);
-    }
-
-    /**
-     * As {@link #open(List, String, boolean, SubscriberSink)}, for a client that takes at most
-     * {@code page} deliveries and then ends the subscription (a long poll): history beyond the first
-     * {@code page} events is not read, and not a reset either, since the client comes back from the
-     * position after what it took. A replay cut there fills the page, so no live event (which would
-     * lie beyond the cut) can be delivered before the client leaves.
-     *
-     * @param page the most deliveries the sink takes, or 0 for a subscription that stays
-     */
-    public Uni<Subscription> open(List<Topic> topicList, String cursorText, boolean presence, SubscriberSink sink,
-                                  int page) {
+    public Uni<Subscription> open(List<Topic> topicList, String cursorText, SubscriberSink sink, Options options) {
+        boolean presence = options.presence();
+        int page = options.page();
         Subscription subscription = new Subscription(topicList, sink, queueSize, presence);
         Cursor cursor = null;
         boolean invalidCursor = false;

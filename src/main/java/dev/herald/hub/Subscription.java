@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 public final class Subscription {
 
     /** The cursor of a single-topic subscription after an event depends on the event alone. */
-    public static final Event.Encoding<String> SINGLE_TOPIC_CURSOR = new Event.Encoding<>(0,
+    public static final Event.Encoding<String> SINGLE_TOPIC_CURSOR = Event.Encoding.allocate("single-topic-cursor",
             e -> Cursor.encode(new long[] {Cursor.topicKey(e.topic())}, new EventId[] {e.id()}));
 
     private final List<Topic> topics;

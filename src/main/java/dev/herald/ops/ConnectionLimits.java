@@ -1,5 +1,6 @@
 package dev.herald.ops;
 
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.config.HeraldConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.ConcurrentHashMap;

@@ -2,7 +2,7 @@ package dev.herald.presence;
 
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
-import dev.herald.web.AllowedOrigins;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;

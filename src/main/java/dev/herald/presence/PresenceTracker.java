@@ -5,7 +5,7 @@ import dev.herald.broker.PresenceStore;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.ops.NodeIdentity;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;

@@ -2,9 +2,10 @@ package dev.herald.publish;
 
 import dev.herald.api.PayloadTooLargeException;
 import dev.herald.api.RequestTimeoutException;
+import dev.herald.api.ErrorCode;
 import dev.herald.api.RetryLaterException;
 import dev.herald.config.HeraldConfig;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -117,7 +118,7 @@ public class BodyReader {
             if (pending.addAndGet(n) > maxPendingBytes) {
                 pending.addAndGet(-n);
                 metrics.requestRefused("bodies-pending");
-                fail(new RetryLaterException("server-busy",
+                fail(new RetryLaterException(ErrorCode.SERVER_BUSY,
                         "the node holds too many request bodies in flight; retry shortly", 1));
                 return;
             }

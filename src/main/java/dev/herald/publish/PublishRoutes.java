@@ -1,14 +1,9 @@
 package dev.herald.publish;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TopicAuthorizer;
-import dev.herald.broker.Broker;
-import dev.herald.broker.PublishRequest;
 import dev.herald.broker.PublishResult;
-import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
 import dev.herald.web.JsonRoutes;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.vertx.core.Handler;
@@ -43,21 +38,18 @@ public class PublishRoutes {
     public record BatchAccepted(List<Accepted> results) {
     }
 
-    private final Broker broker;
+    private final Publisher publisher;
     private final TopicAuthorizer authorizer;
-    private final HeraldMetrics metrics;
     private final PublishParser parser;
     private final BodyReader bodies;
     private final JsonRoutes routes;
 
-    public PublishRoutes(Broker broker, TopicAuthorizer authorizer, HeraldMetrics metrics, HeraldConfig config,
-                         ObjectMapper mapper, BodyReader bodies, JsonRoutes routes) {
+    public PublishRoutes(Publisher publisher, TopicAuthorizer authorizer, BodyReader bodies, JsonRoutes routes) {
         this.routes = routes;
-        this.broker = broker;
+        this.publisher = publisher;
         this.authorizer = authorizer;
-        this.metrics = metrics;
         this.bodies = bodies;
-        this.parser = new PublishParser(mapper, config.publish());
+        this.parser = publisher.parser();
     }
 
     /**
@@ -88,16 +80,11 @@ public class PublishRoutes {
             return;
         }
         authorize(ctx, principal -> {
-            authorizer.requirePublish(principal, topic);
-            bodies.read(ctx.vertx(), request, guarded(ctx, body -> {
-                PublishRequest publish = parser.toRequest(topic, parser.parseObject(body), key, false);
-                broker.publish(publish).subscribe().with(
-                        result -> {
-                            metrics.eventPublished(result.duplicate());
-                            accepted(ctx, acceptedJson(result));
-                        },
-                        failure -> refuse(ctx, failure));
-            }), failure -> refuseWhileReading(ctx, failure));
+            publisher.requireRight(principal, topic);
+            bodies.read(ctx.vertx(), request, guarded(ctx, body ->
+                    publisher.publish(principal, topic, parser.parseObject(body), key).subscribe().with(
+                            result -> accepted(ctx, acceptedJson(result)),
+                            failure -> refuse(ctx, failure))), failure -> refuseWhileReading(ctx, failure));
         });
     }
 
@@ -112,19 +99,9 @@ public class PublishRoutes {
             return;
         }
         authorize(ctx, principal -> bodies.read(ctx.vertx(), request, guarded(ctx, body -> {
-            List<PublishRequest> requests = parser.parseBatch(body);
-            // All are validated and authorized before any is published.
-            for (PublishRequest r : requests) {
-                authorizer.requirePublish(principal, r.topic());
-            }
-            broker.publishAll(requests).subscribe().with(results -> {
-                List<Accepted> accepted = new ArrayList<>(results.size());
-                for (PublishResult r : results) {
-                    metrics.eventPublished(r.duplicate());
-                    accepted.add(Accepted.of(r));
-                }
-                accepted(ctx, new BatchAccepted(accepted));
-            }, failure -> refuse(ctx, failure));
+            publisher.publishAll(principal, parser.parseBatch(body)).subscribe().with(
+                    results -> accepted(ctx, new BatchAccepted(results.stream().map(Accepted::of).toList())),
+                    failure -> refuse(ctx, failure));
         }), failure -> refuseWhileReading(ctx, failure)));
     }
 

@@ -1,5 +1,6 @@
 package dev.herald.web;
 
+import dev.herald.auth.AllowedOrigins;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;

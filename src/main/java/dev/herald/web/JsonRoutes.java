@@ -6,6 +6,7 @@ import dev.herald.api.PayloadTooLargeException;
 import dev.herald.api.Problem;
 import dev.herald.api.ProblemMapping;
 import dev.herald.api.RouteProblems;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.auth.TopicAuthorizer;

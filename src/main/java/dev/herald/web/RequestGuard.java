@@ -1,9 +1,10 @@
 package dev.herald.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.api.ErrorCode;
 import dev.herald.api.Problem;
 import dev.herald.api.RouteProblems;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpHeaders;
@@ -78,7 +79,7 @@ public class RequestGuard {
             // Paused, the request never ends for the HTTP layer, so the connection never moves on to
             // whatever followed it; the answer goes out and the connection closes.
             request.pause();
-            send(ctx, 400, "ambiguous-framing", "Bad request",
+            send(ctx, 400, ErrorCode.AMBIGUOUS_FRAMING,
                     "a request has either Content-Length or Transfer-Encoding: chunked, not both, nor another coding", true);
             return;
         }
@@ -89,7 +90,7 @@ public class RequestGuard {
         }
         if (hasDotSegment(request.path())) {
             metrics.requestRefused("dot-segments");
-            send(ctx, 400, "invalid-path", "Bad request", "the path has '.' or '..' segments", false);
+            send(ctx, 400, ErrorCode.INVALID_PATH, "the path has '.' or '..' segments", false);
             return;
         }
         ctx.next();
@@ -138,13 +139,13 @@ public class RequestGuard {
         metrics.requestRefused("malformed-request");
         LOG.debugf("refused a malformed request (%d): %s", status,
                 ctx.failure() == null ? "" : ctx.failure().getMessage());
-        send(ctx, status, "bad-request", "Bad request", ctx.failure() == null || ctx.failure().getMessage() == null
+        send(ctx, status, ErrorCode.BAD_REQUEST, ctx.failure() == null || ctx.failure().getMessage() == null
                 ? "the request is malformed" : ctx.failure().getMessage(), false);
     }
 
-    private void send(RoutingContext ctx, int status, String slug, String title, String detail, boolean close) {
+    private void send(RoutingContext ctx, int status, ErrorCode code, String detail, boolean close) {
         HttpServerResponse response = ctx.response();
-        String body = RouteProblems.body(mapper, Problem.of(status, slug, title, detail));
+        String body = RouteProblems.body(mapper, Problem.of(status, code.slug(), code.title(), detail));
         response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE);
         if (close) {
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);

@@ -20,10 +20,6 @@ class BrowserClientEdgesTest extends BrowserTest {
 
     static final String ADMIN = TestTokens.admin();
 
-    private HarnessPage harness() {
-        return new HarnessPage(chromium.driver(), base).open();
-    }
-
     /**
      * EventSource gives up on a refused stream; herald.js then fetches the stream's URL to learn the
      * status. That fetch is itself a /v1/stream request: close() must abort it (here it never answers).

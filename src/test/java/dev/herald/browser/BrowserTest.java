@@ -36,4 +36,9 @@ abstract class BrowserTest {
     DemoPage page() {
         return new DemoPage(chromium.driver(), base);
     }
+
+    /** The harness page, opened and with herald.js loaded. */
+    HarnessPage harness() {
+        return new HarnessPage(chromium.driver(), base).open();
+    }
 }

@@ -37,10 +37,6 @@ class BrowserTransportChoiceTest extends BrowserTest {
                 "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
     }
 
-    private HarnessPage harness() {
-        return new HarnessPage(chromium.driver(), base).open();
-    }
-
     /**
      * Nothing answers while the page starts (as in an outage or a restart): the WebSocket keeps failing
      * to open, but so does everything else, so it is not given up; once the server answers, 'auto' opens

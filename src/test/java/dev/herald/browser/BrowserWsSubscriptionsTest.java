@@ -36,10 +36,6 @@ class BrowserWsSubscriptionsTest extends BrowserTest {
             }));
             """;
 
-    private HarnessPage harness() {
-        return new HarnessPage(chromium.driver(), base).open();
-    }
-
     @Test
     void everyOneOf24SubscriptionsOnOneWebSocketGetsWhatIsPublishedAfterwards() {
         List<String> topics = IntStream.range(0, 24).mapToObj(i -> HttpApi.topic("public")).toList();

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HeraldNodes;
 import dev.herald.support.HeraldProcess;
+import dev.herald.support.Metrics;
+import dev.herald.support.NodeApi;
 import dev.herald.support.PollClient;
 import dev.herald.support.RedisServer;
 import dev.herald.support.ResumingSubscriber;
@@ -14,7 +16,6 @@ import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ class TwoNodesIT {
         String start = PollClient.to(nodeB.base(), topics).token(token).timeout(0).send().ok().cursor();
         CompletableFuture<PollClient.Answer> held = PollClient.to(nodeB.base(), topics).token(token).cursor(start)
                 .timeout(30).hold();
-        await().atMost(Duration.ofSeconds(10)).until(() -> heldPolls(nodeB) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.heldPolls(NodeApi.metrics(http, nodeB.base())) == 1);
         assertEquals(202, publish(nodeA, "room:poll", 1).statusCode());
         PollClient.Answer onB = PollClient.await(held, Duration.ofSeconds(10)).ok();
         assertEquals(1, onB.events().size(), onB.body());
@@ -97,18 +98,6 @@ class TwoNodesIT {
                 .send().ok();
         assertEquals(1, onA.events().size(), onA.body());
         assertTrue(onA.body().contains("\"seq\":2"), onA.body());
-    }
-
-    /** The herald_connections{transport="poll"} gauge of a node. */
-    private double heldPolls(HeraldProcess node) throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(node.base().resolve("/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith("herald_connections{") && line.contains("transport=\"poll\"")) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return 0;
     }
 
     @Test
@@ -236,13 +225,7 @@ class TwoNodesIT {
     }
 
     private HttpResponse<String> publish(HeraldProcess node, String topic, long seq) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(node.base().resolve("/v1/topics/" + topic + "/events"))
-                .timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"seq\",\"data\":{\"seq\":" + seq + "}}"))
-                .build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+        return NodeApi.publish(http, node.base(), token, topic, NodeApi.seqEvent("seq", seq), Duration.ofSeconds(10));
     }
 
     /** Publishes seq 0, 1, 2, ... at a steady rate on one node and records each answer. */

@@ -2,6 +2,7 @@ package dev.herald.event;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -140,7 +141,7 @@ class EventTest {
     @Test
     void encodingIsComputedOnceAndSharedAcrossThreads() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        Event.Encoding<String> encoding = new Event.Encoding<>(0, e -> {
+        Event.Encoding<String> encoding = Event.Encoding.allocate("test-shared", e -> {
             calls.incrementAndGet();
             return "encoded:" + e.id();
         });
@@ -182,7 +183,7 @@ class EventTest {
         AtomicInteger calls = new AtomicInteger();
         CountDownLatch firstInside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Event.Encoding<String> encoding = new Event.Encoding<>(3, ev -> {
+        Event.Encoding<String> encoding = Event.Encoding.allocate("test-slow", ev -> {
             if (calls.incrementAndGet() == 1) {
                 firstInside.countDown();
                 try {
@@ -213,15 +214,10 @@ class EventTest {
     @Test
     void encodingsInDifferentSlotsAreIndependent() {
         Event e = event("message", "{}");
-        Event.Encoding<String> a = new Event.Encoding<>(1, ev -> "a");
-        Event.Encoding<Integer> b = new Event.Encoding<>(2, ev -> 2);
+        Event.Encoding<String> a = Event.Encoding.allocate("test-a", ev -> "a");
+        Event.Encoding<Integer> b = Event.Encoding.allocate("test-b", ev -> 2);
+        assertNotEquals(a.slot(), b.slot(), "two formats were given one slot");
         assertEquals("a", e.encoded(a));
         assertEquals(2, e.encoded(b));
-    }
-
-    @Test
-    void encodingSlotOutOfRangeIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new Event.Encoding<>(-1, ev -> ""));
-        assertThrows(IllegalArgumentException.class, () -> new Event.Encoding<>(Event.Encoding.SLOTS, ev -> ""));
     }
 }

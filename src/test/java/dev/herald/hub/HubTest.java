@@ -14,7 +14,7 @@ import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -170,7 +170,7 @@ class HubTest {
             }
         };
         // Far beyond the replay budget of 25, but a page of 30 is taken, not a reset.
-        page.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), cursor, false, page, 30)
+        page.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), cursor, page, Hub.Options.page(30))
                 .await().atMost(Duration.ofSeconds(5));
         page.subscription.drain(page);
         assertEquals(List.of(), notices);
@@ -180,7 +180,7 @@ class HubTest {
         hub.close(page.subscription);
 
         Collecting rest = new Collecting();
-        rest.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), next, false, rest, 30)
+        rest.subscription = hub.open(List.of(Topic.of("paged:a"), Topic.of("paged:b")), next, rest, Hub.Options.page(30))
                 .await().atMost(Duration.ofSeconds(5));
         rest.subscription.drain(rest);
         assertEquals(30, rest.events.size());

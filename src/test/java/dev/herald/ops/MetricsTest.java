@@ -17,7 +17,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The herald_* metrics of DESIGN.md section 9 move with what happens, and carry no topic or user. */
+/**
+ * The herald_* metrics (README "Operations", docs/operations.md "Metrics to alert on") move with what
+ * happens, and carry no topic or user.
+ */
 @QuarkusTest
 class MetricsTest {
 

@@ -8,36 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.herald.support.HttpApi;
 import dev.herald.support.SseClient;
+import dev.herald.support.TestKeyResource;
 import dev.herald.support.TestTokens;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The packaged jar in the prod profile: serves the API and probes, and mints no tokens. */
 @QuarkusIntegrationTest
-@WithTestResource(ProdProfileIT.TestKey.class)
+@WithTestResource(TestKeyResource.class)
 class ProdProfileIT {
-
-    /** The prod profile has no key: hand it the test public key, as an operator would hand theirs. */
-    public static class TestKey implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            return Map.of("mp.jwt.verify.publickey.location",
-                    Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath().toString(),
-                    "mp.jwt.verify.issuer", TestTokens.ISSUER);
-        }
-
-        @Override
-        public void stop() {
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;

@@ -2,7 +2,6 @@ package dev.herald.support;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +42,7 @@ public final class HeraldProcess implements AutoCloseable {
     public static HeraldProcess start(String name, Map<String, String> config, List<String> vmOptions)
             throws IOException {
         Artifact artifact = Artifact.built();
-        int port = freePort();
+        int port = FreePorts.next();
         List<String> command = new ArrayList<>();
         if (artifact.nativeExecutable()) {
             command.add(artifact.path().toAbsolutePath().toString());
@@ -130,12 +129,6 @@ public final class HeraldProcess implements AutoCloseable {
         }
         close();
         throw new IllegalStateException("Herald did not become ready within " + timeout + ":\n" + log());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     @Override

@@ -3,8 +3,12 @@ package dev.herald.support;
 import static io.restassured.RestAssured.given;
 
 import io.restassured.response.Response;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /** Publishing and reading history through the real HTTP API, for tests. */
 public final class HttpApi {
@@ -42,6 +46,30 @@ public final class HttpApi {
             spec = spec.header("Authorization", "Bearer " + token);
         }
         return spec.post("/v1/events");
+    }
+
+    /**
+     * {@code publishers} publishers at once on {@code pool}: publisher {@code p} publishes
+     * {@code {"p":p,"n":0}} … {@code {"p":p,"n":events-1}} (type {@code seq}) in order to
+     * {@code topics[p % topics.size()]}; returns when all are done, each within 2 minutes; fails unless
+     * every publish is a 202.
+     */
+    public static void publishConcurrently(ExecutorService pool, String token, List<String> topics, int publishers,
+                                           int events) throws Exception {
+        List<Future<?>> running = new ArrayList<>();
+        for (int p = 0; p < publishers; p++) {
+            int publisher = p;
+            String topic = topics.get(p % topics.size());
+            running.add(pool.submit(() -> {
+                for (int i = 0; i < events; i++) {
+                    publishOk(token, topic, "seq", "{\"p\":" + publisher + ",\"n\":" + i + "}");
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : running) {
+            f.get(120, TimeUnit.SECONDS);
+        }
     }
 
     /** {@code GET /v1/topics/{topic}/events} with an admin token (query string appended as given). */

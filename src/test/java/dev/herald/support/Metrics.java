@@ -5,6 +5,9 @@ import static io.restassured.RestAssured.given;
 /** Reads Prometheus samples from {@code /q/metrics}, for tests. */
 public final class Metrics {
 
+    private static final String CONNECTIONS = "herald_connections";
+    private static final String POLLS = "transport=\"poll\"";
+
     private Metrics() {
     }
 
@@ -32,6 +35,16 @@ public final class Metrics {
             }
         }
         return sum;
+    }
+
+    /** Long polls the {@code @QuarkusTest} server holds now: the {@code herald_connections} gauge of polls. */
+    public static double heldPolls() {
+        return value(CONNECTIONS, POLLS);
+    }
+
+    /** As {@link #heldPolls()}, read from a scrape taken elsewhere (e.g. {@link NodeApi#metrics}). */
+    public static double heldPolls(String scrape) {
+        return sample(scrape, CONNECTIONS, POLLS);
     }
 
     /** Events stored by publishes since the application started. */

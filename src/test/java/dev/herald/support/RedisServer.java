@@ -3,7 +3,6 @@ package dev.herald.support;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,7 +41,7 @@ public final class RedisServer implements AutoCloseable {
     public static RedisServer startNew(String... extraArgs) {
         try {
             Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "redis-");
-            RedisServer server = new RedisServer(binary(), freePort(), dir, List.of(extraArgs));
+            RedisServer server = new RedisServer(binary(), FreePorts.next(), dir, List.of(extraArgs));
             server.start();
             return server;
         } catch (IOException e) {
@@ -177,12 +176,6 @@ public final class RedisServer implements AutoCloseable {
             return Files.readString(dir.resolve("redis.log"));
         } catch (IOException e) {
             return "(no log)";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 

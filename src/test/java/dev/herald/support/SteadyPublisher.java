@@ -85,12 +85,8 @@ public final class SteadyPublisher implements AutoCloseable {
 
     private CompletableFuture<?> send(long seq, String topic) {
         String key = label + "-" + seq;
-        HttpRequest request = HttpRequest.newBuilder(node.resolve("/v1/topics/" + topic + "/events"))
-                .timeout(Duration.ofSeconds(15))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"load\",\"data\":{\"key\":\"" + key + "\"}}"))
-                .build();
+        HttpRequest request = NodeApi.publishRequest(node, token, topic,
+                "{\"type\":\"load\",\"data\":{\"key\":\"" + key + "\"}}", Duration.ofSeconds(15)).build();
         long sentAt = System.nanoTime();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).handle((response, failure) -> {
             long doneAt = System.nanoTime();

@@ -5,32 +5,15 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
-import dev.herald.support.TestTokens;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import dev.herald.support.TestKeyResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
-import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The packaged jar in the prod profile serves the browser client and the demo page, revalidated on each use. */
 @QuarkusIntegrationTest
-@WithTestResource(BrowserAssetsIT.TestKey.class)
+@WithTestResource(TestKeyResource.class)
 class BrowserAssetsIT {
-
-    /** The prod profile has no key of its own; an operator's (here the test key) is given at start. */
-    public static class TestKey implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            return Map.of("mp.jwt.verify.publickey.location",
-                    Path.of("src/test/resources/test-keys/jwt-public.pem").toAbsolutePath().toString(),
-                    "mp.jwt.verify.issuer", TestTokens.ISSUER);
-        }
-
-        @Override
-        public void stop() {
-        }
-    }
 
     @Test
     void servesHeraldJsAsAnEsModule() {

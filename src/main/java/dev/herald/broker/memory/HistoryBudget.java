@@ -29,10 +29,7 @@ final class HistoryBudget {
     HistoryBudget(long maxBytes, BrokerMetrics metrics) {
         this.maxBytes = maxBytes;
         this.metrics = metrics;
-    }
-
-    long maxBytes() {
-        return maxBytes;
+        metrics.heldInMemory(MemoryBroker.NAME, "history", this::bytes, maxBytes);
     }
 
     long bytes() {

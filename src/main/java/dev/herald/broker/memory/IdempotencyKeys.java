@@ -41,10 +41,7 @@ final class IdempotencyKeys {
     IdempotencyKeys(long maxBytes, BrokerMetrics metrics) {
         this.maxBytes = maxBytes;
         this.metrics = metrics;
-    }
-
-    long maxBytes() {
-        return maxBytes;
+        metrics.heldInMemory(MemoryBroker.NAME, "idempotency", this::bytes, maxBytes);
     }
 
     long bytes() {

@@ -71,8 +71,6 @@ public final class MemoryBroker implements Broker {
         this.clock = clock;
         this.budget = new HistoryBudget(retention.bytes().perNode(), metrics);
         this.keys = new IdempotencyKeys(retention.bytes().idempotencyKeys(), metrics);
-        metrics.heldInMemory(NAME, "history", budget::bytes, budget.maxBytes());
-        metrics.heldInMemory(NAME, "idempotency", keys::bytes, keys.maxBytes());
         this.bootFloor = new EventId(clock.getAsLong(), 0);
         int maxTombstones = retention.maxTopics();
         this.tombstones = new LinkedHashMap<>() {

@@ -35,12 +35,11 @@ import org.jboss.logging.Logger;
  * arrived meanwhile (held until then), deduplicated by id. If the stream no longer reaches back that
  * far, the listener is told that history was lost for the topic.
  *
- * <p>A connection cut by a partition may never see a FIN or an RST (half-open): every
- * {@code ping-interval} the connection is probed, and a probe not answered within {@code ping-timeout}
- * counts as a loss, like a closed socket. The events held while gaps are filled are bounded
- * ({@code max-held-bytes}, all topics together); a topic whose event would go past the bound stops
- * waiting for its gap, and the listener is told that its history was lost, so its subscribers
- * resynchronize from the stream with their own cursors instead of the node holding without limit.
+ * <p>A half-open connection counts as lost when a {@link PubSubProbe} goes unanswered. The events held
+ * while gaps are filled are bounded
+ * ({@code max-held-bytes}, all topics together): a topic whose event would go past the bound stops
+ * waiting for its gap and its history counts as lost, so that its subscribers resynchronize from the
+ * stream with their own cursors instead of the node holding without limit.
  */
 final class LiveChannels {
 
@@ -54,21 +53,7 @@ final class LiveChannels {
     /** The topics' streams, read to fill gaps (the broker's own reads, with their deadlines). */
     interface Streams {
         Uni<HistoryPage> read(Topic topic, EventId after, int limit);
-
         Uni<EventId> head(Topic topic);
-    }
-
-    private static final class TopicState {
-        final Topic topic;
-        EventId lastDelivered;
-        /** Live events held while the gap after a reconnect is being filled (null when live). */
-        List<Event> held;
-        /** Approximate size of {@link #held}, counted in {@link LiveChannels#heldBytes} too. */
-        long heldBytes;
-
-        TopicState(Topic topic) {
-            this.topic = topic;
-        }
     }
 
     private final Vertx vertx;
@@ -78,10 +63,8 @@ final class LiveChannels {
     private final Streams streams;
     private final BrokerMetrics metrics;
     private final Duration connectTimeout;
-    private final Duration pingTimeout;
     private final long maxHeldBytes;
-    /** The probe: UNSUBSCRIBE from a channel nobody subscribes to. */
-    private final String probeChannel;
+    private final PubSubProbe probe;
     private final Command subscribeCommand;
     private final Command unsubscribeCommand;
     private final Map<String, TopicState> active = new HashMap<>();
@@ -91,8 +74,6 @@ final class LiveChannels {
     private boolean lostOnce;
     private long backoffMs = MIN_BACKOFF_MS;
     private long heldBytes;
-    /** The deadline timer of the probe in flight (0: none). */
-    private long probeDeadline;
     private volatile boolean up;
     private volatile boolean closed;
 
@@ -105,9 +86,8 @@ final class LiveChannels {
         this.streams = streams;
         this.metrics = metrics;
         this.connectTimeout = settings.commandTimeout();
-        this.pingTimeout = settings.pingTimeout();
         this.maxHeldBytes = settings.maxHeldBytes();
-        this.probeChannel = keys.probeChannel();
+        this.probe = new PubSubProbe(vertx, context, settings.pingTimeout(), keys.probeChannel());
         this.subscribeCommand = settings.shardedPubSub() ? Command.SSUBSCRIBE : Command.SUBSCRIBE;
         this.unsubscribeCommand = settings.shardedPubSub() ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE;
         context.runOnContext(v -> {
@@ -116,7 +96,7 @@ final class LiveChannels {
                 if (closed) {
                     vertx.cancelTimer(id);
                 } else {
-                    probe();
+                    probe.send(connection, this::unanswered);
                 }
             });
         });
@@ -315,7 +295,7 @@ final class LiveChannels {
         connection = null;
         up = false;
         lostOnce = true;
-        endProbe();
+        probe.cancel();
         conn.close();
         LOG.warnf("Redis pub/sub connection lost%s; reconnecting", cause == null ? "" : " (" + cause.getMessage() + ")");
         for (TopicState state : active.values()) {
@@ -343,9 +323,7 @@ final class LiveChannels {
         }
         String kind = message.get(0).toString();
         if (!kind.equals("message") && !kind.equals("smessage")) {
-            if (kind.equals("unsubscribe") && probeChannel.equals(message.get(1).toString())) {
-                endProbe(); // the connection answers
-            }
+            probe.answers(kind, message.get(1).toString());
             return;
         }
         TopicState state = active.get(message.get(1).toString());
@@ -353,11 +331,15 @@ final class LiveChannels {
             return;
         }
         String payload = message.get(2).toString();
-        if (payload.startsWith(PRESENCE_PREFIX)) {
-            presence(state.topic, payload);
+        LivePayload.Presence notice = LivePayload.presence(payload);
+        if (notice != null) {
+            BrokerListener l = listener;
+            if (l != null && !notice.type().isEmpty()) {
+                l.onPresence(state.topic, notice.type(), notice.data());
+            }
             return;
         }
-        Event event = decode(state.topic, payload);
+        Event event = LivePayload.event(state.topic, payload);
         if (event == null) {
             return;
         }
@@ -369,7 +351,7 @@ final class LiveChannels {
     }
 
     /**
-     * Holds a live event until its topic's gap is filled, within {@link #maxHeldBytes} for all topics:
+     * Holds a live event until its topic's gap is filled, within {@code maxHeldBytes} for all topics:
      * beyond it the topic gives up its gap (the listener resynchronizes its subscribers, who read the
      * stream from their own cursors) and goes live from this event.
      */
@@ -398,54 +380,11 @@ final class LiveChannels {
         state.held = null;
     }
 
-    /** Sends a probe on the pub/sub connection unless one is in flight; unanswered in time, the connection is lost. */
-    private void probe() {
-        RedisConnection conn = connection;
-        if (conn == null || probeDeadline != 0) {
-            return;
+    /** A probe went unanswered: the connection is lost, unless it was replaced meanwhile. */
+    private void unanswered(RedisConnection conn) {
+        if (connection == conn) {
+            lost(conn, new BrokerUnavailableException("no answer to a probe within " + probe.timeout()));
         }
-        // Not PING: under RESP2 the client matches a PING's reply by position, and a pub/sub message
-        // arriving first would be taken for it (and lost). An UNSUBSCRIBE's answer comes as a pub/sub
-        // message itself, under RESP2 and RESP3 alike.
-        conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(probeChannel));
-        probeDeadline = vertx.setTimer(Math.max(1, pingTimeout.toMillis()), id -> context.runOnContext(v -> {
-            if (probeDeadline == id) {
-                probeDeadline = 0;
-                if (connection == conn) {
-                    lost(conn, new BrokerUnavailableException("no answer to a probe within " + pingTimeout));
-                }
-            }
-        }));
-    }
-
-    private void endProbe() {
-        if (probeDeadline != 0) {
-            vertx.cancelTimer(probeDeadline);
-            probeDeadline = 0;
-        }
-    }
-
-    /** Presence notices: {@code ~\n<type>\n<data>} (presence.lua); not events, never held or filled. */
-    private static final String PRESENCE_PREFIX = "~\n";
-
-    private void presence(Topic topic, String payload) {
-        int second = payload.indexOf('\n', PRESENCE_PREFIX.length());
-        BrokerListener l = listener;
-        if (second > 0 && l != null) {
-            l.onPresence(topic, payload.substring(PRESENCE_PREFIX.length(), second), payload.substring(second + 1));
-        }
-    }
-
-    /** Live payload: {@code <id>\n<type>\n<data>} (type and data never contain a line break). */
-    static Event decode(Topic topic, String payload) {
-        int first = payload.indexOf('\n');
-        int second = first < 0 ? -1 : payload.indexOf('\n', first + 1);
-        if (second < 0) {
-            LOG.warnf("ignoring a malformed live message on %s", topic);
-            return null;
-        }
-        EventId id = EventId.parse(payload.substring(0, first));
-        return new Event(id, topic, payload.substring(first + 1, second), payload.substring(second + 1), id.millis());
     }
 
     private void deliver(TopicState state, Event event) {

@@ -98,13 +98,13 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
     }
 
     @Override
-    public PresenceStore presence() {
-        return presence;
+    public String name() {
+        return NAME;
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public PresenceStore presence() {
+        return presence;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.herald.jobs.http;
 
+import dev.herald.api.ErrorCode;
 import dev.herald.api.RetryLaterException;
 import dev.herald.config.HeraldConfig;
 import dev.herald.jobs.JobLifecycle;
@@ -199,7 +200,7 @@ public class LeaseWaiters {
         private void startWaiting() {
             if (waiting.incrementAndGet() > maxWaiting) {
                 waiting.decrementAndGet();
-                fail(new RetryLaterException("too-many-waiting-leases",
+                fail(new RetryLaterException(ErrorCode.TOO_MANY_WAITING_LEASES,
                         "this node holds too many waiting leases; lease again", 1 + ThreadLocalRandom.current().nextInt(5)));
                 return;
             }

@@ -2,6 +2,7 @@ package dev.herald.transport.poll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.ProblemMapping;
+import dev.herald.api.ErrorCode;
 import dev.herald.api.RetryLaterException;
 import dev.herald.api.RouteProblems;
 import dev.herald.event.Event;
@@ -10,9 +11,10 @@ import dev.herald.hub.Hub;
 import dev.herald.hub.Notice;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
-import dev.herald.ops.Drain;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.ops.Drainable;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.transport.Connection;
+import dev.herald.transport.ConnectionScope;
 import io.vertx.core.Context;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
@@ -30,18 +32,19 @@ import java.time.Duration;
  * <p>Threads: everything that touches the response or the collected page runs on the request's Vert.x
  * context; the hub and the drain reach it through {@link #wakeUp}, {@link #close} and {@link #goAway}.
  */
-final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
+final class PollRequest implements Connection, DeliveryWriter, Drainable {
 
     static final String TRANSPORT = "poll";
 
     private final Context context;
     private final RoutingContext ctx;
     private final Hub hub;
-    private final Drain drain;
-    private final HeraldMetrics metrics;
+    /** Place, drain registration and connection gauge: released once, in {@link #finish}. */
+    private final ConnectionScope scope;
+    private final HeraldMetrics.DeliveryMeter meter;
     private final ObjectMapper mapper;
     private final int maxEvents;
-    private final Runnable release;
+    private final long holdMillis;
     private final StringBuilder page = new StringBuilder(256).append("{\"events\":[");
     private int collected;
     private Subscription subscription;
@@ -50,35 +53,35 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
     private boolean done;
 
     /**
-     * @param release frees this request's place under {@code herald.poll.max-held}; run exactly once, when
-     *                the request is answered or its client goes away
+     * @param holdMillis how long the poll is held without events: the client's timeout, cut short at the
+     *                   token's expiry
      */
-    PollRequest(Context context, RoutingContext ctx, Hub hub, Drain drain, HeraldMetrics metrics, ObjectMapper mapper,
-                int maxEvents, Runnable release) {
+    PollRequest(ConnectionScope scope, Context context, RoutingContext ctx, Hub hub, ObjectMapper mapper, int maxEvents,
+                long holdMillis) {
+        this.scope = scope;
         this.context = context;
         this.ctx = ctx;
         this.hub = hub;
-        this.drain = drain;
-        this.metrics = metrics;
+        this.meter = scope.metrics().deliveries(TRANSPORT);
         this.mapper = mapper;
         this.maxEvents = maxEvents;
-        this.release = release;
+        this.holdMillis = holdMillis;
         ctx.response().closeHandler(v -> finish());
     }
 
     /**
      * The subscription is open: answers at once when deliveries are queued (replay, reset) or when
-     * {@code holdMillis} is 0, else holds the request for up to {@code holdMillis}. On the request's context.
+     * the hold time is 0, else holds the request for up to that long. On the request's context.
      */
-    void start(Subscription subscription, long holdMillis) {
+    @Override
+    public void start(Subscription subscription) {
         this.subscription = subscription;
         if (done) {
             hub.close(subscription); // the client went away while the subscription was being opened
             return;
         }
         held = true;
-        metrics.connectionOpened(TRANSPORT);
-        drain.register(this);
+        scope.opened(this);
         collect();
         if (done) {
             return;
@@ -91,15 +94,6 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
             timer = -1;
             answer();
         });
-    }
-
-    /** Refuses the request with a problem (auth, broker unavailable); on the request's context. */
-    void fail(Throwable failure) {
-        if (done) {
-            return;
-        }
-        finish();
-        RouteProblems.send(ctx, mapper, ProblemMapping.map(failure));
     }
 
     @Override
@@ -127,7 +121,7 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
         // The envelope is built once per event and shared by every transport and every poll.
         appendItem(event.envelope());
-        metrics.deliveries(TRANSPORT).deliveredOne(event.ts(), replayed);
+        meter.deliveredOne(event.ts(), replayed);
     }
 
     @Override
@@ -149,7 +143,7 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
     public void close(CloseReason reason) {
         context.runOnContext(v -> {
             if (reason == CloseReason.SLOW_CONSUMER) {
-                metrics.slowConsumerDropped(TRANSPORT);
+                scope.metrics().slowConsumerDropped(TRANSPORT);
             }
             // Dropped by the hub: answer with what was collected; the cursor covers exactly that.
             if (held && !done) {
@@ -179,7 +173,7 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
         }
         if (cursor == null) {
             // Only when the hub dropped the subscription before its reset could be collected.
-            RouteProblems.send(ctx, mapper, ProblemMapping.map(new RetryLaterException("poll-again",
+            RouteProblems.send(ctx, mapper, ProblemMapping.map(new RetryLaterException(ErrorCode.POLL_AGAIN,
                     "the subscription was interrupted; poll again with the same cursor", 1)));
             return;
         }
@@ -194,7 +188,6 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
             return;
         }
         done = true;
-        release.run();
         if (timer >= 0) {
             context.owner().cancelTimer(timer);
             timer = -1;
@@ -202,9 +195,6 @@ final class PollRequest implements SubscriberSink, DeliveryWriter, Drainable {
         if (subscription != null) {
             hub.close(subscription);
         }
-        if (held) {
-            metrics.connectionClosed(TRANSPORT);
-            drain.unregister(this);
-        }
+        scope.close();
     }
 }

@@ -1,20 +1,19 @@
 package dev.herald.transport.poll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.api.ErrorCode;
 import dev.herald.api.ProblemMapping;
 import dev.herald.api.RetryLaterException;
 import dev.herald.api.RouteProblems;
-import dev.herald.auth.Principal;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.TokenExtractor;
-import dev.herald.web.AllowedOrigins;
-import dev.herald.auth.TopicAuthorizer;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.hub.Hub;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.ops.ConnectionLimits;
-import dev.herald.ops.Drain;
-import dev.herald.ops.HeraldMetrics;
-import io.vertx.core.Context;
+import dev.herald.transport.Admission;
+import dev.herald.transport.ConnectionScope;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -37,9 +36,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class PollResource {
 
     private final Hub hub;
-    private final TopicAuthorizer authorizer;
+    private final Admission admission;
+    private final Admission.Places places = this::place;
     private final AllowedOrigins origins;
-    private final Drain drain;
     private final HeraldMetrics metrics;
     private final ConnectionLimits limits;
     private final ObjectMapper mapper;
@@ -50,13 +49,12 @@ public class PollResource {
     /** Polls with a token in progress on this node: held, or being authorized and opened. */
     private final AtomicInteger inProgress = new AtomicInteger();
 
-    public PollResource(AllowedOrigins origins, Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics,
+    public PollResource(Admission admission, AllowedOrigins origins, Hub hub, HeraldMetrics metrics,
                         HeraldConfig config, ObjectMapper mapper, ConnectionLimits limits) {
+        this.admission = admission;
         this.origins = origins;
         this.hub = hub;
         this.limits = limits;
-        this.authorizer = authorizer;
-        this.drain = drain;
         this.metrics = metrics;
         this.mapper = mapper;
         this.maxTopics = config.subscription().maxTopics();
@@ -91,74 +89,40 @@ public class PollResource {
             refuse(ctx, e);
             return;
         }
-        if (!drain.accepting()) {
-            refuse(ctx, new RetryLaterException("shutting-down", "this node is shutting down; poll again",
-                    seconds(drain.jitteredRetry().toMillis())));
-            return;
-        }
         String token = TokenExtractor.extract(ctx.request(), origins);
-        Runnable release = place(token);
-        if (release == null) {
-            // Bounded memory and file descriptors per node; the jitter spreads the clients' retries.
-            refuse(ctx, new RetryLaterException("too-many-polls", "this node holds too many polls; poll again",
-                    1 + ThreadLocalRandom.current().nextInt(5)));
-            return;
-        }
-        Context context = Vertx.currentContext();
-        PollRequest request = new PollRequest(context, ctx, hub, drain, metrics, mapper, maxEvents, release);
-        // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
-        // polls arriving on one event loop are verified in parallel.
-        context.executeBlocking(() -> {
-            Principal principal = authorizer.authenticateForStream(token);
-            authorizer.requireSubscribe(principal, query.topics());
-            return principal;
-        }, false).onComplete(authorized -> {
-            if (authorized.failed()) {
-                request.fail(unwrap(authorized.cause()));
-                return;
-            }
-            long holdMillis = holdMillis(query.timeoutSeconds(), authorized.result().expiresAt());
-            hub.open(query.topics(), query.cursor(), false, request, maxEvents).subscribe().with(
-                    subscription -> context.runOnContext(v -> request.start(subscription, holdMillis)),
-                    failure -> context.runOnContext(v -> request.fail(failure)));
-        });
+        admission.admit(PollRequest.TRANSPORT, query.topics(), token, query.cursor(), Hub.Options.page(maxEvents),
+                places, Admission.http(ctx.response(), (scope, principal) -> {
+                    // A held poll never outlives the token that authorized it: the next poll needs a fresh token.
+                    long hold = Math.min(query.timeoutSeconds() * 1000L, ConnectionScope.millisUntil(principal.expiresAt()));
+                    return new PollRequest(scope, Vertx.currentContext(), ctx, hub, mapper, maxEvents, hold);
+                }, failure -> refuse(ctx, failure)));
     }
 
     /**
-     * Takes this poll's place, or null when there is none: polls without a token have places of their
-     * own (herald.subscriber.max-anonymous-connections, shared with anonymous streams and WebSockets),
-     * so that anyone's polls can never fill {@code herald.poll.max-held} for users with a token.
+     * Where polls take their places: polls without a token share the anonymous places with streams and
+     * WebSockets (herald.subscriber.max-anonymous-connections), so that anyone's polls can never fill
+     * {@code herald.poll.max-held} for users with a token; polls with a token count under max-held.
      */
-    private Runnable place(String token) {
-        if (token == null && authorizer.enabled()) {
-            return limits.tryOpenAnonymous(PollRequest.TRANSPORT);
+    private Runnable place(boolean anonymous) {
+        if (anonymous) {
+            Runnable release = limits.tryOpenAnonymous(PollRequest.TRANSPORT);
+            if (release == null) {
+                throw tooManyPolls();
+            }
+            return release;
         }
         if (inProgress.incrementAndGet() > maxHeld) {
             inProgress.decrementAndGet();
             metrics.refused(PollRequest.TRANSPORT, "too-many-polls");
-            return null;
+            throw tooManyPolls();
         }
         return inProgress::decrementAndGet;
     }
 
-    /**
-     * The hold time: the client's timeout, cut short at the token's expiry so that a held poll never
-     * outlives the token that authorized it (the next poll then needs a fresh token).
-     */
-    private static long holdMillis(int timeoutSeconds, long tokenExpiresAt) {
-        long hold = timeoutSeconds * 1000L;
-        if (tokenExpiresAt > 0) {
-            hold = Math.min(hold, Math.max(0, tokenExpiresAt * 1000 - System.currentTimeMillis()));
-        }
-        return hold;
-    }
-
-    private static long seconds(long millis) {
-        return (millis + 999) / 1000;
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        return ProblemMapping.unwrap(failure);
+    /** Bounded memory and file descriptors per node; the jitter spreads the clients' retries. */
+    private static RetryLaterException tooManyPolls() {
+        return new RetryLaterException(ErrorCode.TOO_MANY_POLLS, "this node holds too many polls; poll again",
+                1 + ThreadLocalRandom.current().nextInt(5));
     }
 
     private void refuse(RoutingContext ctx, Throwable failure) {

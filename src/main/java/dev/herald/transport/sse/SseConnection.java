@@ -6,9 +6,10 @@ import dev.herald.hub.Hub;
 import dev.herald.hub.Notice;
 import dev.herald.hub.SubscriberSink;
 import dev.herald.hub.Subscription;
-import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.transport.Connection;
+import dev.herald.transport.ConnectionScope;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
 import dev.herald.transport.FrameBatch;
 import io.netty.buffer.ByteBuf;
@@ -33,15 +34,15 @@ import java.util.function.Consumer;
  * flush, one system call) instead of one each; a subscriber that fell behind catches up in large
  * writes rather than many small ones.
  */
-final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
+final class SseConnection implements Connection, DeliveryWriter, Drainable {
 
     static final String TRANSPORT = "sse";
 
     private final Context context;
     private final HttpServerResponse response;
     private final Hub hub;
-    private final Drain drain;
-    private final HeraldMetrics metrics;
+    /** Place, drain registration, connection gauge and token expiry: released once, in {@link #cleanUp}. */
+    private final ConnectionScope scope;
     private final HeraldMetrics.DeliveryMeter meter;
     private final long heartbeatMillis;
     private final long retryMillis;
@@ -50,12 +51,9 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final boolean named;
     private Subscription subscription;
     private long heartbeatTimer = -1;
-    private long expiryTimer = -1;
     private boolean started;
     private boolean ended;
     private boolean drainHandlerSet;
-    /** Releases the stream's place in the node's connection limit (idempotent). */
-    private final Runnable release;
     private final EventLoopWakeups wakeups;
     private final HttpServerRequest request;
     /**
@@ -70,22 +68,19 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     private final FrameBatch batch = new FrameBatch();
     private final Consumer<ByteBuf> writeOut = this::writeOut;
 
-    SseConnection(Context context, HttpServerResponse response, Hub hub, Drain drain, HeraldMetrics metrics,
-                  Duration heartbeat, Duration retry, long tokenExpiresAt, boolean named, Runnable release,
-                  HttpServerRequest request) {
+    SseConnection(ConnectionScope scope, Context context, HttpServerResponse response, Hub hub, Duration heartbeat,
+                  Duration retry, long tokenExpiresAt, boolean named, HttpServerRequest request) {
+        this.scope = scope;
         this.request = request;
         this.http10 = request.version() == HttpVersion.HTTP_1_0;
         this.context = context;
         this.response = response;
         this.hub = hub;
-        this.drain = drain;
-        this.metrics = metrics;
-        this.meter = metrics.deliveries(TRANSPORT);
+        this.meter = scope.metrics().deliveries(TRANSPORT);
         this.heartbeatMillis = heartbeat.toMillis();
         this.retryMillis = retry.toMillis();
         this.tokenExpiresAt = tokenExpiresAt;
         this.named = named;
-        this.release = release;
         this.wakeups = EventLoopWakeups.of(context);
         response.closeHandler(v -> cleanUp());
     }
@@ -111,7 +106,8 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     }
 
     /** Writes the head and the preamble, then starts delivering. On the connection's context. */
-    void start(Subscription subscription) {
+    @Override
+    public void start(Subscription subscription) {
         this.subscription = subscription;
         if (ended || response.closed()) {
             cleanUp();
@@ -122,21 +118,15 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
                 : SseFrames.preambleWithStart(retryMillis, subscription.initialCursor()));
         started = true;
         raw = http10 ? null : RawChunks.below(request.connection());
-        metrics.connectionOpened(TRANSPORT);
-        drain.register(this);
+        scope.opened(this);
         heartbeatTimer = context.owner().setPeriodic(heartbeatMillis, id -> heartbeat());
-        if (tokenExpiresAt > 0) {
-            // A stream must not outlive the token that authorized it (revocation by expiry): end it with
-            // its cursor; the client reconnects with a fresh token and resumes without loss.
-            long left = Math.max(1, tokenExpiresAt * 1000 - System.currentTimeMillis());
-            expiryTimer = context.owner().setTimer(left, id -> {
-                expiryTimer = -1;
-                if (!ended) {
-                    response.write(SseFrames.tokenExpired(retryMillis, subscription.currentCursor()));
-                }
-                end();
-            });
-        }
+        // The stream ends with its cursor; the client reconnects with a fresh token and resumes without loss.
+        scope.expireAt(tokenExpiresAt, () -> {
+            if (!ended) {
+                response.write(SseFrames.tokenExpired(retryMillis, subscription.currentCursor()));
+            }
+            end();
+        });
         drainNow();
     }
 
@@ -230,7 +220,7 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
     public void close(CloseReason reason) {
         context.runOnContext(v -> {
             if (reason == CloseReason.SLOW_CONSUMER) {
-                metrics.slowConsumerDropped(TRANSPORT);
+                scope.metrics().slowConsumerDropped(TRANSPORT);
             }
             if (!started && !ended) {
                 // Dropped while its replay was being prepared: no head written yet. An empty 200 would
@@ -270,22 +260,14 @@ final class SseConnection implements SubscriberSink, DeliveryWriter, Drainable {
 
     private void cleanUp() {
         ended = true;
-        release.run();
+        started = false;
         if (heartbeatTimer >= 0) {
             context.owner().cancelTimer(heartbeatTimer);
             heartbeatTimer = -1;
         }
-        if (expiryTimer >= 0) {
-            context.owner().cancelTimer(expiryTimer);
-            expiryTimer = -1;
-        }
         if (subscription != null) {
             hub.close(subscription);
         }
-        if (started) {
-            started = false;
-            metrics.connectionClosed(TRANSPORT);
-            drain.unregister(this);
-        }
+        scope.close();
     }
 }

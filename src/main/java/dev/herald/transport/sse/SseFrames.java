@@ -14,25 +14,25 @@ import java.nio.charset.StandardCharsets;
 final class SseFrames {
 
     /** {@code event:} and {@code data:} lines of an event, shared by every connection. */
-    static final Event.Encoding<byte[]> TAIL = new Event.Encoding<>(1,
+    static final Event.Encoding<byte[]> TAIL = Event.Encoding.allocate("sse-tail",
             e -> ("event: " + e.type() + "\ndata: " + e.envelope() + "\n\n").getBytes(StandardCharsets.UTF_8));
 
     /** The whole frame of an event on single-topic subscriptions, whose cursor depends on the event alone. */
-    static final Event.Encoding<byte[]> SINGLE_TOPIC_FRAME = new Event.Encoding<>(2,
+    static final Event.Encoding<byte[]> SINGLE_TOPIC_FRAME = Event.Encoding.allocate("sse-single-topic-frame",
             e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(TAIL)));
 
     /** Frames without {@code event:} ({@code ?named=false}): EventSource hands them all to onmessage. */
-    static final Event.Encoding<byte[]> UNNAMED_TAIL = new Event.Encoding<>(4,
+    static final Event.Encoding<byte[]> UNNAMED_TAIL = Event.Encoding.allocate("sse-unnamed-tail",
             e -> ("data: " + e.envelope() + "\n\n").getBytes(StandardCharsets.UTF_8));
 
-    static final Event.Encoding<byte[]> UNNAMED_SINGLE_TOPIC_FRAME = new Event.Encoding<>(5,
+    static final Event.Encoding<byte[]> UNNAMED_SINGLE_TOPIC_FRAME = Event.Encoding.allocate("sse-unnamed-single-topic-frame",
             e -> concat(idLine(e.encoded(Subscription.SINGLE_TOPIC_CURSOR)), e.encoded(UNNAMED_TAIL)));
 
     /** {@link #SINGLE_TOPIC_FRAME} as a whole HTTP chunk in direct memory (see {@link RawChunks}). */
-    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_CHUNK = new Event.Encoding<>(6,
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_CHUNK = Event.Encoding.allocate("sse-single-topic-chunk",
             e -> RawChunks.directChunk(e.encoded(SINGLE_TOPIC_FRAME)));
 
-    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_CHUNK = new Event.Encoding<>(7,
+    static final Event.Encoding<ByteBuffer> UNNAMED_SINGLE_TOPIC_CHUNK = Event.Encoding.allocate("sse-unnamed-single-topic-chunk",
             e -> RawChunks.directChunk(e.encoded(UNNAMED_SINGLE_TOPIC_FRAME)));
 
     private SseFrames() {

@@ -1,21 +1,17 @@
 package dev.herald.transport.sse;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.api.ErrorCode;
 import dev.herald.api.ProblemMapping;
 import dev.herald.api.RouteProblems;
-import dev.herald.auth.Principal;
+import dev.herald.auth.AllowedOrigins;
 import dev.herald.auth.TokenExtractor;
-import dev.herald.web.AllowedOrigins;
-import dev.herald.auth.TopicAuthorizer;
-import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import dev.herald.hub.Hub;
-import dev.herald.ops.ConnectionLimits;
 import dev.herald.ops.Drain;
-import dev.herald.ops.HeraldMetrics;
-import io.vertx.core.Context;
+import dev.herald.transport.Admission;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
@@ -36,22 +32,20 @@ import java.util.List;
 public class SseResource {
 
     private final Hub hub;
-    private final TopicAuthorizer authorizer;
+    private final Admission admission;
+    private final Admission.Places places;
     private final AllowedOrigins origins;
     private final Drain drain;
-    private final HeraldMetrics metrics;
     private final HeraldConfig config;
     private final ObjectMapper mapper;
-    private final ConnectionLimits limits;
 
-    public SseResource(AllowedOrigins origins, Hub hub, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics, HeraldConfig config,
-                       ObjectMapper mapper, ConnectionLimits limits) {
+    public SseResource(Admission admission, AllowedOrigins origins, Hub hub, Drain drain, HeraldConfig config,
+                       ObjectMapper mapper) {
+        this.admission = admission;
+        this.places = admission.nodePlaces(SseConnection.TRANSPORT);
         this.origins = origins;
-        this.limits = limits;
         this.hub = hub;
-        this.authorizer = authorizer;
         this.drain = drain;
-        this.metrics = metrics;
         this.config = config;
         this.mapper = mapper;
     }
@@ -70,59 +64,37 @@ public class SseResource {
             fail(ctx, e);
             return;
         }
-        if (!drain.accepting()) {
-            // Shutting down: the same answer open streams get, without a position (the client keeps its own).
-            SseConnection.endForRetry(ctx.response(), SseFrames.shutdown(drain.jitteredRetry().toMillis(), null));
-            return;
-        }
-        String token = TokenExtractor.extract(ctx.request(), origins);
         String lastEventId = ctx.request().getHeader("Last-Event-ID");
         String cursor = lastEventId != null && !lastEventId.isBlank() ? lastEventId.trim()
                 : ctx.request().getParam("lastEventId");
-        Context context = Vertx.currentContext();
-        // Token verification may touch files or a JWKS endpoint: off the event loop, unordered so that
-        // connections arriving on one event loop are verified in parallel.
-        context.executeBlocking(() -> {
-            Principal principal = authorizer.authenticateForStream(token);
-            authorizer.requireSubscribe(principal, topics);
-            return principal;
-        }, false).onComplete(authorized -> {
-            if (authorized.failed()) {
-                fail(ctx, authorized.cause());
-                return;
-            }
-            // Streams without a token have places of their own, so that they can never fill the node.
-            Runnable release = authorized.result().isAnonymous() ? limits.tryOpenAnonymous(SseConnection.TRANSPORT)
-                    : limits.tryOpen(SseConnection.TRANSPORT);
-            if (release == null) {
-                // The node is full: like a drain, a stream that makes EventSource come back later (maybe to
-                // another node) rather than a 503, after which it would never reconnect.
-                SseConnection.endForRetry(ctx.response(), SseFrames.full(drain.jitteredRetry().toMillis()));
-                return;
-            }
-            // Whichever way the response ends: ended normally, or its connection closed.
-            ctx.response().endHandler(v -> release.run());
-            if (ctx.request().version() == HttpVersion.HTTP_1_0) {
-                // A stream's HTTP/1.0 body has no length, so it ends with the connection (SseConnection
-                // closes it): never answer Connection: keep-alive, as Vert.x would if the client asked.
-                ctx.addHeadersEndHandler(v -> ctx.response().headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
-            }
-            SseConnection connection = new SseConnection(context, ctx.response(), hub, drain, metrics,
-                    config.sse().heartbeat(), config.sse().retry(), authorized.result().expiresAt(), named, release,
-                    ctx.request());
-            hub.open(topics, cursor == null || cursor.isEmpty() ? null : cursor, connection)
-                    .subscribe().with(
-                            subscription -> context.runOnContext(v -> connection.start(subscription)),
-                            failure -> context.runOnContext(v -> {
-                                if (failure instanceof BrokerUnavailableException) {
-                                    // Transient: let EventSource retry instead of giving up on a 503.
-                                    SseConnection.endForRetry(ctx.response(),
-                                            SseFrames.unavailable(drain.jitteredRetry().toMillis()));
-                                } else {
-                                    fail(ctx, failure);
-                                }
-                            }));
-        });
+        String token = TokenExtractor.extract(ctx.request(), origins);
+        admission.admit(SseConnection.TRANSPORT, topics, token, cursor, Hub.Options.STREAM, places,
+                Admission.http(ctx.response(), (scope, principal) -> {
+                    if (ctx.request().version() == HttpVersion.HTTP_1_0) {
+                        // A stream's HTTP/1.0 body has no length, so it ends with the connection
+                        // (SseConnection closes it): never answer Connection: keep-alive, as Vert.x would
+                        // if the client asked.
+                        ctx.addHeadersEndHandler(v -> ctx.response().headers().set(HttpHeaders.CONNECTION,
+                                HttpHeaders.CLOSE));
+                    }
+                    return new SseConnection(scope, Vertx.currentContext(), ctx.response(), hub, config.sse().heartbeat(),
+                            config.sse().retry(), principal.expiresAt(), named, ctx.request());
+                }, failure -> refuse(ctx, failure)));
+    }
+
+    /**
+     * EventSource treats any answer but a 200 stream as final and never reconnects: what is temporary
+     * (the node drains, is full, or its broker is unavailable) is a valid, empty stream with a
+     * {@code retry:} instead, which makes it come back, to this node or another, with its Last-Event-ID.
+     */
+    private void refuse(RoutingContext ctx, Throwable failure) {
+        long retry = drain.jitteredRetry().toMillis();
+        switch (ErrorCode.of(failure)) {
+            case SHUTTING_DOWN -> SseConnection.endForRetry(ctx.response(), SseFrames.shutdown(retry, null));
+            case TOO_MANY_CONNECTIONS -> SseConnection.endForRetry(ctx.response(), SseFrames.full(retry));
+            case BROKER_UNAVAILABLE -> SseConnection.endForRetry(ctx.response(), SseFrames.unavailable(retry));
+            default -> fail(ctx, failure);
+        }
     }
 
     /**
@@ -142,7 +114,6 @@ public class SseResource {
     }
 
     private void fail(RoutingContext ctx, Throwable failure) {
-        Throwable cause = ProblemMapping.unwrap(failure);
-        RouteProblems.send(ctx, mapper, ProblemMapping.map(cause));
+        RouteProblems.send(ctx, mapper, ProblemMapping.map(failure));
     }
 }

@@ -1,15 +1,14 @@
 package dev.herald.transport.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.herald.auth.TopicAuthorizer;
-import dev.herald.broker.Broker;
+import dev.herald.api.ErrorCode;
 import dev.herald.config.HeraldConfig;
-import dev.herald.hub.Hub;
 import dev.herald.ops.ConnectionLimits;
 import dev.herald.ops.Drain;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.presence.PresenceTracker;
-import dev.herald.publish.PublishParser;
+import dev.herald.publish.Publisher;
+import dev.herald.transport.Admission;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
@@ -37,40 +36,19 @@ public class EventsWebSocket {
     private static final Logger LOG = Logger.getLogger(EventsWebSocket.class);
     private static final UserData.TypedKey<WsSession> SESSION = new UserData.TypedKey<>("herald.session");
 
-    final Hub hub;
-    final Broker broker;
-    final TopicAuthorizer authorizer;
-    final Drain drain;
-    final HeraldMetrics metrics;
-    final ConnectionLimits limits;
-    final PresenceTracker presence;
-    final HeraldConfig.Ws settings;
-    final int maxTopics;
-    final WsRequest.Parser parser;
-    final PublishParser publishParser;
-    final WsJobs jobs;
+    private final WsServices services;
 
-    public EventsWebSocket(Hub hub, Broker broker, TopicAuthorizer authorizer, Drain drain, HeraldMetrics metrics,
-                           ConnectionLimits limits, PresenceTracker presence, HeraldConfig config,
-                           ObjectMapper mapper, WsJobs jobs) {
-        this.jobs = jobs;
-        this.hub = hub;
-        this.broker = broker;
-        this.authorizer = authorizer;
-        this.drain = drain;
-        this.metrics = metrics;
-        this.limits = limits;
-        this.presence = presence;
-        this.settings = config.ws();
-        this.maxTopics = config.subscription().maxTopics();
-        this.parser = new WsRequest.Parser(mapper, maxTopics);
-        this.publishParser = new PublishParser(mapper, config.publish());
+    public EventsWebSocket(Admission admission, Publisher publisher, ConnectionLimits limits, PresenceTracker presence,
+                           Drain drain, HeraldMetrics metrics, HeraldConfig config, ObjectMapper mapper, WsJobs jobs) {
+        int maxTopics = config.subscription().maxTopics();
+        this.services = new WsServices(admission, publisher, limits, presence, drain, metrics, config.ws(), maxTopics,
+                new WsRequest.Parser(mapper, maxTopics), jobs);
     }
 
     @OnOpen
     @NonBlocking
     void open(WebSocketConnection connection) {
-        WsSession session = new WsSession(this, connection, Vertx.currentContext());
+        WsSession session = new WsSession(services, connection, Vertx.currentContext());
         connection.userData().put(SESSION, session);
         session.open();
     }
@@ -90,7 +68,7 @@ public class EventsWebSocket {
     void binary(WebSocketConnection connection, Buffer message) {
         WsSession session = connection.userData().get(SESSION);
         if (session != null) {
-            session.close(WsSession.UNSUPPORTED_DATA, "binary frames are not supported; send JSON text frames");
+            session.close(ErrorCode.BINARY_FRAME, "binary frames are not supported; send JSON text frames");
         }
     }
 
@@ -132,10 +110,10 @@ public class EventsWebSocket {
         // (set from herald.ws.max-message-bytes) with this exception, without closing; 1009 says why.
         // A single frame over it never gets here: FrameGuard answers it below Vert.x.
         if (failure instanceof IllegalStateException && String.valueOf(failure.getMessage()).contains("max message size")) {
-            session.close(WsSession.TOO_BIG, "message too big: at most " + settings.maxMessageBytes() + " bytes");
+            session.close(ErrorCode.PAYLOAD_TOO_LARGE, "message too big: at most " + services.settings().maxMessageBytes() + " bytes");
             return;
         }
         LOG.debugf("WebSocket %s failed: %s", connection.id(), failure.toString());
-        session.close(WsSession.INTERNAL_ERROR, "internal error");
+        session.close(ErrorCode.INTERNAL, "internal error");
     }
 }

@@ -1,5 +1,6 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -50,9 +51,6 @@ final class FrameGuard extends ChannelDuplexHandler {
     static final long DRAIN_BYTES = 4L * 1024 * 1024;
 
     private static final Logger LOG = Logger.getLogger(FrameGuard.class);
-    private static final int TOO_BIG = 1009;
-    private static final int INVALID_UTF8 = 1007;
-    private static final int PROTOCOL_ERROR = 1002;
     /** A close frame's reason is at most 123 bytes (RFC 6455 section 5.5). */
     private static final int MAX_REASON_BYTES = 123;
 
@@ -89,7 +87,7 @@ final class FrameGuard extends ChannelDuplexHandler {
             // Vert.x lets the decoder accept reserved bits because it offers compression; without an
             // extension negotiated on this connection they mean nothing (RFC 6455 section 5.2).
             frame.release();
-            refuse(ctx, PROTOCOL_ERROR, "reserved bits set without a negotiated extension");
+            refuse(ctx, ErrorCode.FRAME_PROTOCOL_VIOLATION, "reserved bits set without a negotiated extension");
             return;
         }
         super.channelRead(ctx, msg);
@@ -101,21 +99,20 @@ final class FrameGuard extends ChannelDuplexHandler {
             super.exceptionCaught(ctx, cause);
             return;
         }
-        refuse(ctx, switch (refused.closeStatus().code()) {
-            case TOO_BIG -> TOO_BIG;
-            case INVALID_UTF8 -> INVALID_UTF8;
-            default -> PROTOCOL_ERROR;
-        }, refused.getMessage());
+        int status = refused.closeStatus().code();
+        refuse(ctx, status == ErrorCode.PAYLOAD_TOO_LARGE.closeCode() ? ErrorCode.PAYLOAD_TOO_LARGE
+                : status == ErrorCode.INVALID_UTF8.closeCode() ? ErrorCode.INVALID_UTF8
+                : ErrorCode.FRAME_PROTOCOL_VIOLATION, refused.getMessage());
     }
 
-    private void refuse(ChannelHandlerContext ctx, int code, String detail) {
+    private void refuse(ChannelHandlerContext ctx, ErrorCode code, String detail) {
         if (closing || !ctx.channel().isActive()) {
             return;
         }
         closing = true;
-        LOG.debugf("WebSocket %s refused a frame (%s): closing with %d", ctx.channel().id(), detail, code);
+        LOG.debugf("WebSocket %s refused a frame (%s): closing with %d", ctx.channel().id(), detail, code.closeCode());
         discardInput(ctx);
-        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason(code, detail))).addListener(written -> {
+        ctx.writeAndFlush(new CloseWebSocketFrame(code.closeCode(), reason(code, detail))).addListener(written -> {
             if (ctx.channel() instanceof DuplexChannel duplex && ctx.pipeline().get(SslHandler.class) == null) {
                 duplex.shutdownOutput();
             }
@@ -123,9 +120,9 @@ final class FrameGuard extends ChannelDuplexHandler {
         ctx.executor().schedule(() -> closeNow(ctx), DRAIN_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private String reason(int code, String detail) {
+    private String reason(ErrorCode code, String detail) {
         String reason = switch (code) {
-            case TOO_BIG -> "message too big: at most " + maxMessageBytes + " bytes";
+            case PAYLOAD_TOO_LARGE -> "message too big: at most " + maxMessageBytes + " bytes";
             case INVALID_UTF8 -> "invalid UTF-8 in a text message";
             default -> "protocol error: " + detail;
         };

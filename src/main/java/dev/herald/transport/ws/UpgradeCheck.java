@@ -3,7 +3,7 @@ package dev.herald.transport.ws;
 import dev.herald.auth.TokenExtractor;
 import dev.herald.config.HeraldConfig;
 import dev.herald.ops.Drain;
-import dev.herald.web.AllowedOrigins;
+import dev.herald.auth.AllowedOrigins;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
 import io.netty.channel.Channel;

@@ -1,5 +1,6 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ErrorCode;
 import dev.herald.event.Event;
 import dev.herald.event.Json;
 import dev.herald.hub.Notice;
@@ -14,11 +15,11 @@ import java.util.List;
 final class WsFrames {
 
     /** {@code {"type":"event","cursor":…,"event":…}} of a single-topic subscription: depends on the event alone. */
-    static final Event.Encoding<String> SINGLE_TOPIC_EVENT = new Event.Encoding<>(3,
+    static final Event.Encoding<String> SINGLE_TOPIC_EVENT = Event.Encoding.allocate("ws-single-topic-event",
             e -> event(e.encoded(Subscription.SINGLE_TOPIC_CURSOR), e));
 
     /** {@link #SINGLE_TOPIC_EVENT} as a whole text frame in direct memory (see {@link RawFrames}). */
-    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME = new Event.Encoding<>(8,
+    static final Event.Encoding<ByteBuffer> SINGLE_TOPIC_FRAME = Event.Encoding.allocate("ws-single-topic-frame",
             e -> RawFrames.directFrame(e.encoded(SINGLE_TOPIC_EVENT)));
 
     private WsFrames() {
@@ -78,7 +79,12 @@ final class WsFrames {
     }
 
     /** An error; the message is ours (never the client's input, never a token). */
-    static String error(String code, String message, String ref) {
+    /** An {@code error} frame with the WebSocket code of {@code code}. */
+    static String error(ErrorCode code, String message, String ref) {
+        return error(code.wsCode(), message, ref);
+    }
+
+    private static String error(String code, String message, String ref) {
         return withRef(new StringBuilder("{\"type\":\"error\",\"code\":\"").append(code).append("\",\"message\":")
                 .append(Json.quote(message)), ref);
     }

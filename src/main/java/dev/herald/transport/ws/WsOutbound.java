@@ -1,9 +1,10 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ErrorCode;
 import dev.herald.event.Event;
 import dev.herald.hub.DeliveryWriter;
 import dev.herald.hub.Subscription;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
 import dev.herald.transport.FrameBatch;
 import io.netty.buffer.ByteBuf;
@@ -121,7 +122,7 @@ final class WsOutbound {
             return;
         }
         if (++inFlight > MAX_IN_FLIGHT_HARD) {
-            session.close(WsSession.SLOW_CONSUMER, "slow consumer: reconnect and resume with your cursor");
+            session.close(ErrorCode.SLOW_CONSUMER, "slow consumer: reconnect and resume with your cursor");
             return;
         }
         connection.sendText(text).subscribe().with(ok -> written(), failure -> written());

@@ -1,5 +1,6 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ErrorCode;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -41,12 +42,12 @@ sealed interface WsRequest {
     record Job(String op, JsonNode message, String ref) implements WsRequest {
     }
 
-    /** A message that cannot be served; {@code code} is the error frame's code. */
+    /** A message that cannot be served; {@code code} gives the error frame's code. */
     final class Refused extends RuntimeException {
-        final String code;
+        final ErrorCode code;
         final String ref;
 
-        Refused(String code, String message, String ref) {
+        Refused(ErrorCode code, String message, String ref) {
             super(message, null, false, false);
             this.code = code;
             this.ref = ref;
@@ -91,27 +92,27 @@ sealed interface WsRequest {
             } catch (JsonProcessingException e) {
                 String message = e.getOriginalMessage();
                 if (message != null && message.startsWith("Duplicate field")) {
-                    throw new Refused("invalid", "the message names a field twice", null);
+                    throw new Refused(ErrorCode.INVALID_INPUT, "the message names a field twice", null);
                 }
-                throw new Refused("invalid", "the message is not valid JSON", null);
+                throw new Refused(ErrorCode.INVALID_INPUT, "the message is not valid JSON", null);
             }
             if (root == null || !root.isObject()) {
-                throw new Refused("invalid", "a message is a JSON object", null);
+                throw new Refused(ErrorCode.INVALID_INPUT, "a message is a JSON object", null);
             }
             String ref = ref(root.get("ref"));
             JsonNode op = root.get("op");
             if (op == null || !op.isTextual()) {
-                throw new Refused("invalid", "'op' is required: auth, subscribe, unsubscribe, publish, ping, or a "
+                throw new Refused(ErrorCode.INVALID_INPUT, "'op' is required: auth, subscribe, unsubscribe, publish, ping, or a "
                         + "worker's consume, cancel, progress, ack, nack", ref);
             }
             Set<String> allowed = FIELDS.get(op.asText());
             if (allowed == null) {
-                throw new Refused("unknown-op", "unknown op; use auth, subscribe, unsubscribe, publish, ping, or a "
+                throw new Refused(ErrorCode.UNKNOWN_OP, "unknown op; use auth, subscribe, unsubscribe, publish, ping, or a "
                         + "worker's consume, cancel, progress, ack, nack", ref);
             }
             for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
                 if (!allowed.contains(names.next())) {
-                    throw new Refused("invalid", "unknown field for op '" + op.asText() + "'; allowed: " + allowed, ref);
+                    throw new Refused(ErrorCode.INVALID_INPUT, "unknown field for op '" + op.asText() + "'; allowed: " + allowed, ref);
                 }
             }
             try {
@@ -125,7 +126,7 @@ sealed interface WsRequest {
                     default -> new Job(op.asText(), root, ref);
                 };
             } catch (InvalidInputException e) {
-                throw new Refused("invalid", e.getMessage(), ref);
+                throw new Refused(ErrorCode.INVALID_INPUT, e.getMessage(), ref);
             }
         }
 

@@ -57,7 +57,7 @@ final class WsSubscription implements SubscriberSink, DeliveryWriter {
     public void close(CloseReason reason) {
         session.onContext(() -> {
             if (!cancelled) {
-                session.dropped(this, reason);
+                session.dropped(reason);
             }
         });
     }

@@ -1,7 +1,10 @@
 package dev.herald.transport.ws;
 
+import dev.herald.api.ConflictException;
+import dev.herald.api.ErrorCode;
 import dev.herald.auth.AuthenticationException;
 import dev.herald.auth.AuthorizationException;
+import dev.herald.auth.Principal;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Json;
 import dev.herald.jobs.JobIds;
@@ -19,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.jboss.logging.Logger;
 
 /**
  * The worker side of one WebSocket connection (README, "Jobs"), RabbitMQ style: {@code consume} a queue
@@ -33,7 +35,6 @@ import org.jboss.logging.Logger;
  */
 final class WsWorker {
 
-    private static final Logger LOG = Logger.getLogger(WsWorker.class);
     /** How long one waiting lease of a consume is held before it is renewed. */
     private static final Duration WAIT = Duration.ofSeconds(25);
     private static final long RETRY_MILLIS = 1000;
@@ -67,34 +68,29 @@ final class WsWorker {
         this.context = context;
     }
 
-    void handle(WsRequest.Job op) {
+    void handle(WsRequest.Job op, Principal principal) {
         try {
             switch (op.op()) {
-                case "consume" -> consume(op);
+                case "consume" -> consume(op, principal);
                 case "cancel" -> cancel(op);
                 default -> report(op);
             }
         } catch (InvalidInputException e) {
-            session.protocolError("invalid", e.getMessage(), op.ref());
-        } catch (AuthenticationException e) {
-            session.send(WsFrames.error("unauthorized", e.getMessage(), op.ref()));
-        } catch (AuthorizationException e) {
-            session.send(WsFrames.error("forbidden", e.getMessage(), op.ref()));
+            session.protocolError(e.getMessage(), op.ref());
         } catch (RuntimeException e) {
-            LOG.error("unexpected failure of a WebSocket worker op", e);
-            session.send(WsFrames.error("internal", "an unexpected error occurred", op.ref()));
+            session.sendError(e, op.ref()); // unauthorized, forbidden, too-large; anything else is logged
         }
     }
 
-    private void consume(WsRequest.Job op) {
+    private void consume(WsRequest.Job op, Principal principal) {
         QueueName queue = QueueName.of(JobParser.text(op.message(), "queue", true));
         int prefetch = op.message().has("prefetch")
                 ? JobParser.integer(op.message(), "prefetch", 1, jobs.maxPrefetch) : 1;
         Duration visibility = op.message().has("visibility")
                 ? JobParser.seconds(op.message(), "visibility", Duration.ofSeconds(1), JobPolicy.MAX_VISIBILITY)
                 : jobs.visibility;
-        if (!session.principal().queues().mayWork(queue.name())) {
-            throw session.principal().isAnonymous()
+        if (!principal.queues().mayWork(queue.name())) {
+            throw principal.isAnonymous()
                     ? new AuthenticationException("missing", "a token is required to work on a queue", null)
                     : new AuthorizationException("not allowed to work on queue '" + queue + "'");
         }
@@ -135,7 +131,7 @@ final class WsWorker {
             pump(c);
         }, failure -> {
             c.waiting = null;
-            session.send(WsFrames.error("unavailable", "jobs cannot be leased now; retrying", null));
+            session.sendError(failure, null);
             context.owner().setTimer(RETRY_MILLIS, id -> context.runOnContext(v -> pump(c)));
         });
     }
@@ -149,7 +145,7 @@ final class WsWorker {
         };
         Held holding = held.get(id);
         if (holding == null || !holding.lease().equals(report.lease())) {
-            session.send(WsFrames.error("conflict", "this connection holds no such lease of job " + id, op.ref()));
+            session.sendError(new ConflictException("this connection holds no such lease of job " + id), op.ref());
             return;
         }
         Uni<Settlement> settled = switch (op.op()) {
@@ -159,8 +155,7 @@ final class WsWorker {
             default -> jobs.reports.nack(id, report.lease(), report.nack());
         };
         settled.subscribe().with(s -> session.onContext(() -> settled(op, id, holding, s)),
-                failure -> session.onContext(() -> session.send(WsFrames.error("unavailable",
-                        "the job store is unavailable; report again", op.ref()))));
+                failure -> session.onContext(() -> session.sendError(failure, op.ref())));
     }
 
     private void settled(WsRequest.Job op, String id, Held holding, Settlement s) {
@@ -170,9 +165,9 @@ final class WsWorker {
             pump(holding.consumer());
         }
         switch (s.outcome()) {
-            case NOT_FOUND -> session.send(WsFrames.error("not-found", "no such job: " + id, op.ref()));
-            case CONFLICT -> session.send(WsFrames.error("conflict", "the lease is no longer the job's current "
-                    + "lease; the job is " + s.status().state().wire(), op.ref()));
+            case NOT_FOUND -> session.send(WsFrames.error(ErrorCode.NOT_FOUND, "no such job: " + id, op.ref()));
+            case CONFLICT -> session.sendError(new ConflictException("the lease is no longer the job's current "
+                    + "lease; the job is " + s.status().state().wire()), op.ref());
             default -> session.send(frame("{\"type\":\"" + op.op() + "ed\",\"job\":" + s.status().toJson(), op.ref()));
         }
     }

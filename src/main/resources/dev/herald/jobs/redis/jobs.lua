@@ -4,7 +4,7 @@
 --   <base>qs:<queue>  stream of queued jobs (field j = job id), consumer group 'w', consumer 'c';
 --                     its pending entries are the active jobs
 --   <base>qz:<queue>  sorted set of delayed and failed jobs by the time they are due
---   <base>qm:<queue>  hash: q queued, d delayed, f failed (counts), ac XAUTOCLAIM cursor
+--   <base>qm:<queue>  hash: q queued, d delayed, f failed (counts), ac XAUTOCLAIM cursor, fs finish sequence
 --   <base>qd:<queue>  sorted set of dead jobs by the time they died
 --   <base>qf:<queue>  sorted set of succeeded jobs by the time they succeeded
 --   <base>qn:<queue>  channel: a job became available
@@ -48,7 +48,10 @@ local function ready(q, id, j)
 end
 
 local function finish(q, j, id, set)
-  redis.call('ZADD', qk(set, q), now, id)
+  -- Jobs finishing in the same millisecond keep their order (the dead list is newest first): a per-queue
+  -- sequence adds thousandths to the time, which a double holds exactly enough at epoch milliseconds.
+  local seq = redis.call('HINCRBY', qk('qm', q), 'fs', 1)
+  redis.call('ZADD', qk(set, q), now + (seq % 1000) / 1000, id)
   redis.call('PEXPIRE', j, retention)
   trimFinished(q)
 end

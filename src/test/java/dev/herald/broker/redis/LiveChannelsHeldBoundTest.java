@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.herald.broker.BrokerListener;
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.HistoryPage;
 import dev.herald.broker.PublishRequest;
@@ -12,15 +11,15 @@ import dev.herald.broker.Retention;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
+import dev.herald.support.RedisBrokers;
+import dev.herald.support.BrokerRecorder;
 import dev.herald.support.RedisServer;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,6 +35,7 @@ class LiveChannelsHeldBoundTest {
 
     private static final String DATA = "{\"pad\":\"" + "x".repeat(200) + "\",\"seq\":";
 
+    private RedisBrokers redis;
     private RedisServer server;
     private Vertx vertx;
     private Redis client;
@@ -44,10 +44,11 @@ class LiveChannelsHeldBoundTest {
 
     @BeforeEach
     void start() {
-        server = RedisServer.startNew();
-        vertx = Vertx.vertx();
-        client = Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()).setMaxPoolSize(8));
-        publisher = new RedisBroker(vertx, client, settings(), BrokerMetrics.NONE);
+        redis = RedisBrokers.start();
+        server = redis.server();
+        vertx = redis.vertx();
+        client = redis.client(server.url(), 8);
+        publisher = redis.broker(client, settings(), BrokerMetrics.NONE);
     }
 
     @AfterEach
@@ -55,10 +56,7 @@ class LiveChannelsHeldBoundTest {
         if (live != null) {
             live.close();
         }
-        publisher.close();
-        client.close();
-        vertx.close().toCompletionStage().toCompletableFuture().join();
-        server.close();
+        redis.close();
     }
 
     private static RedisBrokerSettings settings() {
@@ -86,19 +84,10 @@ class LiveChannelsHeldBoundTest {
         CompletableFuture<Void> gate = new CompletableFuture<>();
         GatedStreams streams = new GatedStreams(publisher, gate, new AtomicInteger());
         live = new LiveChannels(vertx, client, new RedisKeys("held:"), streams, settings(), BrokerMetrics.NONE);
-        List<Event> received = new CopyOnWriteArrayList<>();
-        List<Topic> lost = new CopyOnWriteArrayList<>();
-        live.setListener(new BrokerListener() {
-            @Override
-            public void onEvent(Event event) {
-                received.add(event);
-            }
-
-            @Override
-            public void onHistoryLost(Topic topic) {
-                lost.add(topic);
-            }
-        });
+        BrokerRecorder recorder = new BrokerRecorder();
+        live.setListener(recorder);
+        List<Event> received = recorder.events();
+        List<Topic> lost = recorder.lost();
         Topic topic = Topic.of("held:t");
         live.subscribe(topic).await().atMost(Duration.ofSeconds(5));
         publish(topic, 0);

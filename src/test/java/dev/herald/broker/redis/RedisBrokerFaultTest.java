@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.herald.broker.BrokerListener;
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.PublishRequest;
@@ -12,14 +11,13 @@ import dev.herald.broker.Retention;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
+import dev.herald.support.BrokerRecorder;
+import dev.herald.support.RedisBrokers;
 import dev.herald.support.RedisServer;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,32 +30,24 @@ import org.junit.jupiter.api.Test;
  */
 class RedisBrokerFaultTest {
 
+    private RedisBrokers redis;
     private RedisServer server;
-    private Vertx vertx;
-    private final List<Redis> clients = new ArrayList<>();
-    private final List<RedisBroker> brokers = new ArrayList<>();
     private final AtomicInteger reconnects = new AtomicInteger();
     private final AtomicInteger filled = new AtomicInteger();
 
     @BeforeEach
     void start() {
-        server = RedisServer.startNew();
-        vertx = Vertx.vertx();
+        redis = RedisBrokers.start();
+        server = redis.server();
     }
 
     @AfterEach
     void stop() {
-        brokers.forEach(RedisBroker::close);
-        clients.forEach(Redis::close);
-        vertx.close().toCompletionStage().toCompletableFuture().join();
-        server.close();
+        redis.close();
     }
 
     private RedisBroker broker(int maxEvents) {
-        Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url())
-                .setMaxPoolSize(8).setMaxPoolWaiting(1000));
-        clients.add(client);
-        return brokerOn(client, maxEvents, Duration.ofHours(1));
+        return brokerOn(redis.client(server.url(), 8, 1000), maxEvents, Duration.ofHours(1));
     }
 
     /** A broker on {@code client} whose reconnects and gap fills are counted by this test. */
@@ -77,27 +67,9 @@ class RedisBrokerFaultTest {
             public void brokerCommand(String broker, String command, long nanos) {
             }
         };
-        RedisBroker broker = new RedisBroker(vertx, client, new RedisBrokerSettings("fault:",
+        return redis.broker(client, new RedisBrokerSettings("fault:",
                 new Retention(maxEvents, Duration.ofHours(1), 1000, Duration.ofMinutes(5)),
                 Duration.ofSeconds(2), idleTopicTtl, false), metrics);
-        brokers.add(broker);
-        return broker;
-    }
-
-    private record Recorder(List<Event> events, List<Topic> lost) implements BrokerListener {
-        Recorder() {
-            this(new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>());
-        }
-
-        @Override
-        public void onEvent(Event event) {
-            events.add(event);
-        }
-
-        @Override
-        public void onHistoryLost(Topic topic) {
-            lost.add(topic);
-        }
     }
 
     private static EventId publish(RedisBroker broker, Topic topic, int seq) {
@@ -109,7 +81,7 @@ class RedisBrokerFaultTest {
     void eventsPublishedWhileThePubSubConnectionIsDownAreFilledFromTheStreamInOrderOnce() {
         RedisBroker publisher = broker(1000);
         RedisBroker subscriber = broker(1000);
-        Recorder recorder = new Recorder();
+        BrokerRecorder recorder = new BrokerRecorder();
         subscriber.setListener(recorder);
         Topic topic = Topic.of("gap:fill");
         subscriber.subscribe(topic).await().atMost(Duration.ofSeconds(5));
@@ -137,7 +109,7 @@ class RedisBrokerFaultTest {
     void whileRedisIsDownPublishFailsAndAvailabilityIsFalseThenLiveDeliveryResumes() {
         RedisBroker publisher = broker(1000);
         RedisBroker subscriber = broker(1000);
-        Recorder recorder = new Recorder();
+        BrokerRecorder recorder = new BrokerRecorder();
         subscriber.setListener(recorder);
         Topic topic = Topic.of("outage:x");
         subscriber.subscribe(topic).await().atMost(Duration.ofSeconds(5));
@@ -167,12 +139,11 @@ class RedisBrokerFaultTest {
         // The publisher logs in as its own ACL user, so the subscriber (default user) can be locked
         // out while the topic's history moves past what it had.
         server.command("ACL", "SETUSER", "publisher", "on", ">secret", "~*", "&*", "+@all");
-        Redis admin = Redis.createClient(vertx, new RedisOptions()
+        Redis admin = redis.client(new RedisOptions()
                 .setConnectionString("redis://publisher:secret@127.0.0.1:" + server.port()));
-        clients.add(admin);
         RedisBroker publisher = brokerOn(admin, 20, Duration.ofHours(1));
         RedisBroker subscriber = broker(20);
-        Recorder recorder = new Recorder();
+        BrokerRecorder recorder = new BrokerRecorder();
         subscriber.setListener(recorder);
         Topic topic = Topic.of("gap:lost");
         subscriber.subscribe(topic).await().atMost(Duration.ofSeconds(5));
@@ -193,8 +164,7 @@ class RedisBrokerFaultTest {
 
     @Test
     void aPositionIntoATopicWhoseStreamExpiredWhileIdleReadsAsTruncated() {
-        Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()));
-        clients.add(client);
+        Redis client = redis.client(new RedisOptions().setConnectionString(server.url()));
         RedisBroker broker = brokerOn(client, 100, Duration.ofMillis(300));
         Topic topic = Topic.of("idle:t");
         EventId seen = publish(broker, topic, 1);

@@ -10,6 +10,7 @@ import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
 import dev.herald.support.PollClient;
 import dev.herald.support.PollClient.Answer;
+import dev.herald.support.Profiles;
 import dev.herald.support.RedisServer;
 import dev.herald.support.RedisTestResource;
 import dev.herald.support.TestTokens;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * is down. (A cursor answered by another node: {@code TwoNodesIT}.)
  */
 @QuarkusTest
-@TestProfile(RedisModeTest.RedisMode.class)
+@TestProfile(Profiles.RedisMode.class)
 class RedisModePollTest {
 
     static final Duration WAIT = Duration.ofSeconds(10);

@@ -7,36 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HttpApi;
+import dev.herald.support.Profiles;
 import dev.herald.support.RedisServer;
 import dev.herald.support.RedisTestResource;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Herald itself in Redis mode (one node, real redis-server): subscriptions, readiness, 503s. */
 @QuarkusTest
-@TestProfile(RedisModeTest.RedisMode.class)
+@TestProfile(Profiles.RedisMode.class)
 class RedisModeTest {
-
-    public static class RedisMode implements QuarkusTestProfile {
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(RedisTestResource.class));
-        }
-
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.redis.command-timeout", "1s", "herald.subscription.linger", "1s");
-        }
-    }
 
     @TestHTTPResource("/")
     URI base;

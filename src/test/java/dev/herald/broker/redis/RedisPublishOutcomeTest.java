@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
+import dev.herald.support.NodeApi;
 import dev.herald.support.RedisServer;
 import dev.herald.support.RedisTestResource;
 import dev.herald.support.TestTokens;
@@ -152,11 +153,8 @@ class RedisPublishOutcomeTest {
     }
 
     private CompletableFuture<HttpResponse<String>> send(HttpClient http, String topic, String key, int seq) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/topics/" + topic + "/events"))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .header("Idempotency-Key", key).timeout(Duration.ofSeconds(15))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"m\",\"data\":{\"seq\":" + seq + "}}"))
-                .build();
+        HttpRequest request = NodeApi.publishRequest(base, token, topic, NodeApi.seqEvent("m", seq),
+                Duration.ofSeconds(15)).header("Idempotency-Key", key).build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
     }
 }

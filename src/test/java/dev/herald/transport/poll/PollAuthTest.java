@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Who may poll what (DESIGN.md section 3, as on SSE), and the 400s of a malformed poll. */
+/** Who may poll what (README "Topics, auth", as on SSE), and the 400s of a malformed poll. */
 @QuarkusTest
 class PollAuthTest {
 

@@ -9,10 +9,10 @@ import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
 import dev.herald.support.PollClient;
 import dev.herald.support.PollClient.Answer;
+import dev.herald.support.Profiles;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.time.Duration;
@@ -24,15 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /** Polls against short history (5 events per topic) and a node that holds at most 3 polls. */
 @QuarkusTest
-@TestProfile(PollLimitsTest.Limits.class)
+@TestProfile(Profiles.ShortHistory.class)
 class PollLimitsTest {
-
-    public static class Limits implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.history.max-events", "5", "herald.poll.max-held", "3");
-        }
-    }
 
     static final Duration WAIT = Duration.ofSeconds(10);
     static final String ADMIN = TestTokens.admin();
@@ -46,10 +39,6 @@ class PollLimitsTest {
 
     private String cursorNow(String... topics) {
         return poll(topics).timeout(0).send().ok().cursor();
-    }
-
-    private static double heldPolls() {
-        return Metrics.value("herald_connections", "transport=\"poll\"");
     }
 
     @Test
@@ -87,12 +76,12 @@ class PollLimitsTest {
     void beyondMaxHeldPollsANewPollGets503WithRetryAfterUntilOneIsAnswered() {
         String topic = topic("room");
         String cursor = cursorNow(topic);
-        double before = heldPolls();
+        double before = Metrics.heldPolls();
         List<CompletableFuture<Answer>> held = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             held.add(poll(topic).cursor(cursor).timeout(60).hold());
         }
-        await().atMost(WAIT).until(() -> heldPolls() == before + 3);
+        await().atMost(WAIT).until(() -> Metrics.heldPolls() == before + 3);
 
         double refusedBefore = Metrics.value("herald_connections_refused_total", "transport=\"poll\"",
                 "reason=\"too-many-polls\"");
@@ -110,7 +99,7 @@ class PollLimitsTest {
         for (CompletableFuture<Answer> pending : held) {
             assertEquals(List.of(id), PollClient.await(pending, WAIT).ok().ids());
         }
-        assertEquals(before, heldPolls());
+        assertEquals(before, Metrics.heldPolls());
         poll(topic).timeout(0).send().ok();
     }
 }

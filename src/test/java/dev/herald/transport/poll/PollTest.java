@@ -27,7 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** {@code GET /v1/poll} (DESIGN.md section 7) against the real server and the memory broker. */
+/** {@code GET /v1/poll} (README "Long polling") against the real server and the memory broker. */
 @QuarkusTest
 class PollTest {
 
@@ -48,15 +48,11 @@ class PollTest {
         return now.cursor();
     }
 
-    private static double heldPolls() {
-        return Metrics.value("herald_connections", "transport=\"poll\"");
-    }
-
     /** Sends a poll that must be held, and returns once the server holds it (no sleep: the gauge says so). */
     private CompletableFuture<Answer> held(PollClient.Request request) {
-        double before = heldPolls();
+        double before = Metrics.heldPolls();
         CompletableFuture<Answer> answer = request.hold();
-        await().atMost(WAIT).until(() -> heldPolls() == before + 1 || answer.isDone());
+        await().atMost(WAIT).until(() -> Metrics.heldPolls() == before + 1 || answer.isDone());
         assertFalse(answer.isDone(), () -> "the poll was answered instead of held: " + answer.join().body());
         return answer;
     }
@@ -96,12 +92,12 @@ class PollTest {
     void timeoutAnswersWithAnEmptyListAndTheSameCursor() {
         String topic = topic("poll");
         String cursor = cursorNow(topic);
-        double before = heldPolls();
+        double before = Metrics.heldPolls();
         Answer answer = poll(topic).cursor(cursor).timeout(1).send().ok();
         assertEquals(List.of(), answer.events());
         assertEquals(cursor, answer.cursor());
         assertEquals("no-store", answer.header("Cache-Control"));
-        assertEquals(before, heldPolls(), "an answered poll is no longer held");
+        assertEquals(before, Metrics.heldPolls(), "an answered poll is no longer held");
     }
 
     @Test
@@ -204,17 +200,17 @@ class PollTest {
     @Test
     void aHeldPollWhoseClientGoesAwayReleasesItsSubscription() throws Exception {
         String topic = topic("poll");
-        double held = heldPolls();
+        double held = Metrics.heldPolls();
         double subscriptions = Metrics.value("herald_subscriptions");
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             OutputStream out = socket.getOutputStream();
             out.write(("GET /v1/poll?topic=" + topic + "&timeout=60 HTTP/1.1\r\nHost: localhost\r\n"
                     + "Authorization: Bearer " + ADMIN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            await().atMost(WAIT).until(() -> heldPolls() == held + 1);
+            await().atMost(WAIT).until(() -> Metrics.heldPolls() == held + 1);
             assertEquals(subscriptions + 1, Metrics.value("herald_subscriptions"));
         }
-        await().atMost(WAIT).until(() -> heldPolls() == held);
+        await().atMost(WAIT).until(() -> Metrics.heldPolls() == held);
         await().atMost(WAIT).until(() -> Metrics.value("herald_subscriptions") == subscriptions);
     }
 

@@ -8,10 +8,10 @@ import dev.herald.event.EventId;
 import dev.herald.support.HttpApi;
 import dev.herald.support.PollClient;
 import dev.herald.support.PollClient.Answer;
+import dev.herald.support.Profiles;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.util.ArrayList;
@@ -35,17 +35,10 @@ import org.junit.jupiter.api.Test;
  * the hundreds of handoffs or page cuts fails the test.
  */
 @QuarkusTest
-@TestProfile(PollUnderConcurrentPublishingTest.SmallPages.class)
+@TestProfile(Profiles.LongHistory.class)
 class PollUnderConcurrentPublishingTest {
 
     /** Small pages, so that most answers leave queued events behind; history long enough for no reset. */
-    public static class SmallPages implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.poll.max-events", "10", "herald.history.max-events", "100000");
-        }
-    }
-
     static final int PUBLISHERS = 4;
     static final int EVENTS_PER_PUBLISHER = 400;
     static final int POLLERS = 6;
@@ -73,20 +66,7 @@ class PollUnderConcurrentPublishingTest {
                 pollers.add(pool.submit(() -> pollChain(mine, token, expected(mine, topics), started, seed)));
             }
             assertTrue(started.await(20, TimeUnit.SECONDS), "pollers did not take their first cursor");
-            List<Future<?>> publishers = new ArrayList<>();
-            for (int p = 0; p < PUBLISHERS; p++) {
-                int publisher = p;
-                String topic = topics.get(p % topics.size());
-                publishers.add(pool.submit(() -> {
-                    for (int i = 0; i < EVENTS_PER_PUBLISHER; i++) {
-                        HttpApi.publishOk(token, topic, "seq", "{\"p\":" + publisher + ",\"n\":" + i + "}");
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : publishers) {
-                f.get(120, TimeUnit.SECONDS);
-            }
+            HttpApi.publishConcurrently(pool, token, topics, PUBLISHERS, EVENTS_PER_PUBLISHER);
             for (int s = 0; s < POLLERS; s++) {
                 check(s, subscribed.get(s), topics, pollers.get(s).get(120, TimeUnit.SECONDS));
             }

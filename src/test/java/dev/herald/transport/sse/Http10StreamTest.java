@@ -62,19 +62,9 @@ class Http10StreamTest {
         String topic = HttpApi.topic("http10-poll");
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             socket.setSoTimeout(READ_TIMEOUT_MILLIS);
-            String request = "GET /v1/poll?timeout=0&topic=" + URLEncoder.encode(topic, StandardCharsets.UTF_8)
-                    + " HTTP/1.0\r\n"
-                    + "Host: " + base.getHost() + ":" + base.getPort() + "\r\n"
-                    + "Authorization: Bearer " + TestTokens.admin() + "\r\n\r\n";
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            InputStream in = socket.getInputStream();
-            String status = line(in);
-            assertTrue(status.startsWith("HTTP/1.0 200"), status);
-            List<String> headers = new ArrayList<>();
-            for (String h = line(in); !h.isEmpty(); h = line(in)) {
-                headers.add(h.toLowerCase(Locale.ROOT));
-            }
+            InputStream in = get10(socket, "/v1/poll?timeout=0&topic=" + URLEncoder.encode(topic, StandardCharsets.UTF_8),
+                    "Authorization: Bearer " + TestTokens.admin() + "\r\n");
+            List<String> headers = headersOf200(in);
             assertTrue(headers.stream().anyMatch(h -> h.startsWith("content-length:")), headers.toString());
             String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(body.startsWith("{\"events\":["), body);
@@ -86,22 +76,12 @@ class Http10StreamTest {
         String token = TestTokens.expiringIn("http10-reader", TOKEN_SECONDS);
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             socket.setSoTimeout(READ_TIMEOUT_MILLIS);
-            String request = "GET /v1/stream?topic=" + URLEncoder.encode(topic, StandardCharsets.UTF_8) + " HTTP/1.0\r\n"
-                    + "Host: " + base.getHost() + ":" + base.getPort() + "\r\n"
-                    + "Accept: text/event-stream\r\n"
+            InputStream in = get10(socket, "/v1/stream?topic=" + URLEncoder.encode(topic, StandardCharsets.UTF_8),
+                    "Accept: text/event-stream\r\n"
                     + "Authorization: Bearer " + token + "\r\n"
-                    + (keepAlive ? "Connection: keep-alive\r\n" : "")
-                    + "\r\n";
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            InputStream in = socket.getInputStream();
+                    + (keepAlive ? "Connection: keep-alive\r\n" : ""));
 
-            String status = line(in);
-            assertTrue(status.startsWith("HTTP/1.0 200"), status);
-            List<String> headers = new ArrayList<>();
-            for (String h = line(in); !h.isEmpty(); h = line(in)) {
-                headers.add(h.toLowerCase(Locale.ROOT));
-            }
+            List<String> headers = headersOf200(in);
             assertFalse(headers.stream().anyMatch(h -> h.startsWith("transfer-encoding:")), headers.toString());
             assertFalse(headers.contains("connection: keep-alive"), "the body ends with the connection: " + headers);
             assertTrue(headers.stream().anyMatch(h -> h.startsWith("content-type: text/event-stream")),
@@ -134,6 +114,27 @@ class Http10StreamTest {
                     || l.startsWith("event: ") || l.startsWith("retry: ") || l.startsWith(":")),
                     "only SSE lines: " + body);
         }
+    }
+
+    /** Sends {@code GET target HTTP/1.0} with a Host header and {@code headers} (each ending in CR LF). */
+    private InputStream get10(Socket socket, String target, String headers) throws IOException {
+        String request = "GET " + target + " HTTP/1.0\r\n"
+                + "Host: " + base.getHost() + ":" + base.getPort() + "\r\n"
+                + headers + "\r\n";
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket.getInputStream();
+    }
+
+    /** Reads the status line, which must be an HTTP/1.0 200, and returns the header lines in lower case. */
+    private static List<String> headersOf200(InputStream in) throws IOException {
+        String status = line(in);
+        assertTrue(status.startsWith("HTTP/1.0 200"), status);
+        List<String> headers = new ArrayList<>();
+        for (String h = line(in); !h.isEmpty(); h = line(in)) {
+            headers.add(h.toLowerCase(Locale.ROOT));
+        }
+        return headers;
     }
 
     /** One line of the head or body, without its CR LF (or LF). */

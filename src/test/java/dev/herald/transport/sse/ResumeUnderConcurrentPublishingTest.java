@@ -9,11 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.event.EventId;
 import dev.herald.support.HttpApi;
+import dev.herald.support.Profiles;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.time.Duration;
@@ -38,17 +38,10 @@ import org.junit.jupiter.api.Test;
  * strictly increasing. A gap or a duplicate at any of the hundreds of handoffs fails the test.
  */
 @QuarkusTest
-@TestProfile(ResumeUnderConcurrentPublishingTest.LongHistory.class)
+@TestProfile(Profiles.LongHistory.class)
 class ResumeUnderConcurrentPublishingTest {
 
     /** History long enough that no resume hits retention: this test is about the handoff only. */
-    public static class LongHistory implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.history.max-events", "100000");
-        }
-    }
-
     static final int PUBLISHERS = 4;
     static final int EVENTS_PER_PUBLISHER = 600;
     static final int SUBSCRIBERS = 8;
@@ -84,20 +77,7 @@ class ResumeUnderConcurrentPublishingTest {
             for (var ready : connected) {
                 assertTrue(ready.await(20, TimeUnit.SECONDS), "subscriber did not connect");
             }
-            List<Future<?>> publishers = new ArrayList<>();
-            for (int p = 0; p < PUBLISHERS; p++) {
-                int publisher = p;
-                String topic = topics.get(p % topics.size());
-                publishers.add(pool.submit(() -> {
-                    for (int i = 0; i < EVENTS_PER_PUBLISHER; i++) {
-                        HttpApi.publishOk(token, topic, "seq", "{\"p\":" + publisher + ",\"n\":" + i + "}");
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : publishers) {
-                f.get(120, TimeUnit.SECONDS);
-            }
+            HttpApi.publishConcurrently(pool, token, topics, PUBLISHERS, EVENTS_PER_PUBLISHER);
             publishing.set(false);
             for (int s = 0; s < SUBSCRIBERS; s++) {
                 List<Received> got = subscribers.get(s).get(120, TimeUnit.SECONDS);

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
+import dev.herald.support.Profiles;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.io.InputStream;
@@ -21,22 +21,14 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** A subscriber that never reads is dropped once its outbound queue (20 here) is full; others go on. */
 @QuarkusTest
-@TestProfile(SlowConsumerTest.SmallQueue.class)
+@TestProfile(Profiles.SmallQueue.class)
 class SlowConsumerTest {
-
-    public static class SmallQueue implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.subscriber.queue-size", "20");
-        }
-    }
 
     static final Duration WAIT = Duration.ofSeconds(5);
     static final String ADMIN = TestTokens.admin();

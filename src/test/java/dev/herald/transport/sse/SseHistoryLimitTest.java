@@ -4,30 +4,22 @@ import static dev.herald.support.HttpApi.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.herald.support.HttpApi;
+import dev.herald.support.Profiles;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Resuming from a cursor older than the retained history, with history cut to 5 events per topic. */
 @QuarkusTest
-@TestProfile(SseHistoryLimitTest.ShortHistory.class)
+@TestProfile(Profiles.ShortHistory.class)
 class SseHistoryLimitTest {
-
-    public static class ShortHistory implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.history.max-events", "5");
-        }
-    }
 
     static final Duration WAIT = Duration.ofSeconds(5);
     static final String ADMIN = TestTokens.admin();

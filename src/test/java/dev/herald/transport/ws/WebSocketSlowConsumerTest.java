@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.Metrics;
+import dev.herald.support.Profiles;
 import dev.herald.support.RawWebSocket;
 import dev.herald.support.TestTokens;
 import dev.herald.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.util.Map;
@@ -22,16 +22,8 @@ import org.junit.jupiter.api.Test;
  * another client of the same topic keeps receiving every event as it is published.
  */
 @QuarkusTest
-@TestProfile(WebSocketSlowConsumerTest.SmallQueue.class)
+@TestProfile(Profiles.SmallQueue.class)
 class WebSocketSlowConsumerTest {
-
-    public static class SmallQueue implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            // The stalled client answers no ping either: keep the idle timeout out of the way.
-            return Map.of("herald.subscriber.queue-size", "20", "herald.ws.idle-timeout", "5m");
-        }
-    }
 
     static final String ADMIN = TestTokens.admin();
     static final String PAYLOAD = "\"" + "x".repeat(16 * 1024) + "\"";

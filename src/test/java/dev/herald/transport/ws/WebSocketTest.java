@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The WebSocket protocol of DESIGN.md section 6, against the real endpoint (WebSockets Next client). */
+/** The WebSocket protocol of the README ("WebSocket (/v1/ws)"), against the real endpoint (WebSockets Next client). */
 @QuarkusTest
 class WebSocketTest {
 

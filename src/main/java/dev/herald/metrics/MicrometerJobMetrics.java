@@ -1,4 +1,4 @@
-package dev.herald.ops;
+package dev.herald.metrics;
 
 import dev.herald.jobs.JobMetrics;
 import dev.herald.jobs.QueueCounts;

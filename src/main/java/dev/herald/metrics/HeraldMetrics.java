@@ -1,4 +1,4 @@
-package dev.herald.ops;
+package dev.herald.metrics;
 
 import java.util.function.LongSupplier;
 

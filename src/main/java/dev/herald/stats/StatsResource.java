@@ -1,5 +1,8 @@
-package dev.herald.ops;
+package dev.herald.stats;
 
+import dev.herald.ops.HealthChecks;
+import dev.herald.ops.Drain;
+import dev.herald.ops.NodeIdentity;
 import dev.herald.broker.Broker;
 import dev.herald.config.HeraldConfig;
 import dev.herald.hub.Hub;

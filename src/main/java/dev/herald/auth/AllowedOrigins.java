@@ -1,4 +1,4 @@
-package dev.herald.web;
+package dev.herald.auth;
 
 import dev.herald.config.HeraldConfig;
 import io.vertx.core.http.HttpServerRequest;

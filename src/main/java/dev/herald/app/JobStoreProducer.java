@@ -1,6 +1,8 @@
-package dev.herald.config;
+package dev.herald.app;
 
 import dev.herald.broker.Broker;
+import dev.herald.config.HeraldConfig;
+import dev.herald.config.JobsConfig;
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.jobs.JobLifecycle;
 import dev.herald.jobs.JobPolicy;

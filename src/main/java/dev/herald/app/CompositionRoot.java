@@ -1,18 +1,19 @@
-package dev.herald.config;
+package dev.herald.app;
 
+import dev.herald.config.HeraldConfig;
 import dev.herald.broker.Broker;
 import dev.herald.broker.Retention;
 import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.broker.redis.RedisBrokerSettings;
-import dev.herald.ops.MicrometerMetrics;
+import dev.herald.metrics.MicrometerMetrics;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import jakarta.enterprise.inject.Instance;
 import dev.herald.hub.Hub;
-import dev.herald.ops.HeraldMetrics;
+import dev.herald.metrics.HeraldMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
@@ -21,7 +22,7 @@ import java.util.Optional;
 
 /** Builds the broker named by {@code herald.broker} and the node's hub on top of it. */
 @ApplicationScoped
-public class BrokerProducer {
+public class CompositionRoot {
 
     @Produces
     @ApplicationScoped

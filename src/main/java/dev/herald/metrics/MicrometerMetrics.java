@@ -1,4 +1,4 @@
-package dev.herald.ops;
+package dev.herald.metrics;
 
 import dev.herald.broker.BrokerMetrics;
 import io.micrometer.core.instrument.Counter;
@@ -20,6 +20,12 @@ import java.util.function.LongSupplier;
 @Singleton
 @Startup
 public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
+
+    private static final String HTTP_REFUSED_HELP =
+            "HTTP requests refused for how they were sent (slow, oversized or ambiguous bodies, smuggling)";
+    private static final String OUTCOME_UNKNOWN_HELP =
+            "Publishes sent to the broker and not answered in time (answered 504: may or may not be stored)";
+    private static final String AUTH_FAILURES_HELP = "Requests refused by authentication or authorization";
 
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> connections = new ConcurrentHashMap<>();
@@ -135,15 +141,12 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void authFailed(String reason) {
-        counter("herald.auth.failures", "reason", reason, "Requests refused by authentication or authorization")
-                .increment();
+        counter("herald.auth.failures", "reason", reason, AUTH_FAILURES_HELP).increment();
     }
 
     @Override
     public void requestRefused(String reason) {
-        counter("herald.http.refused", "reason", reason,
-                "HTTP requests refused for how they were sent (slow, oversized or ambiguous bodies, smuggling)")
-                .increment();
+        counter("herald.http.refused", "reason", reason, HTTP_REFUSED_HELP).increment();
     }
 
     @Override
@@ -196,9 +199,7 @@ public class MicrometerMetrics implements HeraldMetrics, BrokerMetrics {
 
     @Override
     public void publishOutcomeUnknown(String broker) {
-        counter("herald.publish.outcome.unknown", "broker", broker,
-                "Publishes sent to the broker and not answered in time (answered 504: may or may not be stored)")
-                .increment();
+        counter("herald.publish.outcome.unknown", "broker", broker, OUTCOME_UNKNOWN_HELP).increment();
     }
 
     @Override
