@@ -330,6 +330,13 @@ public interface HeraldConfig {
          */
         @WithDefault("true")
         boolean demoTicker();
+
+        /**
+         * Dev profile only: a sample worker that takes the jobs of {@code demo:jobs} (the demo page's jobs
+         * panel) and reports progress to 100%. Default true.
+         */
+        @WithDefault("true")
+        boolean demoWorker();
     }
 
     interface Poll {
