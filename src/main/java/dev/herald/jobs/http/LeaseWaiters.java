@@ -11,6 +11,7 @@ import dev.herald.jobs.LeaseBatch;
 import dev.herald.jobs.LeaseRequest;
 import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
 import dev.herald.ops.Drain;
 import dev.herald.ops.Drainable;
 import io.smallrye.mutiny.Multi;
@@ -260,6 +261,17 @@ public class LeaseWaiters {
         private void answer(List<LeasedJob> jobs) {
             if (finish()) {
                 onJobs.accept(jobs);
+                return;
+            }
+            // The client went away while this lease was in flight: its jobs go back at once rather than
+            // when their leases expire.
+            for (LeasedJob job : jobs) {
+                store.release(job.id(), job.lease()).call(s -> s.outcome() == Settlement.Outcome.APPLIED
+                        ? lifecycle.announce(JobLifecycle.QUEUED, s.status()) : Uni.createFrom().voidItem())
+                        .subscribe().with(s -> {
+                        }, failure -> {
+                            // the lease expires instead
+                        });
             }
         }
 

@@ -18,10 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.Metrics;
+import dev.herald.support.RawHttp;
 import dev.herald.support.TestTokens;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +46,9 @@ class JobsApiTest {
     private final String alice = TestTokens.queues("alice", List.of("images:*"), List.of(), List.of());
     private final String worker = TestTokens.queues("worker-1", List.of(), List.of("images:*"), List.of());
     private final String admin = TestTokens.queues("ops", List.of(), List.of(), List.of("*"));
+
+    @TestHTTPResource("/")
+    URI base;
 
     /** Threads for requests held open; created here so that they inherit the test's class loader. */
     private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -116,6 +122,20 @@ class JobsApiTest {
         await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 1);
         String id = enqueueOk(alice, queue, "{\"n\":1}");
         waiting.join().then().statusCode(200).body("jobs", hasSize(1)).body("jobs[0].id", equalTo(id));
+    }
+
+    @Test
+    void aWorkerThatGoesAwayWhileWaitingLeavesTheLineAndLosesNoJob() {
+        try (RawHttp http = RawHttp.connect(base)) {
+            http.send("POST /v1/queues/" + queue + "/leases?wait=30 HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + worker + "\r\nContent-Length: 0\r\n\r\n");
+            await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 1);
+        }
+        await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 0);
+        String id = enqueueOk(alice, queue, "1");
+        JsonPath job = leaseOne(worker, queue);
+        assertEquals(id, job.getString("id"));
+        assertEquals(1, job.getInt("attempt"));
     }
 
     @Test
