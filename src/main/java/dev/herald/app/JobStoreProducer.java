@@ -29,12 +29,25 @@ public class JobStoreProducer {
             throw new IllegalStateException("herald.jobs.visibility must be between 1ms and "
                     + JobPolicy.MAX_VISIBILITY + ", got " + jobs.visibility());
         }
+        require(jobs.maxAttempts() >= 1 && jobs.maxAttempts() <= 100, "herald.jobs.max-attempts must be from 1 to 100");
+        require(jobs.maxLeaseBatch() >= 1, "herald.jobs.max-lease-batch must be at least 1");
+        require(jobs.maxWaitingLeases() >= 0, "herald.jobs.max-waiting-leases must not be negative");
+        require(jobs.pollInterval().toMillis() >= 1, "herald.jobs.poll-interval must be positive");
+        require(jobs.retention().toMillis() >= 1, "herald.jobs.retention must be positive");
+        require(jobs.backoffBase().toMillis() >= 1 && jobs.backoffMax().compareTo(jobs.backoffBase()) >= 0,
+                "herald.jobs.backoff-base must be positive and herald.jobs.backoff-max at least as long");
         JobPolicy policy = new JobPolicy(jobs.retention(), jobs.backoffBase(), jobs.backoffMax());
         // The injected broker is a client proxy: its class says nothing of the backend behind it.
         if (ClientProxy.unwrap(broker) instanceof RedisBroker redisBroker) {
             return new RedisJobStore(redisBroker, vertx, redis.get(), policy);
         }
         return new MemoryJobStore(policy);
+    }
+
+    private static void require(boolean valid, String message) {
+        if (!valid) {
+            throw new IllegalStateException(message);
+        }
     }
 
     void close(@Disposes JobStore store) {
