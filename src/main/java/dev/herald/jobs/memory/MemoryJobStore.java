@@ -32,7 +32,9 @@ import java.util.function.Supplier;
  * not. Use the Redis store (with {@code herald.broker=redis} and an append-only Redis) to keep jobs across
  * restarts and share queues between nodes.
  *
- * <p>One lock guards everything; every operation is a few map and queue steps under it.
+ * <p>One lock guards everything; every operation is a few map and queue steps under it, except
+ * {@link #counts}, which walks the node's jobs (finished ones included, for the retention): fine for a
+ * dev node or a small one, a reason more to use Redis for large queues.
  */
 public final class MemoryJobStore implements JobStore {
 
