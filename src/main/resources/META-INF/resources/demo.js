@@ -44,6 +44,10 @@ function matches(pattern, topic) {
   return pattern === '*' || pattern === topic || (pattern.endsWith('*') && topic.startsWith(pattern.slice(0, -1)));
 }
 
+function mayEnqueue(queue) {
+  return !!claims && Array.isArray(claims.enqueue) && claims.enqueue.some(p => matches(p, queue));
+}
+
 function mayPublish(topic) {
   return !!claims && Array.isArray(claims.publish) && claims.publish.some(p => matches(p, topic));
 }
@@ -160,6 +164,37 @@ function subscribe(token, cursor) {
   refresh();
 }
 
+const JOB_QUEUE = 'demo:jobs';
+let following = null;
+
+/** The jobs panel: enqueues a job over HTTP, then follows it with herald.followJob to its result. */
+async function submitJob(token) {
+  const status = $('job-status');
+  const show = s => {
+    status.dataset.status = s.status;
+    status.textContent = `${s.id}: ${s.status}${s.progressMessage ? ` (${s.progressMessage})` : ''}`;
+    $('job-progress').value = s.progress;
+  };
+  $('job-progress').value = 0;
+  $('job-result').textContent = '';
+  const response = await fetch(`/v1/queues/${encodeURIComponent(JOB_QUEUE)}/jobs`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ type: 'render', data: { frames: 5, at: new Date().toISOString() } }),
+  });
+  if (response.status !== 202) {
+    status.dataset.status = 'refused';
+    status.textContent = `not enqueued: ${response.status}`;
+    return;
+  }
+  const job = await response.json();
+  if (following) following.close();
+  following = herald.followJob(job.id, {
+    onStatus: show,
+    onDone: s => { show(s); $('job-result').textContent = preview(s.status === 'succeeded' ? s.result : s.error); },
+  });
+}
+
 async function main() {
   const token = await obtainToken();
   claims = token ? decodeClaims(token) : null;
@@ -172,6 +207,8 @@ async function main() {
   for (const radio of document.querySelectorAll('input[name=transport]')) {
     radio.addEventListener('change', () => subscribe(token, null));
   }
+  $('jobs-card').hidden = !mayEnqueue(JOB_QUEUE);
+  $('submit-job').addEventListener('click', () => submitJob(token));
   $('publish-form').addEventListener('submit', async e => {
     e.preventDefault();
     const result = $('publish-result');

@@ -10,6 +10,7 @@
  *   });
  *   herald.onStatus(s => showStatus(s.state));          // connecting, open, reconnecting, paused, error, closed
  *   await herald.publish('room:general', 'chat', { text: 'hi' });
+ *   herald.followJob(jobId, { onProgress: p => bar(p), onDone: job => show(job.result) });
  *   herald.close();                                        // releases sockets, timers and listeners
  *
  * Transports: 'ws' (WebSocket, /v1/ws), 'sse' (EventSource, /v1/stream) and 'poll' (long polling,
@@ -368,6 +369,51 @@ export class Herald {
     let detail = response.statusText;
     try { detail = (await response.json()).detail || detail; } catch (e) { /* not problem+json */ }
     throw new HeraldError(codeForStatus(response.status), detail, response.status);
+  }
+
+  /**
+   * Follows a job (README, "Jobs") on its topic job:<id> and reads its status once (GET /v1/jobs/<id>),
+   * so a job that finished before the subscription opened is reported too. Callbacks get the job's
+   * status document, newest first wins (by updatedAt): onStatus(status) on every change,
+   * onProgress(progress, status) while it runs, onDone(status) once it succeeded or is dead (then the
+   * subscription closes). Returns { close() }. The token must be the enqueuing subject's, or allow
+   * subscribing to job:<id>.
+   */
+  followJob(id, { onStatus, onProgress, onDone, onError } = {}) {
+    let latest = null;
+    let finished = false;
+    const see = (status) => {
+      if (finished || !status || (latest && status.updatedAt < latest.updatedAt)) return;
+      latest = status;
+      try {
+        if (onStatus) onStatus(status);
+        if (status.status === 'active' && onProgress) onProgress(status.progress, status);
+        if (status.status === 'succeeded' || status.status === 'dead') {
+          finished = true;
+          sub.close();
+          if (onDone) onDone(status);
+        }
+      } catch (e) { report(e); }
+    };
+    const read = async () => {
+      try {
+        const token = await this._token();
+        const response = await fetch(`${this._base}/v1/jobs/${encodeURIComponent(id)}`, {
+          headers: token ? { Authorization: `Bearer ${token}` } : {}, credentials: this._credentials(),
+        });
+        if (response.ok) see(await response.json());
+        else if (onError) onError(new HeraldError(codeForStatus(response.status), response.statusText, response.status));
+      } catch (e) {
+        if (onError) onError(new HeraldError('network', e.message, 0));
+      }
+    };
+    const sub = this.subscribe(`job:${id}`, {
+      onEvent: event => { if (typeof event.type === 'string' && event.type.startsWith('job.')) see(event.data); },
+      onReset: () => read(),   // events were missed: the status says where the job stands
+      onError,
+    });
+    read();
+    return { close: () => { finished = true; sub.close(); } };
   }
 
   /** Closes every subscription and connection; the instance cannot be used afterwards. */

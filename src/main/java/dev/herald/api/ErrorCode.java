@@ -51,7 +51,10 @@ public enum ErrorCode {
     AMBIGUOUS_FRAMING(          "ambiguous-framing",       "Bad request",             400,    null,              0,     0),
     INVALID_PATH(               "invalid-path",            "Bad request",             400,    null,              0,     0),
     BAD_REQUEST(                "bad-request",             "Bad request",             400,    null,              0,     0),
-    NOT_FOUND(                  "not-found",               "Not found",               404,    null,              0,     0),
+    NOT_FOUND(                  "not-found",               "Not found",               404,    "not-found",       0,     0),
+    /** A job's lease that is no longer its current one (expired and leased again, or settled); a retry of a job not dead. */
+    CONFLICT(                   "conflict",                "Conflict",                409,    "conflict",        0,     0),
+    TOO_MANY_WAITING_LEASES(    "too-many-waiting-leases", "Service unavailable",     503,    null,              0,     0),
     METHOD_NOT_ALLOWED(         "method-not-allowed",      "Method not allowed",      405,    null,              0,     0),
     UNSUPPORTED_MEDIA_TYPE(     "unsupported-media-type",  "Unsupported media type",  415,    null,              0,     0),
     INTERNAL(                   "internal-error",          "Internal error",          500,    "internal",        1011,  0);
@@ -88,6 +91,7 @@ public enum ErrorCode {
             case AuthorizationException e -> FORBIDDEN;
             case BrokerUnavailableException e -> BROKER_UNAVAILABLE;
             case PublishOutcomeUnknownException e -> PUBLISH_OUTCOME_UNKNOWN;
+            case ConflictException e -> CONFLICT;
             default -> INTERNAL;
         };
     }

@@ -2,6 +2,7 @@ package dev.herald.auth;
 
 import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
+import dev.herald.jobs.JobIds;
 import java.util.List;
 
 /**
@@ -12,33 +13,49 @@ import java.util.List;
  * @param subscribe patterns of topics this client may subscribe to (and read the history of)
  * @param publish   patterns of topics this client may publish to
  * @param expiresAt when the token expires (epoch seconds), or 0 when nothing expires
- * @param admin     whether the token carries the claim {@code "admin": true}: the admin page and its stream
+ * @param queues    what this client may do with job queues
+ * @param admin     whether the token carries {@code "admin": true} (or {@code "admin": ["*"]}): the admin
+ *                  page and its stream, and every queue
  */
 public record Principal(boolean authenticated, String subject, List<TopicPattern> subscribe,
-                        List<TopicPattern> publish, long expiresAt, boolean admin) {
+                        List<TopicPattern> publish, long expiresAt, QueueRights queues, boolean admin) {
 
     /** Every right: used when authentication is turned off. */
-    public static final Principal UNRESTRICTED =
-            new Principal(true, null, List.of(TopicPattern.of("*")), List.of(TopicPattern.of("*")), 0, true);
+    public static final Principal UNRESTRICTED = new Principal(true, null, List.of(TopicPattern.of("*")),
+            List.of(TopicPattern.of("*")), 0, QueueRights.ALL, true);
+
+    /** A principal without rights on job queues and without the admin right. */
+    public Principal(boolean authenticated, String subject, List<TopicPattern> subscribe,
+                     List<TopicPattern> publish, long expiresAt) {
+        this(authenticated, subject, subscribe, publish, expiresAt, QueueRights.NONE, false);
+    }
 
     public Principal {
         subscribe = List.copyOf(subscribe);
         publish = List.copyOf(publish);
     }
 
-    /** A principal without the admin right. */
-    public Principal(boolean authenticated, String subject, List<TopicPattern> subscribe,
-                     List<TopicPattern> publish, long expiresAt) {
-        this(authenticated, subject, subscribe, publish, expiresAt, false);
+    private static final String JOB_TOPIC_PREFIX = "job:";
+
+    /** Whether this principal enqueued the job {@code id} (authenticated subjects only). */
+    public boolean owns(String id) {
+        return subject != null && JobIds.ownedBy(id, subject);
     }
 
     public boolean isAnonymous() {
         return !authenticated;
     }
 
-    /** A subject may always subscribe to its own {@code user:<sub>} topic. */
+    /**
+     * A subject may always subscribe to its own {@code user:<sub>} topic, and to the {@code job:<id>} topic
+     * of every job it enqueued (the job id is bound to its owner: {@link JobIds#ownedBy}).
+     */
     public boolean maySubscribe(Topic topic) {
         if (subject != null && topic.name().equals("user:" + subject)) {
+            return true;
+        }
+        if (subject != null && topic.name().startsWith(JOB_TOPIC_PREFIX)
+                && JobIds.ownedBy(topic.name().substring(JOB_TOPIC_PREFIX.length()), subject)) {
             return true;
         }
         return subscribe.stream().anyMatch(p -> p.matches(topic));

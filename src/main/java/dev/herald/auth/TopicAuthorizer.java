@@ -140,9 +140,14 @@ public class TopicAuthorizer {
             metrics.authFailed("invalid");
             throw new AuthenticationException("invalid", "the token is not valid", null);
         }
+        // "admin": true is every admin right (the admin page and every queue); an array of queue
+        // patterns administers those queues, and ["*"] is the same as true.
+        Object adminClaim = claims.getClaimValue("admin");
+        List<TopicPattern> adminQueues = isTrue(adminClaim) ? List.of(TopicPattern.of("*")) : patterns(adminClaim);
         Principal principal = new Principal(true, subject, patterns(claims.getClaimValue("subscribe")),
                 patterns(claims.getClaimValue("publish")), verified.expiresAtSeconds(),
-                isTrue(claims.getClaimValue("admin")));
+                new QueueRights(patterns(claims.getClaimValue("enqueue")), patterns(claims.getClaimValue("work")),
+                        adminQueues), adminQueues.stream().anyMatch(p -> p.pattern().equals("*")));
         cache.put(token, principal, verified.validUntilMillis(), generation, now);
         return principal;
     }
@@ -171,6 +176,11 @@ public class TopicAuthorizer {
     }
 
     public void requirePublish(Principal principal, Topic topic) {
+        // A job's topic carries the server's lifecycle events, which followers trust as the job's status: a
+        // client that could publish there could fake a job's success (even with publish rights on "*").
+        if (topic.name().startsWith("job:")) {
+            throw refuse(principal, "topic '" + topic + "' carries a job's lifecycle; only the server publishes there");
+        }
         if (!principal.mayPublish(topic)) {
             throw refuse(principal, "not allowed to publish to topic '" + topic + "'");
         }
@@ -179,13 +189,20 @@ public class TopicAuthorizer {
     /** Checks that {@code principal} holds the {@code admin} claim (the admin page); 401 for anonymous, else 403. */
     public void requireAdmin(Principal principal) {
         if (!principal.admin()) {
-            throw refuse(principal, "the admin page needs a token with the claim \"admin\": true");
+            throw refuse(principal, "the admin page needs a token with the claim \"admin\": true (or [\"*\"])");
         }
     }
 
     /** Only the JSON value {@code true} grants: a string "true" or a 1 is a mistake, not a right. */
     private static boolean isTrue(Object claim) {
         return Boolean.TRUE.equals(claim) || claim == JsonValue.TRUE;
+    }
+
+    /** Checks a job-queue right ({@link QueueRights}); 401 for anonymous, else 403. */
+    public void requireQueue(Principal principal, boolean allowed, String message) {
+        if (!allowed) {
+            throw refuse(principal, message);
+        }
     }
 
     private RuntimeException refuse(Principal principal, String message) {

@@ -46,6 +46,8 @@ public interface HeraldConfig {
 
     Poll poll();
 
+    JobsConfig jobs();
+
     interface History {
         /** Events kept per topic. Default 1000. */
         @WithDefault("1000")
@@ -368,6 +370,13 @@ public interface HeraldConfig {
          */
         @WithDefault("true")
         boolean demoTicker();
+
+        /**
+         * Dev profile only: a sample worker that takes the jobs of {@code demo:jobs} (the demo page's jobs
+         * panel) and reports progress to 100%. Default true.
+         */
+        @WithDefault("true")
+        boolean demoWorker();
     }
 
     interface Poll {

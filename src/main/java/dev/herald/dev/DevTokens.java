@@ -22,7 +22,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * {@code GET /dev/token?sub=alice&subscribe=room:*&publish=room:*}: mints an RS256 token with the
+ * {@code GET /dev/token?sub=alice&subscribe=room:*&publish=room:*&enqueue=…&work=…&admin=…}: mints an RS256
+ * token (every right not named: {@code *}) with the
  * committed <b>development</b> key ({@code config/dev/}), valid for a day.
  *
  * <p>Exists only in the dev build profile ({@code ./mvnw quarkus:dev}): the bean is removed from test
@@ -57,6 +58,12 @@ public class DevTokens {
         router.get("/dev/token").blockingHandler(this::mint);
     }
 
+    /** A job-queue claim ({@code enqueue}, {@code work}, {@code admin}): the patterns asked for, else every queue. */
+    private static String queueClaim(RoutingContext ctx, String name) {
+        List<String> patterns = ctx.queryParam(name);
+        return ",\"" + name + "\":" + jsonArray(patterns.isEmpty() ? List.of("*") : patterns);
+    }
+
     private void mint(RoutingContext ctx) {
         String sub = ctx.request().getParam("sub", "dev");
         List<String> subscribe = ctx.queryParam("subscribe");
@@ -67,8 +74,10 @@ public class DevTokens {
                 + ",\"exp\":" + (now + 86_400)
                 + ",\"subscribe\":" + jsonArray(subscribe.isEmpty() ? List.of("*") : subscribe)
                 + ",\"publish\":" + jsonArray(publish.isEmpty() ? List.of("*") : publish)
-                // Every dev token may open the admin page (/admin); ?admin=false mints one that may not.
-                + ",\"admin\":" + !"false".equals(ctx.request().getParam("admin")) + "}";
+                + queueClaim(ctx, "enqueue") + queueClaim(ctx, "work")
+                // Every dev token may open the admin page (/admin) and administer every queue; ?admin=false
+                // mints one that may not, ?admin=<queue pattern> one that administers those queues only.
+                + ("false".equals(ctx.request().getParam("admin")) ? "" : queueClaim(ctx, "admin")) + "}";
         try {
             String signingInput = B64.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
                     + B64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));

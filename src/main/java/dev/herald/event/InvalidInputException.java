@@ -11,7 +11,7 @@ public class InvalidInputException extends IllegalArgumentException {
     }
 
     /** A bounded, printable excerpt of client input for error messages (no control characters). */
-    static String excerpt(String input) {
+    public static String excerpt(String input) {
         if (input == null) {
             return "null";
         }

@@ -47,7 +47,8 @@ public final class PublishParser {
                 .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     }
 
-    JsonNode parseObject(Buffer body) {
+    /** The body as one JSON object: strict (no trailing content, no field named twice), else 400. */
+    public JsonNode parseObject(Buffer body) {
         byte[] bytes = body.getBytes();
         if (isBlank(bytes)) {
             throw new InvalidInputException("the request body is empty: send a JSON object");
@@ -92,19 +93,28 @@ public final class PublishParser {
         if (data == null) {
             throw new InvalidInputException("'data' is required (any JSON value, null included)");
         }
+        String compact = compactData(data, "data");
+        return new PublishRequest(topic, type, compact, idempotencyKey);
+    }
+
+    /**
+     * A JSON value as compact JSON (no raw line break survives), checked for well-formed Unicode and for
+     * {@code herald.publish.max-data-bytes}; {@code field} names it in errors.
+     */
+    public String compactData(JsonNode data, String field) {
         String compact;
         try {
             compact = mapper.writeValueAsString(data);
         } catch (JsonProcessingException e) {
-            throw new InvalidInputException("'data' cannot be serialized");
+            throw new InvalidInputException("'" + field + "' cannot be serialized");
         }
         requireWellFormedUnicode(compact);
         int bytes = compact.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > limits.maxDataBytes()) {
-            throw new PayloadTooLargeException("'data' is " + bytes + " bytes; the limit is "
+            throw new PayloadTooLargeException("'" + field + "' is " + bytes + " bytes; the limit is "
                     + limits.maxDataBytes());
         }
-        return new PublishRequest(topic, type, compact, idempotencyKey);
+        return compact;
     }
 
     private static boolean isBlank(byte[] bytes) {

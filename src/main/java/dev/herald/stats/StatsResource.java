@@ -6,6 +6,7 @@ import dev.herald.ops.NodeIdentity;
 import dev.herald.broker.Broker;
 import dev.herald.config.HeraldConfig;
 import dev.herald.hub.Hub;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ImageMode;
@@ -30,8 +31,12 @@ public class StatsResource {
     @RegisterForReflection
     public record Stats(String node, String instance, String version, String runtime, Instant started,
                         long uptimeSeconds, String broker, boolean brokerAvailable, boolean draining,
-                        Map<String, Long> connections, long maxConnections, long subscriptions, int brokerTopics) {
+                        Map<String, Long> connections, long maxConnections, long subscriptions, int brokerTopics,
+                        Map<String, Long> jobs) {
     }
+
+    /** This node's job counters since it started (herald_jobs_* at /q/metrics). */
+    private static final String[] JOB_COUNTERS = {"enqueued", "leased", "redelivered", "succeeded", "failed", "dead"};
 
     private static final String[] TRANSPORTS = {"sse", "ws", "poll"};
 
@@ -67,11 +72,16 @@ public class StatsResource {
             connections.put(transport, gauge == null ? 0L : (long) gauge.value());
         }
         Gauge subscriptions = registry.find("herald.subscriptions").gauge();
+        Map<String, Long> jobs = new LinkedHashMap<>();
+        for (String counter : JOB_COUNTERS) {
+            Counter c = registry.find("herald.jobs." + counter).counter();
+            jobs.put(counter, c == null ? 0L : (long) c.count());
+        }
         Instant now = Instant.now();
         return new Stats(node.name(), node.instance(), node.version(), runtime(), node.started(),
                 Duration.between(node.started(), now).toSeconds(), broker.name(), brokerAvailable,
                 drain.shuttingDown(), connections, config.subscriber().maxConnections(),
-                subscriptions == null ? 0L : (long) subscriptions.value(), hub.subscriptionsByTopic().size());
+                subscriptions == null ? 0L : (long) subscriptions.value(), hub.subscriptionsByTopic().size(), jobs);
     }
 
     private static String runtime() {

@@ -33,6 +33,12 @@ public final class TestTokens {
         return claims("operator", List.of("*"), List.of("*")).claim("admin", true).sign(KEY);
     }
 
+    /** Rights on job queues only: {@code enqueue}, {@code work} and {@code admin} queue patterns. */
+    public static String queues(String subject, List<String> enqueue, List<String> work, List<String> admin) {
+        return claims(subject, List.of(), List.of()).claim("enqueue", enqueue).claim("work", work)
+                .claim("admin", admin).sign(KEY);
+    }
+
     /** A service token named by {@code upn} only: valid, but without a {@code sub}. */
     public static String withoutSubject(String upn, List<String> subscribe, List<String> publish) {
         return Jwt.issuer(ISSUER).upn(upn).claim("subscribe", subscribe).claim("publish", publish)

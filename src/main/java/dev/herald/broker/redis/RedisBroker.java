@@ -213,6 +213,31 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
         live.close();
     }
 
+    /**
+     * Runs another part's script (the job store's) on this broker's connections, within the command
+     * timeout: fails with {@link BrokerUnavailableException} when Redis did not run it or did not answer.
+     */
+    public Uni<Response> eval(RedisScript script, List<String> scriptKeys, List<String> args) {
+        return script(script, scriptKeys, args);
+    }
+
+    /**
+     * {@link #eval} for a script that stores what a client is then promised (an enqueue), within the
+     * publish timeout: a call sent and not answered fails with {@link PublishOutcomeUnknownException}, as a
+     * publish does, since it may have stored.
+     */
+    public Uni<Response> evalStoring(RedisScript script, List<String> scriptKeys, List<String> args) {
+        return script(script, scriptKeys, args, settings.publishTimeout())
+                .onFailure(PooledCommands.OutcomeUnknownException.class).transform(t -> new PublishOutcomeUnknownException(
+                        "Redis did not answer in time; the job may or may not be stored: retry with the same "
+                                + "Idempotency-Key", t));
+    }
+
+    /** The prefix of every key and channel of this deployment. */
+    public String keyPrefix() {
+        return settings.keyPrefix();
+    }
+
     /** Runs a script (by SHA, by text when Redis does not have it) within the command timeout. */
     Uni<Response> script(RedisScript script, List<String> scriptKeys, List<String> args) {
         return script(script, scriptKeys, args, settings.commandTimeout())

@@ -8,11 +8,17 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** A Lua script shipped as a resource beside this class, called by SHA with a fallback to its text. */
-record RedisScript(String name, String text, String sha) {
+/** A Lua script shipped as a resource, called by SHA with a fallback to its text. */
+public record RedisScript(String name, String text, String sha) {
 
+    /** A script beside this class. */
     static RedisScript load(String name) {
-        try (InputStream in = RedisScript.class.getResourceAsStream(name)) {
+        return load(RedisScript.class, name);
+    }
+
+    /** A script beside {@code owner} (the jobs' Redis store keeps its script in its own package). */
+    public static RedisScript load(Class<?> owner, String name) {
+        try (InputStream in = owner.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + name);
             }

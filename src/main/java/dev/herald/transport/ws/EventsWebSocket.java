@@ -39,10 +39,10 @@ public class EventsWebSocket {
     private final WsServices services;
 
     public EventsWebSocket(Admission admission, Publisher publisher, ConnectionLimits limits, PresenceTracker presence,
-                           Drain drain, HeraldMetrics metrics, HeraldConfig config, ObjectMapper mapper) {
+                           Drain drain, HeraldMetrics metrics, HeraldConfig config, ObjectMapper mapper, WsJobs jobs) {
         int maxTopics = config.subscription().maxTopics();
         this.services = new WsServices(admission, publisher, limits, presence, drain, metrics, config.ws(), maxTopics,
-                new WsRequest.Parser(mapper, maxTopics));
+                new WsRequest.Parser(mapper, maxTopics), jobs);
     }
 
     @OnOpen

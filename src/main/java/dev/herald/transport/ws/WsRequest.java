@@ -38,6 +38,10 @@ sealed interface WsRequest {
     record Ping(String ref) implements WsRequest {
     }
 
+    /** A worker op ({@code consume}, {@code cancel}, {@code progress}, {@code ack}, {@code nack}): {@link WsWorker}. */
+    record Job(String op, JsonNode message, String ref) implements WsRequest {
+    }
+
     /** A message that cannot be served; {@code code} gives the error frame's code. */
     final class Refused extends RuntimeException {
         final ErrorCode code;
@@ -58,7 +62,12 @@ sealed interface WsRequest {
                 "subscribe", Set.of("op", "topics", "cursor", "presence", "ref"),
                 "unsubscribe", Set.of("op", "topics", "ref"),
                 "publish", Set.of("op", "topic", "type", "data", "idempotencyKey", "ref"),
-                "ping", Set.of("op", "ref"));
+                "ping", Set.of("op", "ref"),
+                "consume", Set.of("op", "queue", "prefetch", "visibility", "ref"),
+                "cancel", Set.of("op", "queue", "ref"),
+                "progress", Set.of("op", "id", "lease", "progress", "message", "data", "ref"),
+                "ack", Set.of("op", "id", "lease", "result", "ref"),
+                "nack", Set.of("op", "id", "lease", "error", "retry", "delay", "ref"));
         private static final int MAX_REF_LENGTH = 64;
         private static final int MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -93,11 +102,13 @@ sealed interface WsRequest {
             String ref = ref(root.get("ref"));
             JsonNode op = root.get("op");
             if (op == null || !op.isTextual()) {
-                throw new Refused(ErrorCode.INVALID_INPUT, "'op' is required: auth, subscribe, unsubscribe, publish or ping", ref);
+                throw new Refused(ErrorCode.INVALID_INPUT, "'op' is required: auth, subscribe, unsubscribe, publish, ping, or a "
+                        + "worker's consume, cancel, progress, ack, nack", ref);
             }
             Set<String> allowed = FIELDS.get(op.asText());
             if (allowed == null) {
-                throw new Refused(ErrorCode.UNKNOWN_OP, "unknown op; use auth, subscribe, unsubscribe, publish or ping", ref);
+                throw new Refused(ErrorCode.UNKNOWN_OP, "unknown op; use auth, subscribe, unsubscribe, publish, ping, or a "
+                        + "worker's consume, cancel, progress, ack, nack", ref);
             }
             for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
                 if (!allowed.contains(names.next())) {
@@ -111,7 +122,8 @@ sealed interface WsRequest {
                             bool(root, "presence"), ref);
                     case "unsubscribe" -> new Unsubscribe(topics(root), ref);
                     case "publish" -> publish(root, ref);
-                    default -> new Ping(ref);
+                    case "ping" -> new Ping(ref);
+                    default -> new Job(op.asText(), root, ref);
                 };
             } catch (InvalidInputException e) {
                 throw new Refused(ErrorCode.INVALID_INPUT, e.getMessage(), ref);

@@ -10,5 +10,6 @@ import dev.herald.transport.Admission;
 
 /** What a WebSocket session works with, built once by {@link EventsWebSocket} and handed to each session. */
 record WsServices(Admission admission, Publisher publisher, ConnectionLimits limits, PresenceTracker presence,
-                  Drain drain, HeraldMetrics metrics, HeraldConfig.Ws settings, int maxTopics, WsRequest.Parser parser) {
+                  Drain drain, HeraldMetrics metrics, HeraldConfig.Ws settings, int maxTopics, WsRequest.Parser parser,
+                  WsJobs jobs) {
 }

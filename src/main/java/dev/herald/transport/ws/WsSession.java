@@ -28,6 +28,7 @@ final class WsSession implements Drainable {
     private static final Logger LOG = Logger.getLogger(WsSession.class);
 
     private final WsServices services;
+    private WsWorker worker;
     private final WebSocketConnection connection;
     private final Context context;
     private final Thread eventLoop;
@@ -113,7 +114,16 @@ final class WsSession implements Drainable {
             }
             case WsRequest.Publish publish -> publish(publish);
             case WsRequest.Ping ping -> send(WsFrames.pong(ping.ref()));
+            case WsRequest.Job job -> worker().handle(job, user.principal());
         }
+    }
+
+    /** This connection's worker side (job leases), made at its first worker op. */
+    private WsWorker worker() {
+        if (worker == null) {
+            worker = new WsWorker(this, services.jobs(), context);
+        }
+        return worker;
     }
 
     /** An invalid message: an {@code invalid} error; too many of them close the connection. */
@@ -241,6 +251,9 @@ final class WsSession implements Drainable {
             context.owner().cancelTimer(pingTimer);
         }
         subscriptions.releaseAll();
+        if (worker != null) {
+            worker.close();
+        }
         user.release();
         UpgradeRequests.done(connection.userData().get(UpgradeCheck.REQUEST));
     }

@@ -1,0 +1,62 @@
+package dev.herald.app;
+
+import dev.herald.broker.Broker;
+import dev.herald.config.HeraldConfig;
+import dev.herald.config.JobsConfig;
+import dev.herald.broker.redis.RedisBroker;
+import dev.herald.jobs.JobLifecycle;
+import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.memory.MemoryJobStore;
+import dev.herald.jobs.redis.RedisJobStore;
+import io.quarkus.arc.ClientProxy;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Produces;
+
+/** The job store on the broker's backend: in memory with the memory broker, in Redis with the Redis broker. */
+@ApplicationScoped
+public class JobStoreProducer {
+
+    @Produces
+    @ApplicationScoped
+    JobStore jobStore(HeraldConfig config, Broker broker, Vertx vertx, Instance<Redis> redis) {
+        JobsConfig jobs = config.jobs();
+        if (jobs.visibility().compareTo(JobPolicy.MAX_VISIBILITY) > 0 || jobs.visibility().toMillis() < 1) {
+            throw new IllegalStateException("herald.jobs.visibility must be between 1ms and "
+                    + JobPolicy.MAX_VISIBILITY + ", got " + jobs.visibility());
+        }
+        require(jobs.maxAttempts() >= 1 && jobs.maxAttempts() <= 100, "herald.jobs.max-attempts must be from 1 to 100");
+        require(jobs.maxLeaseBatch() >= 1, "herald.jobs.max-lease-batch must be at least 1");
+        require(jobs.maxWaitingLeases() >= 0, "herald.jobs.max-waiting-leases must not be negative");
+        require(jobs.pollInterval().toMillis() >= 1, "herald.jobs.poll-interval must be positive");
+        require(jobs.retention().toMillis() >= 1, "herald.jobs.retention must be positive");
+        require(jobs.backoffBase().toMillis() >= 1 && jobs.backoffMax().compareTo(jobs.backoffBase()) >= 0,
+                "herald.jobs.backoff-base must be positive and herald.jobs.backoff-max at least as long");
+        JobPolicy policy = new JobPolicy(jobs.retention(), jobs.backoffBase(), jobs.backoffMax());
+        // The injected broker is a client proxy: its class says nothing of the backend behind it.
+        if (ClientProxy.unwrap(broker) instanceof RedisBroker redisBroker) {
+            return new RedisJobStore(redisBroker, vertx, redis.get(), policy);
+        }
+        return new MemoryJobStore(policy);
+    }
+
+    private static void require(boolean valid, String message) {
+        if (!valid) {
+            throw new IllegalStateException(message);
+        }
+    }
+
+    void close(@Disposes JobStore store) {
+        store.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    JobLifecycle lifecycle(Broker broker) {
+        return new JobLifecycle(broker);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.herald.jobs;
+
+import dev.herald.broker.Broker;
+import dev.herald.broker.PublishRequest;
+import io.smallrye.mutiny.Uni;
+import org.jboss.logging.Logger;
+
+/**
+ * Publishes a job's lifecycle on its topic {@code job:<id>} through the broker's normal publish path, so
+ * any transport follows a job with the usual cursor, resume and reset. Each event's data is the job's
+ * status document after the transition, so the last event alone tells where the job stands.
+ *
+ * <p>The transition is the truth, the event its announcement: an event that cannot be published (the
+ * broker is down) is logged and counted, and the request that made the transition still succeeds; a
+ * follower then reads the status. Callers publish before they answer, so a worker's later call (an ack
+ * after its lease) publishes after the event of the earlier one, and one job's events are in order.
+ */
+public final class JobLifecycle {
+
+    public static final String QUEUED = "job.queued";
+    public static final String ACTIVE = "job.active";
+    public static final String PROGRESS = "job.progress";
+    public static final String SUCCEEDED = "job.succeeded";
+    public static final String FAILED = "job.failed";
+    public static final String DEAD = "job.dead";
+
+    private static final Logger LOG = Logger.getLogger(JobLifecycle.class);
+
+    private final Broker broker;
+
+    public JobLifecycle(Broker broker) {
+        this.broker = broker;
+    }
+
+    /** The event type announcing that a job reached {@code state}. */
+    public static String typeOf(JobState state) {
+        return switch (state) {
+            case QUEUED, DELAYED -> QUEUED;
+            case ACTIVE -> ACTIVE;
+            case SUCCEEDED -> SUCCEEDED;
+            case FAILED -> FAILED;
+            case DEAD -> DEAD;
+        };
+    }
+
+    /** Publishes {@code type} with the status as data; never fails. */
+    public Uni<Void> announce(String type, JobStatus status) {
+        return broker.publish(new PublishRequest(JobIds.topic(status.id()), type, status.toJson(), null))
+                .replaceWithVoid()
+                .onFailure().recoverWithItem(failure -> {
+                    LOG.debugf("lifecycle event %s of job %s not published: %s", type, status.id(), failure.getMessage());
+                    return null;
+                });
+    }
+
+    /** Announces a transition to the status's own state. */
+    public Uni<Void> announce(JobStatus status) {
+        return announce(typeOf(status.state()), status);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.herald.jobs;
+
+import dev.herald.broker.BrokerUnavailableException;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The durable work queue behind {@code /v1/queues} and {@code /v1/jobs} (README, "Jobs"). Every backend
+ * (memory, Redis) implements it, and one contract suite ({@code JobStoreContractTest}) runs against each.
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li><b>Acknowledgement</b>: {@link #enqueue} succeeds only once the job is stored; when it cannot be
+ *   stored it fails with {@link BrokerUnavailableException}. An idempotency key seen for the same queue
+ *   within the retention stores nothing and answers with the first job ({@link Enqueued#duplicate}).</li>
+ *   <li><b>At least once</b>: a leased job that is neither acknowledged nor failed before its lease expires is
+ *   leased again, with {@code attempt + 1} (or, with no attempt left, goes to the dead list).</li>
+ *   <li><b>At most one success</b>: only the job's current lease can settle it. A lease that is not the
+ *   current one gets {@link Settlement.Outcome#CONFLICT}, and changes nothing; the same ack (or nack)
+ *   with the same lease again gets {@link Settlement.Outcome#REPEATED} and the same status.</li>
+ *   <li><b>Retries</b>: a nack queues the job again after {@link JobPolicy#backoffMillis} (or the nack's
+ *   delay) until its attempts are spent; then, or with {@code retry:false}, it is dead.</li>
+ *   <li><b>Retention</b>: succeeded and dead jobs are forgotten {@link JobPolicy#retention} after they
+ *   finished.</li>
+ * </ul>
+ * Expired leases and due delayed jobs are acted on by {@link #lease} (of that queue): a queue nobody leases
+ * from shows its expired jobs as active until then.
+ *
+ * <h2>Threads</h2>
+ * Every method may be called from any thread, including an event loop, and never blocks. Each returned
+ * {@code Uni} fails with {@link BrokerUnavailableException} when the backend cannot be reached; then the
+ * call may or may not have taken effect, except for {@link #enqueue}, which then stored nothing (or, when
+ * the backend did not answer in time, may have: retry with the same idempotency key).
+ */
+public interface JobStore {
+
+    /** The backend's name: {@code memory} or {@code redis}. */
+    String name();
+
+    /** Stores a job, queued at once or delayed. */
+    Uni<Enqueued> enqueue(EnqueueRequest request);
+
+    /** Enqueues several jobs in order. Not atomic: when it fails part way, the jobs before are stored. */
+    default Uni<List<Enqueued>> enqueueAll(List<EnqueueRequest> requests) {
+        return Multi.createFrom().iterable(requests).onItem().transformToUniAndConcatenate(this::enqueue)
+                .collect().asList();
+    }
+
+    /**
+     * Leases up to {@code max} jobs at once, without waiting: jobs whose lease expired first, then queued
+     * jobs, oldest first. Due delayed and failed jobs are queued first.
+     */
+    Uni<LeaseBatch> lease(LeaseRequest request);
+
+    /** Records progress (0–100, an optional message and data) and extends the lease by its visibility. */
+    Uni<Settlement> progress(String id, String lease, int progress, String message, String data);
+
+    /** The job succeeded, with an optional result (compact JSON, or null). */
+    Uni<Settlement> ack(String id, String lease, String result);
+
+    /** The job's attempt failed: queued again after a backoff, or dead. */
+    Uni<Settlement> nack(String id, String lease, Nack nack);
+
+    /**
+     * The worker gives the job back unworked (its WebSocket closed): queued again at once, and the attempt
+     * it was leased for does not count. Only the current lease may release it.
+     */
+    Uni<Settlement> release(String id, String lease);
+
+    /** A dead job is queued again with its attempts reset; {@link Settlement.Outcome#CONFLICT} when it is not dead. */
+    Uni<Settlement> retry(String id);
+
+    /** The job's status, or null when there is no such job. */
+    Uni<JobStatus> status(String id);
+
+    /** The queue's dead jobs, the most recent first, at most {@code limit}. */
+    Uni<List<JobStatus>> dead(QueueName queue, int limit);
+
+    Uni<QueueCounts> counts(QueueName queue);
+
+    /**
+     * Tells {@code listener} (on any thread) when a job may have become available in a watched queue, on any
+     * node: best effort, a waiting worker also polls. Called once, before the first {@link #watch}.
+     */
+    void setAvailabilityListener(Consumer<QueueName> listener);
+
+    /** Starts availability notices for {@code queue}; counted, so each watch needs one {@link #unwatch}. */
+    void watch(QueueName queue);
+
+    void unwatch(QueueName queue);
+
+    /** Releases resources; later calls fail with {@link BrokerUnavailableException}. Idempotent. */
+    void close();
+}

@@ -1,0 +1,272 @@
+package dev.herald.jobs.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.api.ConflictException;
+import dev.herald.auth.Principal;
+import dev.herald.auth.TopicAuthorizer;
+import dev.herald.config.HeraldConfig;
+import dev.herald.event.InvalidInputException;
+import dev.herald.jobs.EnqueueRequest;
+import dev.herald.jobs.Enqueued;
+import dev.herald.jobs.JobIds;
+import dev.herald.jobs.JobLifecycle;
+import dev.herald.jobs.JobMetrics;
+import dev.herald.jobs.JobStatus;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
+import dev.herald.publish.BodyReader;
+import dev.herald.publish.PublishParser;
+import dev.herald.web.JsonRoutes;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.ws.rs.NotFoundException;
+import java.util.List;
+
+/**
+ * The jobs API (README, "Jobs"): enqueue, status, worker reports (progress, ack, nack), retry, dead list
+ * and queue counts, on the event loop like publish ({@link JsonRoutes}, {@link BodyReader}). Leases are
+ * {@link LeaseRoutes}.
+ *
+ * <p>Rights: {@code enqueue} on the queue to enqueue; {@code work} on the job's queue to report on a job
+ * (and the job's current lease, which only the worker that leased it holds); {@code admin} on the queue for
+ * counts, the dead list and retries. A job's status may be read by the subject that enqueued it, by anyone
+ * who may subscribe to its topic {@code job:<id>}, and by the queue's admins.
+ */
+@ApplicationScoped
+public class JobRoutes {
+
+    /** Before Quarkus's HTTP security handlers, like publish (see PublishRoutes). */
+    static final int ORDER = -300;
+
+    private enum Report { PROGRESS, ACK, NACK }
+
+    private final JobStore store;
+    private final JobLifecycle lifecycle;
+    private final JobMetrics metrics;
+    private final TopicAuthorizer authorizer;
+    private final JsonRoutes routes;
+    private final BodyReader bodies;
+    private final JobParser parser;
+    private final LeaseWaiters waiters;
+    private final JobReports reports;
+
+    public JobRoutes(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, TopicAuthorizer authorizer,
+                     JsonRoutes routes, BodyReader bodies, ObjectMapper mapper, HeraldConfig config,
+                     LeaseWaiters waiters, JobReports reports) {
+        this.reports = reports;
+        this.store = store;
+        this.lifecycle = lifecycle;
+        this.metrics = metrics;
+        this.authorizer = authorizer;
+        this.routes = routes;
+        this.bodies = bodies;
+        this.waiters = waiters;
+        this.parser = new JobParser(new PublishParser(mapper, config.publish()), config.jobs().maxAttempts(),
+                config.publish().maxBatchSize());
+    }
+
+    void install(@Observes Router router) {
+        router.post("/v1/queues/:queue/jobs").order(ORDER).handler(this::enqueue);
+        router.post("/v1/jobs").order(ORDER).handler(this::enqueueBatch);
+        router.get("/v1/jobs/:id").order(ORDER).handler(this::status);
+        router.post("/v1/jobs/:id/progress").order(ORDER).handler(ctx -> report(ctx, Report.PROGRESS));
+        router.post("/v1/jobs/:id/ack").order(ORDER).handler(ctx -> report(ctx, Report.ACK));
+        router.post("/v1/jobs/:id/nack").order(ORDER).handler(ctx -> report(ctx, Report.NACK));
+        router.post("/v1/jobs/:id/retry").order(ORDER).handler(this::retry);
+        router.get("/v1/queues/:queue").order(ORDER).handler(this::counts);
+        router.get("/v1/queues/:queue/dead").order(ORDER).handler(this::dead);
+    }
+
+    /** Checks headers, then the token, then reads the body: the order that costs an attacker most. */
+    private void withBody(RoutingContext ctx, Handler<Principal> authorize, BodyHandler next) {
+        HttpServerRequest request = ctx.request();
+        request.pause();
+        try {
+            JsonRoutes.requireJson(request);
+            JsonRoutes.requireDeclaredLength(request, bodies.maxBodyBytes());
+        } catch (RuntimeException e) {
+            routes.refuse(ctx, e);
+            return;
+        }
+        routes.authorize(ctx, principal -> {
+            authorize.handle(principal);
+            bodies.read(ctx.vertx(), request, routes.guarded(ctx, body -> next.handle(principal, body)),
+                    failure -> routes.refuseWhileReading(ctx, failure));
+        });
+    }
+
+    private interface BodyHandler {
+        void handle(Principal principal, Buffer body);
+    }
+
+    private void enqueue(RoutingContext ctx) {
+        QueueName queue;
+        String key;
+        try {
+            queue = QueueName.of(ctx.pathParam("queue"));
+            key = PublishParser.checkKey(ctx.request().getHeader("Idempotency-Key"));
+        } catch (RuntimeException e) {
+            routes.refuse(ctx, e);
+            return;
+        }
+        withBody(ctx, principal -> requireEnqueue(principal, queue), (principal, body) -> {
+            EnqueueRequest request = parser.enqueue(body, queue, key, principal.subject());
+            announceQueued(request).chain(() -> store.enqueue(request)).invoke(this::count)
+                    .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e)), f -> routes.refuse(ctx, f));
+        });
+    }
+
+    private void enqueueBatch(RoutingContext ctx) {
+        withBody(ctx, principal -> {
+        }, (principal, body) -> {
+            List<EnqueueRequest> requests = parser.batch(body, principal.subject());
+            // All are validated and authorized before any is stored.
+            requests.forEach(r -> requireEnqueue(principal, r.queue()));
+            Multi.createFrom().iterable(requests).onItem().transformToUniAndConcatenate(this::announceQueued)
+                    .collect().last().chain(() -> store.enqueueAll(requests)).invoke(results -> results.forEach(this::count))
+                    .subscribe().with(results -> routes.json(ctx, 202, JobJson.batch(results)),
+                            f -> routes.refuse(ctx, f));
+        });
+    }
+
+    /**
+     * A job's {@code job.queued} is published before the job is stored: once stored, a waiting worker may
+     * lease it and announce {@code job.active} at once, which must come second. If the store then fails, or
+     * finds the key a duplicate, the event stays on the topic of an id no client was ever given.
+     */
+    private Uni<Void> announceQueued(EnqueueRequest request) {
+        return lifecycle.announce(request.expectedStatus(System.currentTimeMillis()));
+    }
+
+    private void count(Enqueued enqueued) {
+        if (!enqueued.duplicate()) {
+            metrics.enqueued();
+        }
+    }
+
+    private void requireEnqueue(Principal principal, QueueName queue) {
+        authorizer.requireQueue(principal, principal.queues().mayEnqueue(queue.name()),
+                "not allowed to enqueue to queue '" + queue + "'");
+    }
+
+    private void status(RoutingContext ctx) {
+        withJob(ctx, (principal, status) -> {
+            boolean mayRead = principal.owns(status.id()) || principal.maySubscribe(JobIds.topic(status.id()))
+                    || principal.queues().mayAdminister(status.queue().name());
+            authorizer.requireQueue(principal, mayRead, "not allowed to read job '" + status.id() + "'");
+            ctx.response().putHeader("Cache-Control", "no-store");
+            routes.json(ctx, 200, status.toJson());
+        });
+    }
+
+    /** Runs {@code next} with the principal and the job named in the path; 400 for a malformed id, 404 for none. */
+    private void withJob(RoutingContext ctx, JobHandler next) {
+        String id;
+        try {
+            id = JobIds.require(ctx.pathParam("id"));
+        } catch (InvalidInputException e) {
+            routes.refuse(ctx, e);
+            return;
+        }
+        routes.authorize(ctx, principal -> store.status(id).subscribe().with(
+                routes.<JobStatus>guarded(ctx, status -> {
+                    if (status == null) {
+                        throw new NotFoundException();
+                    }
+                    next.handle(principal, status);
+                })::handle, f -> routes.refuse(ctx, f)));
+    }
+
+    private interface JobHandler {
+        void handle(Principal principal, JobStatus status);
+    }
+
+    private void report(RoutingContext ctx, Report kind) {
+        ctx.request().pause();
+        withJob(ctx, (principal, job) -> {
+            authorizer.requireQueue(principal, principal.queues().mayWork(job.queue().name()),
+                    "not allowed to work on queue '" + job.queue() + "'");
+            withBody(ctx, p -> {
+            }, (p, body) -> settle(ctx, kind, job, body));
+        });
+    }
+
+    private void settle(RoutingContext ctx, Report kind, JobStatus job, Buffer body) {
+        answer(ctx, switch (kind) {
+            case PROGRESS -> {
+                JobParser.Report r = parser.progress(body);
+                yield reports.progress(job.id(), r.lease(), r.progress(), r.message(), r.data());
+            }
+            case ACK -> {
+                JobParser.Report r = parser.ack(body);
+                yield reports.ack(job.id(), r.lease(), r.result());
+            }
+            case NACK -> {
+                JobParser.Report r = parser.nack(body);
+                yield reports.nack(job.id(), r.lease(), r.nack());
+            }
+        });
+    }
+
+    private void retry(RoutingContext ctx) {
+        withJob(ctx, (principal, job) -> {
+            requireAdmin(principal, job.queue());
+            answer(ctx, reports.retry(job));
+        });
+    }
+
+    /** Answers a settlement: 200 and the status, 409 for a stale lease (or a retry of a job not dead), 404. */
+    private void answer(RoutingContext ctx, Uni<Settlement> settled) {
+        settled.subscribe().with(routes.<Settlement>guarded(ctx, s -> {
+            switch (s.outcome()) {
+                case NOT_FOUND -> throw new NotFoundException();
+                case CONFLICT -> throw new ConflictException("the lease is not the job's current lease (it expired "
+                        + "and the job was leased again, or the job was settled) or the job is not in a state this "
+                        + "applies to; the job is " + s.status().state().wire());
+                default -> routes.json(ctx, 200, s.status().toJson());
+            }
+        })::handle, f -> routes.refuse(ctx, f));
+    }
+
+    private void requireAdmin(Principal principal, QueueName queue) {
+        authorizer.requireQueue(principal, principal.queues().mayAdminister(queue.name()),
+                "not allowed to administer queue '" + queue + "'");
+    }
+
+    private void counts(RoutingContext ctx) {
+        withQueue(ctx, queue -> store.counts(queue).subscribe().with(
+                c -> routes.json(ctx, 200, JobJson.counts(c, waiters.waiting(queue))), f -> routes.refuse(ctx, f)));
+    }
+
+    private void dead(RoutingContext ctx) {
+        withQueue(ctx, queue -> {
+            int limit = LeaseRoutes.intParam(ctx, "limit", 100, 1, 1000);
+            store.dead(queue, limit).subscribe().with(
+                    jobs -> routes.json(ctx, 200, JobJson.statuses(jobs)), f -> routes.refuse(ctx, f));
+        });
+    }
+
+    /** Runs {@code next} with the path's queue, for its admins only. */
+    private void withQueue(RoutingContext ctx, Handler<QueueName> next) {
+        QueueName queue;
+        try {
+            queue = QueueName.of(ctx.pathParam("queue"));
+        } catch (InvalidInputException e) {
+            routes.refuse(ctx, e);
+            return;
+        }
+        ctx.response().putHeader("Cache-Control", "no-store");
+        routes.authorize(ctx, principal -> {
+            requireAdmin(principal, queue);
+            next.handle(queue);
+        });
+    }
+}

@@ -1,0 +1,299 @@
+package dev.herald.jobs.http;
+
+import dev.herald.api.ErrorCode;
+import dev.herald.api.RetryLaterException;
+import dev.herald.config.HeraldConfig;
+import dev.herald.jobs.JobLifecycle;
+import dev.herald.jobs.JobMetrics;
+import dev.herald.jobs.JobStatus;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.LeaseBatch;
+import dev.herald.jobs.LeaseRequest;
+import dev.herald.jobs.LeasedJob;
+import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
+import dev.herald.ops.Drain;
+import dev.herald.ops.Drainable;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Workers' lease requests that wait for a job (long polling), on this node.
+ *
+ * <p>A waiting lease holds no thread: it is a timer and an entry in its queue's line. It is woken when the
+ * store says a job may be available (an enqueue on any node: {@link JobStore#watch}), and the first in its
+ * queue's line also looks every {@code herald.jobs.poll-interval}, for what no notice announces: expired
+ * leases, due retries and delayed jobs, notices lost while Redis was unreachable. A notice wakes one waiter
+ * (not all: with thousands waiting, all would race for one job); a waiter that filled its {@code max} wakes
+ * the next, since more jobs may be there.
+ *
+ * <p>Waiting leases are bounded ({@code herald.jobs.max-waiting-leases}): beyond it, a lease that would wait
+ * gets 503 with Retry-After. At shutdown they are answered at once, empty.
+ *
+ * <p>Every lease call's outcome is announced before its jobs are handed out: {@code job.active} per job
+ * leased (so a worker's later progress or ack is announced after it), {@code job.dead} per job whose
+ * last lease expired.
+ */
+@ApplicationScoped
+public class LeaseWaiters {
+
+    private final JobStore store;
+    private final JobLifecycle lifecycle;
+    private final JobMetrics metrics;
+    private final Drain drain;
+    private final Vertx vertx;
+    private final long pollMillis;
+    private final int maxWaiting;
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final Map<QueueName, Line> lines = new ConcurrentHashMap<>();
+
+    public LeaseWaiters(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, Drain drain, Vertx vertx,
+                        HeraldConfig config) {
+        this.store = store;
+        this.lifecycle = lifecycle;
+        this.metrics = metrics;
+        this.drain = drain;
+        this.vertx = vertx;
+        this.pollMillis = Math.max(10, config.jobs().pollInterval().toMillis());
+        this.maxWaiting = config.jobs().maxWaitingLeases();
+        store.setAvailabilityListener(queue -> {
+            Line line = lines.get(queue);
+            if (line != null) {
+                line.wakeOne();
+            }
+        });
+    }
+
+    /** Lease requests waiting on this node for a job of {@code queue}. */
+    public int waiting(QueueName queue) {
+        Line line = lines.get(queue);
+        return line == null ? 0 : line.size();
+    }
+
+    /**
+     * Leases jobs for a worker: at once when there are some, else waiting up to {@code wait} for one.
+     * Exactly one of the callbacks runs, on {@code context}, unless {@link Runnable cancel} (returned)
+     * runs first (the client went away).
+     */
+    public Runnable lease(Context context, LeaseRequest request, Duration wait, Consumer<List<LeasedJob>> onJobs,
+                          Consumer<Throwable> onFailure) {
+        Waiter waiter = new Waiter(context, request, System.currentTimeMillis() + wait.toMillis(), onJobs, onFailure);
+        waiter.first();
+        return waiter::cancel;
+    }
+
+    /** One lease call, announced: dead jobs (not awaited), then each leased job's activation (awaited). */
+    private Uni<List<LeasedJob>> leaseOnce(LeaseRequest request) {
+        return store.lease(request).call(batch -> announce(batch)).map(LeaseBatch::jobs);
+    }
+
+    private Uni<Void> announce(LeaseBatch batch) {
+        for (JobStatus dead : batch.expired()) {
+            metrics.dead();
+            lifecycle.announce(JobLifecycle.DEAD, dead).subscribe().with(v -> {
+            });
+        }
+        if (batch.jobs().isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        metrics.leased(batch.jobs().size());
+        metrics.redelivered(batch.redelivered());
+        return Multi.createFrom().iterable(batch.jobs())
+                .onItem().transformToUniAndMerge(job -> lifecycle.announce(JobLifecycle.ACTIVE, job.status()))
+                .collect().last().replaceWithVoid();
+    }
+
+    /** The waiting leases of one queue, first come first woken. */
+    private final class Line {
+        private final QueueName queue;
+        private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+        private long ticker = -1;
+
+        Line(QueueName queue) {
+            this.queue = queue;
+        }
+
+        synchronized int size() {
+            return waiters.size();
+        }
+
+        /** Adds a waiter; false when the line is closed (emptied and dropped meanwhile): take a new one. */
+        synchronized boolean add(Waiter waiter) {
+            if (ticker == -2) {
+                return false;
+            }
+            waiters.addLast(waiter);
+            if (ticker == -1) {
+                store.watch(queue);
+                ticker = vertx.setPeriodic(pollMillis, id -> wakeOne());
+            }
+            return true;
+        }
+
+        synchronized void remove(Waiter waiter) {
+            waiters.remove(waiter);
+            if (waiters.isEmpty() && ticker >= 0) {
+                vertx.cancelTimer(ticker);
+                ticker = -2;
+                lines.remove(queue, this);
+                store.unwatch(queue);
+            }
+        }
+
+        void wakeOne() {
+            Waiter next;
+            synchronized (this) {
+                next = waiters.stream().filter(Waiter::idle).findFirst().orElse(null);
+            }
+            if (next != null) {
+                next.attempt();
+            }
+        }
+    }
+
+    private final class Waiter implements Drainable {
+        private final Context context;
+        private final LeaseRequest request;
+        private final long deadline;
+        private final Consumer<List<LeasedJob>> onJobs;
+        private final Consumer<Throwable> onFailure;
+        private final AtomicBoolean inFlight = new AtomicBoolean(true);
+        private final AtomicBoolean done = new AtomicBoolean();
+        private volatile boolean expired;
+        private Line line;
+        private long timer = -1;
+
+        Waiter(Context context, LeaseRequest request, long deadline, Consumer<List<LeasedJob>> onJobs,
+               Consumer<Throwable> onFailure) {
+            this.context = context;
+            this.request = request;
+            this.deadline = deadline;
+            this.onJobs = onJobs;
+            this.onFailure = onFailure;
+        }
+
+        boolean idle() {
+            return !inFlight.get() && !done.get();
+        }
+
+        void first() {
+            leaseOnce(request).subscribe().with(jobs -> context.runOnContext(v -> {
+                if (!jobs.isEmpty() || System.currentTimeMillis() >= deadline) {
+                    answer(jobs);
+                } else {
+                    startWaiting();
+                }
+            }), failure -> context.runOnContext(v -> fail(failure)));
+        }
+
+        private void startWaiting() {
+            if (waiting.incrementAndGet() > maxWaiting) {
+                waiting.decrementAndGet();
+                fail(new RetryLaterException(ErrorCode.TOO_MANY_WAITING_LEASES,
+                        "this node holds too many waiting leases; lease again", 1 + ThreadLocalRandom.current().nextInt(5)));
+                return;
+            }
+            if (done.get()) {
+                waiting.decrementAndGet();
+                return;
+            }
+            while (true) {
+                line = lines.computeIfAbsent(request.queue(), Line::new);
+                if (line.add(this)) {
+                    break;
+                }
+            }
+            drain.register(this);
+            timer = vertx.setTimer(Math.max(1, deadline - System.currentTimeMillis()), id -> goAway(Duration.ZERO));
+            inFlight.set(false);
+        }
+
+        void attempt() {
+            if (!inFlight.compareAndSet(false, true)) {
+                return;
+            }
+            if (done.get()) {
+                return;
+            }
+            leaseOnce(request).subscribe().with(jobs -> context.runOnContext(v -> {
+                inFlight.set(false);
+                if (!jobs.isEmpty()) {
+                    answer(jobs);
+                    if (jobs.size() == request.max() && line != null) {
+                        line.wakeOne();
+                    }
+                } else if (expired) {
+                    answer(jobs);
+                }
+            }), failure -> context.runOnContext(v -> {
+                inFlight.set(false);
+                fail(failure);
+            }));
+        }
+
+        /** The wait is over (its time passed, or the node shuts down): answers empty unless a lease is in flight. */
+        @Override
+        public void goAway(Duration retry) {
+            context.runOnContext(v -> {
+                expired = true;
+                if (!inFlight.get()) {
+                    answer(List.of());
+                }
+            });
+        }
+
+        void cancel() {
+            context.runOnContext(v -> finish());
+        }
+
+        private void answer(List<LeasedJob> jobs) {
+            if (finish()) {
+                onJobs.accept(jobs);
+                return;
+            }
+            // The client went away while this lease was in flight: its jobs go back at once rather than
+            // when their leases expire.
+            for (LeasedJob job : jobs) {
+                store.release(job.id(), job.lease()).call(s -> s.outcome() == Settlement.Outcome.APPLIED
+                        ? lifecycle.announce(JobLifecycle.QUEUED, s.status()) : Uni.createFrom().voidItem())
+                        .subscribe().with(s -> {
+                        }, failure -> {
+                            // the lease expires instead
+                        });
+            }
+        }
+
+        private void fail(Throwable failure) {
+            if (finish()) {
+                onFailure.accept(failure);
+            }
+        }
+
+        private boolean finish() {
+            if (!done.compareAndSet(false, true)) {
+                return false;
+            }
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            if (line != null) {
+                line.remove(this);
+                drain.unregister(this);
+                waiting.decrementAndGet();
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package dev.herald.jobs.redis;
+
+import dev.herald.broker.redis.RedisBroker;
+import dev.herald.broker.redis.RedisScript;
+import dev.herald.jobs.EnqueueRequest;
+import dev.herald.jobs.Enqueued;
+import dev.herald.jobs.JobIds;
+import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.JobState;
+import dev.herald.jobs.JobStatus;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.LeaseBatch;
+import dev.herald.jobs.LeaseRequest;
+import dev.herald.jobs.LeasedJob;
+import dev.herald.jobs.Nack;
+import dev.herald.jobs.QueueCounts;
+import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
+import dev.herald.jobs.Settlement.Outcome;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * Jobs in Redis (or a Redis Cluster), shared by every node on it and durable as far as Redis is (an
+ * append-only file with {@code appendfsync always} loses nothing acknowledged). Per queue: a stream with a
+ * consumer group (queued jobs; its pending entries are the active ones, and XAUTOCLAIM finds those whose
+ * lease expired), a sorted set of delayed and failed jobs, sorted sets of finished jobs, and a hash per job.
+ * Every transition is one call of {@code jobs.lua}, so each is atomic; the layout is described there.
+ *
+ * <p>All keys of a queue and its jobs carry the hash tag {@code {jobs.<tag>}}, where the tag is the one
+ * every job id of the queue starts with ({@link JobIds}): a job's keys are found from its id alone, and
+ * each script call runs on one cluster shard. Commands go through the broker's connections and deadlines.
+ */
+public final class RedisJobStore implements JobStore {
+
+    private static final RedisScript JOBS = RedisScript.load(RedisJobStore.class, "jobs.lua");
+
+    private final RedisBroker broker;
+    private final JobPolicy policy;
+    private final String retentionMillis;
+    private final QueueNotices notices;
+
+    public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy) {
+        this.broker = broker;
+        this.policy = policy;
+        this.retentionMillis = String.valueOf(policy.retention().toMillis());
+        this.notices = new QueueNotices(vertx, redis, this::channel);
+    }
+
+    @Override
+    public String name() {
+        return "redis";
+    }
+
+    private String base(String tag) {
+        return broker.keyPrefix() + "{jobs." + tag + "}:";
+    }
+
+    private String base(QueueName queue) {
+        return base(JobIds.tag(queue));
+    }
+
+    private String channel(QueueName queue) {
+        return base(queue) + "qn:" + queue.name();
+    }
+
+    private List<String> args(String base, String op) {
+        List<String> args = new ArrayList<>();
+        args.add(base);
+        args.add(op);
+        args.add(retentionMillis);
+        return args;
+    }
+
+    @Override
+    public Uni<Enqueued> enqueue(EnqueueRequest request) {
+        QueueName queue = request.queue();
+        String base = base(queue);
+        String key = request.idempotencyKey();
+        List<String> args = args(base, "enqueue");
+        args.addAll(List.of(queue.name(), request.type(), request.data(), key == null ? "0" : "1",
+                String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
+                String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
+                request.owner() == null ? "" : request.owner(), request.id()));
+        // Queue names cannot contain '#': the key cannot be read as another queue's.
+        String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
+        return broker.evalStoring(JOBS, List.of(keyKey), args)
+                .map(r -> new Enqueued(status(r.get(1).toString(), r.get(2)), r.get(0).toInteger() == 1));
+    }
+
+    @Override
+    public Uni<LeaseBatch> lease(LeaseRequest request) {
+        QueueName queue = request.queue();
+        String base = base(queue);
+        List<String> args = args(base, "lease");
+        args.addAll(List.of(queue.name(), String.valueOf(request.max()),
+                String.valueOf(Math.min(request.visibility().toMillis(), JobPolicy.MAX_VISIBILITY.toMillis()))));
+        for (int i = 0; i < request.max(); i++) {
+            args.add(JobIds.newLease());
+        }
+        return broker.eval(JOBS, List.of(base + "qs:" + queue.name()), args).map(r -> {
+            List<LeasedJob> jobs = new ArrayList<>();
+            for (Response job : r.get(0)) {
+                JobStatus status = status(job.get(0).toString(), job.get(3));
+                jobs.add(new LeasedJob(status, field(job.get(3), "d"), job.get(1).toString(), job.get(2).toLong()));
+            }
+            List<JobStatus> expired = new ArrayList<>();
+            for (Response job : r.get(1)) {
+                expired.add(status(job.get(0).toString(), job.get(1)));
+            }
+            return new LeaseBatch(jobs, expired, r.get(2).toInteger(), r.get(3).toLong());
+        });
+    }
+
+    @Override
+    public Uni<Settlement> progress(String id, String lease, int progress, String message, String data) {
+        return onJob(id, "progress", lease, String.valueOf(progress), message == null ? "" : message,
+                data == null ? "" : data);
+    }
+
+    @Override
+    public Uni<Settlement> ack(String id, String lease, String result) {
+        return onJob(id, "ack", lease, result == null ? "" : result);
+    }
+
+    @Override
+    public Uni<Settlement> nack(String id, String lease, Nack nack) {
+        return onJob(id, "nack", lease, nack.error(), nack.retry() ? "1" : "0",
+                String.valueOf(nack.delay() == null ? -1 : nack.delay().toMillis()),
+                String.valueOf(ThreadLocalRandom.current().nextDouble()),
+                String.valueOf(Math.max(1, policy.backoffBase().toMillis())),
+                String.valueOf(Math.max(1, policy.backoffMax().toMillis())));
+    }
+
+    @Override
+    public Uni<Settlement> release(String id, String lease) {
+        return onJob(id, "release", lease);
+    }
+
+    @Override
+    public Uni<Settlement> retry(String id) {
+        return onJob(id, "retry");
+    }
+
+    private Uni<Settlement> onJob(String id, String op, String... more) {
+        String base = base(JobIds.tagOf(id));
+        List<String> args = args(base, op);
+        args.add(id);
+        args.addAll(List.of(more));
+        return broker.eval(JOBS, List.of(base + "j:" + id), args).map(r -> {
+            String outcome = r.get(0).toString();
+            return switch (outcome) {
+                case "missing" -> Settlement.notFound();
+                case "ok" -> new Settlement(Outcome.APPLIED, status(id, r.get(1)));
+                case "repeat" -> new Settlement(Outcome.REPEATED, status(id, r.get(1)));
+                default -> new Settlement(Outcome.CONFLICT, status(id, r.get(1)));
+            };
+        });
+    }
+
+    @Override
+    public Uni<JobStatus> status(String id) {
+        String base = base(JobIds.tagOf(id));
+        return broker.eval(JOBS, List.of(base + "j:" + id), args(base, "status"))
+                .map(r -> r == null || r.size() == 0 ? null : status(id, r));
+    }
+
+    @Override
+    public Uni<List<JobStatus>> dead(QueueName queue, int limit) {
+        String base = base(queue);
+        List<String> args = args(base, "dead");
+        args.addAll(List.of(queue.name(), String.valueOf(limit)));
+        return broker.eval(JOBS, List.of(base + "qd:" + queue.name()), args).map(r -> {
+            List<JobStatus> out = new ArrayList<>();
+            for (Response job : r) {
+                out.add(status(job.get(0).toString(), job.get(1)));
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Uni<QueueCounts> counts(QueueName queue) {
+        String base = base(queue);
+        List<String> args = args(base, "counts");
+        args.add(queue.name());
+        return broker.eval(JOBS, List.of(base + "qs:" + queue.name()), args).map(r -> new QueueCounts(queue,
+                r.get(0).toLong(), r.get(1).toLong(), r.get(2).toLong(), r.get(3).toLong(), r.get(4).toLong(),
+                r.get(5).toLong(), Math.max(0, r.get(6).toLong())));
+    }
+
+    /** A job's status from its hash (HGETALL: field, value, ...). */
+    static JobStatus status(String id, Response hash) {
+        String[] f = new String[Field.values().length];
+        for (int i = 0; i + 1 < hash.size(); i += 2) {
+            Field field = Field.of(hash.get(i).toString());
+            if (field != null) {
+                f[field.ordinal()] = hash.get(i + 1).toString();
+            }
+        }
+        return new JobStatus(id, QueueName.of(f[Field.q.ordinal()]), f[Field.t.ordinal()],
+                JobState.ofWire(f[Field.s.ordinal()]), num(f, Field.a), num(f, Field.ma), num(f, Field.p),
+                text(f, Field.pm), text(f, Field.pd), text(f, Field.r), text(f, Field.er), lnum(f, Field.c),
+                lnum(f, Field.u), lnum(f, Field.n), lnum(f, Field.sa), text(f, Field.o));
+    }
+
+    /** The hash fields a status is read from (see jobs.lua). */
+    private enum Field {
+        q, t, s, a, ma, p, pm, pd, r, er, c, u, n, sa, o;
+
+        static Field of(String name) {
+            for (Field f : values()) {
+                if (f.name().equals(name)) {
+                    return f;
+                }
+            }
+            return null;
+        }
+    }
+
+    private static int num(String[] f, Field field) {
+        return (int) lnum(f, field);
+    }
+
+    private static long lnum(String[] f, Field field) {
+        String v = f[field.ordinal()];
+        return v == null || v.isEmpty() ? 0 : (long) Double.parseDouble(v);
+    }
+
+    private static String text(String[] f, Field field) {
+        String v = f[field.ordinal()];
+        return v == null || v.isEmpty() ? null : v;
+    }
+
+    private static String field(Response hash, String name) {
+        for (int i = 0; i + 1 < hash.size(); i += 2) {
+            if (hash.get(i).toString().equals(name)) {
+                return hash.get(i + 1).toString();
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void setAvailabilityListener(Consumer<QueueName> listener) {
+        notices.setListener(listener);
+    }
+
+    @Override
+    public void watch(QueueName queue) {
+        notices.watch(queue);
+    }
+
+    @Override
+    public void unwatch(QueueName queue) {
+        notices.unwatch(queue);
+    }
+
+    @Override
+    public void close() {
+        notices.close();
+    }
+}

@@ -1,0 +1,206 @@
+package dev.herald.transport.ws;
+
+import dev.herald.api.ConflictException;
+import dev.herald.api.ErrorCode;
+import dev.herald.auth.AuthenticationException;
+import dev.herald.auth.AuthorizationException;
+import dev.herald.auth.Principal;
+import dev.herald.event.InvalidInputException;
+import dev.herald.event.Json;
+import dev.herald.jobs.JobIds;
+import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.LeaseRequest;
+import dev.herald.jobs.LeasedJob;
+import dev.herald.jobs.QueueName;
+import dev.herald.jobs.Settlement;
+import dev.herald.jobs.http.JobJson;
+import dev.herald.jobs.http.JobParser;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The worker side of one WebSocket connection (README, "Jobs"), RabbitMQ style: {@code consume} a queue
+ * with a {@code prefetch} and jobs are pushed as {@code job} frames as they arrive, never more than
+ * {@code prefetch} unsettled per queue; {@code progress}, {@code ack} and {@code nack} settle them over the
+ * same connection; {@code cancel} stops a consume (jobs already pushed stay the worker's). When the
+ * connection closes, its unsettled jobs are released to their queue at once, their attempt not counted.
+ *
+ * <p>A connection settles only jobs it was pushed, with their lease: the {@code work} right was checked
+ * at {@code consume}. Everything runs on the connection's event loop.
+ */
+final class WsWorker {
+
+    /** How long one waiting lease of a consume is held before it is renewed. */
+    private static final Duration WAIT = Duration.ofSeconds(25);
+    private static final long RETRY_MILLIS = 1000;
+
+    private record Held(String lease, Consumer consumer) {
+    }
+
+    private static final class Consumer {
+        final QueueName queue;
+        int prefetch;
+        Duration visibility;
+        int held;
+        Runnable waiting;
+        boolean cancelled;
+
+        Consumer(QueueName queue) {
+            this.queue = queue;
+        }
+    }
+
+    private final WsSession session;
+    private final WsJobs jobs;
+    private final Context context;
+    private final Map<QueueName, Consumer> consumers = new HashMap<>();
+    private final Map<String, Held> held = new HashMap<>();
+    private boolean closed;
+
+    WsWorker(WsSession session, WsJobs jobs, Context context) {
+        this.session = session;
+        this.jobs = jobs;
+        this.context = context;
+    }
+
+    void handle(WsRequest.Job op, Principal principal) {
+        try {
+            switch (op.op()) {
+                case "consume" -> consume(op, principal);
+                case "cancel" -> cancel(op);
+                default -> report(op);
+            }
+        } catch (InvalidInputException e) {
+            session.protocolError(e.getMessage(), op.ref());
+        } catch (RuntimeException e) {
+            session.sendError(e, op.ref()); // unauthorized, forbidden, too-large; anything else is logged
+        }
+    }
+
+    private void consume(WsRequest.Job op, Principal principal) {
+        QueueName queue = QueueName.of(JobParser.text(op.message(), "queue", true));
+        int prefetch = op.message().has("prefetch")
+                ? JobParser.integer(op.message(), "prefetch", 1, jobs.maxPrefetch) : 1;
+        Duration visibility = op.message().has("visibility")
+                ? JobParser.seconds(op.message(), "visibility", Duration.ofSeconds(1), JobPolicy.MAX_VISIBILITY)
+                : jobs.visibility;
+        if (!principal.queues().mayWork(queue.name())) {
+            throw principal.isAnonymous()
+                    ? new AuthenticationException("missing", "a token is required to work on a queue", null)
+                    : new AuthorizationException("not allowed to work on queue '" + queue + "'");
+        }
+        Consumer consumer = consumers.computeIfAbsent(queue, Consumer::new);
+        consumer.prefetch = prefetch;
+        consumer.visibility = visibility;
+        session.send(frame("{\"type\":\"consuming\",\"queue\":" + Json.quote(queue.name()) + ",\"prefetch\":"
+                + prefetch, op.ref()));
+        pump(consumer);
+    }
+
+    private void cancel(WsRequest.Job op) {
+        QueueName queue = QueueName.of(JobParser.text(op.message(), "queue", true));
+        Consumer consumer = consumers.remove(queue);
+        if (consumer != null) {
+            stop(consumer);
+        }
+        session.send(frame("{\"type\":\"cancelled\",\"queue\":" + Json.quote(queue.name()), op.ref()));
+    }
+
+    /** Asks for as many jobs as the consumer has room for, waiting for them, unless a request is out. */
+    private void pump(Consumer c) {
+        int room = c.prefetch - c.held;
+        if (c.cancelled || closed || session.closing() || c.waiting != null || room <= 0) {
+            return;
+        }
+        c.waiting = jobs.waiters.lease(context, new LeaseRequest(c.queue, room, c.visibility), WAIT, leased -> {
+            c.waiting = null;
+            for (LeasedJob job : leased) {
+                if (c.cancelled || closed || session.closing()) {
+                    release(job.id(), job.lease());
+                    continue;
+                }
+                held.put(job.id(), new Held(job.lease(), c));
+                c.held++;
+                session.send("{\"type\":\"job\",\"job\":" + JobJson.leased(job) + "}");
+            }
+            pump(c);
+        }, failure -> {
+            c.waiting = null;
+            session.sendError(failure, null);
+            context.owner().setTimer(RETRY_MILLIS, id -> context.runOnContext(v -> pump(c)));
+        });
+    }
+
+    private void report(WsRequest.Job op) {
+        String id = JobIds.require(JobParser.text(op.message(), "id", true));
+        JobParser.Report report = switch (op.op()) {
+            case "progress" -> jobs.parser.progress(op.message());
+            case "ack" -> jobs.parser.ack(op.message());
+            default -> jobs.parser.nack(op.message());
+        };
+        Held holding = held.get(id);
+        if (holding == null || !holding.lease().equals(report.lease())) {
+            session.sendError(new ConflictException("this connection holds no such lease of job " + id), op.ref());
+            return;
+        }
+        Uni<Settlement> settled = switch (op.op()) {
+            case "progress" -> jobs.reports.progress(id, report.lease(), report.progress(), report.message(),
+                    report.data());
+            case "ack" -> jobs.reports.ack(id, report.lease(), report.result());
+            default -> jobs.reports.nack(id, report.lease(), report.nack());
+        };
+        settled.subscribe().with(s -> session.onContext(() -> settled(op, id, holding, s)),
+                failure -> session.onContext(() -> session.sendError(failure, op.ref())));
+    }
+
+    private void settled(WsRequest.Job op, String id, Held holding, Settlement s) {
+        boolean lost = s.outcome() == Settlement.Outcome.CONFLICT || s.outcome() == Settlement.Outcome.NOT_FOUND;
+        if ((lost || !op.op().equals("progress")) && held.remove(id, holding)) {
+            holding.consumer().held--;
+            pump(holding.consumer());
+        }
+        switch (s.outcome()) {
+            case NOT_FOUND -> session.send(WsFrames.error(ErrorCode.NOT_FOUND, "no such job: " + id, op.ref()));
+            case CONFLICT -> session.sendError(new ConflictException("the lease is no longer the job's current "
+                    + "lease; the job is " + s.status().state().wire()), op.ref());
+            default -> session.send(frame("{\"type\":\"" + op.op() + "ed\",\"job\":" + s.status().toJson(), op.ref()));
+        }
+    }
+
+    private void release(String id, String lease) {
+        jobs.reports.release(id, lease).subscribe().with(s -> {
+        }, failure -> {
+            // The lease expires instead; the job comes back then.
+        });
+    }
+
+    private static void stop(Consumer c) {
+        c.cancelled = true;
+        if (c.waiting != null) {
+            c.waiting.run();
+            c.waiting = null;
+        }
+    }
+
+    /** The connection is gone: stops every consume and gives its unsettled jobs back at once. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        consumers.values().forEach(WsWorker::stop);
+        consumers.clear();
+        List<Map.Entry<String, Held>> unsettled = new ArrayList<>(held.entrySet());
+        held.clear();
+        unsettled.forEach(e -> release(e.getKey(), e.getValue().lease()));
+    }
+
+    private static String frame(String open, String ref) {
+        return open + (ref == null ? "" : ",\"ref\":" + ref) + "}";
+    }
+}

@@ -1,0 +1,309 @@
+-- Herald jobs: every transition of a job in one script call, so each is atomic. A queue and its jobs
+-- share one hash tag (the queue's tag, which the job id starts with), so all keys below live on one
+-- cluster shard; KEYS[1] names one of them for routing, the others are built from ARGV[1].
+--   <base>qs:<queue>  stream of queued jobs (field j = job id), consumer group 'w', consumer 'c';
+--                     its pending entries are the active jobs
+--   <base>qz:<queue>  sorted set of delayed and failed jobs by the time they are due
+--   <base>qm:<queue>  hash: q queued, d delayed, f failed (counts), ac XAUTOCLAIM cursor, fs finish sequence
+--   <base>qd:<queue>  sorted set of dead jobs by the time they died
+--   <base>qf:<queue>  sorted set of succeeded jobs by the time they succeeded
+--   <base>qn:<queue>  channel: a job became available
+--   <base>j:<id>      hash per job: q queue, t type, d data, s status, a attempt, ma max attempts,
+--                     to timeout ms, o owner, c created, u updated, n next run, p progress, pm, pd,
+--                     r result, er error, e stream entry id, l lease, lu lease until, v visibility,
+--                     sa when the current attempt's lease began,
+--                     sl/so the lease that settled it and how (ack|nack)
+-- Leases: a job's pending entry is given the idle time MAXVIS - visibility whenever it is leased or its
+-- lease extended (XCLAIM ... IDLE), so XAUTOCLAIM with min-idle MAXVIS returns exactly the entries whose
+-- lease has expired, whatever each lease's visibility.
+-- ARGV[1] key base '<prefix>{jobs.<tag>}:', ARGV[2] op, ARGV[3] retention ms, then the op's arguments.
+local base = ARGV[1]
+local op = ARGV[2]
+local retention = tonumber(ARGV[3])
+local MAXVIS = 43200000
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+local function qk(kind, q) return base .. kind .. ':' .. q end
+local function jk(id) return base .. 'j:' .. id end
+
+local function ensureGroup(s)
+  if redis.call('EXISTS', s) == 0 then
+    redis.call('XGROUP', 'CREATE', s, 'w', '0', 'MKSTREAM')
+  end
+end
+
+local function trimFinished(q)
+  redis.call('ZREMRANGEBYSCORE', qk('qd', q), '-inf', now - retention)
+  redis.call('ZREMRANGEBYSCORE', qk('qf', q), '-inf', now - retention)
+end
+
+local function ready(q, id, j)
+  local s = qk('qs', q)
+  ensureGroup(s)
+  local e = redis.call('XADD', s, '*', 'j', id)
+  redis.call('HSET', j, 's', 'queued', 'e', e, 'n', 0, 'u', now)
+  redis.call('HINCRBY', qk('qm', q), 'q', 1)
+  redis.call('PUBLISH', qk('qn', q), q)
+end
+
+local function finish(q, j, id, set)
+  -- Jobs finishing in the same millisecond keep their order (the dead list is newest first): a per-queue
+  -- sequence adds thousandths to the time, which a double holds exactly enough at epoch milliseconds.
+  local seq = redis.call('HINCRBY', qk('qm', q), 'fs', 1)
+  redis.call('ZADD', qk(set, q), now + (seq % 1000) / 1000, id)
+  redis.call('PEXPIRE', j, retention)
+  trimFinished(q)
+end
+
+local function kill(q, j, id, err)
+  redis.call('HSET', j, 's', 'dead', 'er', err, 'l', '', 'lu', 0, 'n', 0, 'u', now)
+  finish(q, j, id, 'qd')
+end
+
+local function unpend(q, e)
+  local s = qk('qs', q)
+  redis.call('XACK', s, 'w', e)
+  redis.call('XDEL', s, e)
+end
+
+if op == 'enqueue' then
+  -- KEYS[1] the idempotency key; ARGV[4] queue, [5] type, [6] data, [7] '1' when keyed, [8] delay ms,
+  -- [9] max attempts, [10] timeout ms (0: none), [11] owner, [12] new job id
+  local q = ARGV[4]
+  if ARGV[7] == '1' then
+    local seen = redis.call('GET', KEYS[1])
+    if seen then
+      local h = redis.call('HGETALL', jk(seen))
+      if #h > 0 then
+        return {1, seen, h}
+      end
+    end
+  end
+  local id = ARGV[12]
+  local j = jk(id)
+  if redis.call('EXISTS', j) == 1 then
+    return {1, id, redis.call('HGETALL', j)} -- the same request again
+  end
+  redis.call('HSET', j, 'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10],
+    'o', ARGV[11], 'c', now, 'u', now, 'p', 0)
+  local delay = tonumber(ARGV[8])
+  if delay > 0 then
+    redis.call('HSET', j, 's', 'delayed', 'n', now + delay)
+    redis.call('ZADD', qk('qz', q), now + delay, id)
+    redis.call('HINCRBY', qk('qm', q), 'd', 1)
+  else
+    ready(q, id, j)
+  end
+  if ARGV[7] == '1' then
+    redis.call('SET', KEYS[1], id, 'PX', retention)
+  end
+  return {0, id, redis.call('HGETALL', j)}
+end
+
+if op == 'lease' then
+  -- KEYS[1] the stream; ARGV[4] queue, [5] max, [6] visibility ms, [7..] one new lease token per job
+  local q = ARGV[4]
+  local max = tonumber(ARGV[5])
+  local vis = tonumber(ARGV[6])
+  local s, z, m = qk('qs', q), qk('qz', q), qk('qm', q)
+  ensureGroup(s)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', z, '-inf', now, 'LIMIT', 0, 100)) do
+    redis.call('ZREM', z, id)
+    local j = jk(id)
+    local st = redis.call('HGET', j, 's')
+    if st == 'delayed' then
+      redis.call('HINCRBY', m, 'd', -1)
+      ready(q, id, j)
+    elseif st == 'failed' then
+      redis.call('HINCRBY', m, 'f', -1)
+      ready(q, id, j)
+    end
+  end
+  local leased, expired = {}, {}
+  local redelivered = 0
+  local token = 7
+  local function grant(id, j, e)
+    local to = tonumber(redis.call('HGET', j, 'to') or '0')
+    local v = vis
+    if to > 0 then v = to end
+    if v > MAXVIS then v = MAXVIS end
+    local lease = ARGV[token]
+    token = token + 1
+    redis.call('XCLAIM', s, 'w', 'c', 0, e, 'IDLE', MAXVIS - v, 'JUSTID')
+    redis.call('HINCRBY', j, 'a', 1)
+    -- each attempt reports its own progress
+    redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now, 'sa', now, 'p', 0, 'pm', '', 'pd', '')
+    leased[#leased + 1] = {id, lease, now + v, redis.call('HGETALL', j)}
+  end
+  -- Expired leases first. Redis 7 answers {cursor, entries, deleted ids} and has already dropped deleted
+  -- entries (XDEL, trimming) from the pending list. Redis 6.2 answers {cursor, entries}, lists a deleted
+  -- entry as nil (without its id) and keeps it pending: the range it scanned is searched for pending
+  -- entries that no longer exist, which are acknowledged so that they stop coming back.
+  local from = redis.call('HGET', m, 'ac') or '0-0'
+  local claimed = redis.call('XAUTOCLAIM', s, 'w', 'c', MAXVIS, from, 'COUNT', max)
+  redis.call('HSET', m, 'ac', claimed[1])
+  local deleted = false
+  for _, entry in ipairs(claimed[2]) do
+    if not entry or not entry[2] then
+      deleted = true
+    else
+      local e = entry[1]
+      local id = entry[2][2]
+      local j = jk(id)
+      local h = redis.call('HMGET', j, 's', 'e', 'a', 'ma')
+      if h[1] ~= 'active' or h[2] ~= e then
+        unpend(q, e)
+      elseif tonumber(h[3]) >= tonumber(h[4]) then
+        unpend(q, e)
+        kill(q, j, id, 'lease expired')
+        expired[#expired + 1] = {id, redis.call('HGETALL', j)}
+      else
+        redis.call('HSET', j, 'er', 'lease expired')
+        grant(id, j, e)
+        redelivered = redelivered + 1
+      end
+    end
+  end
+  if deleted then
+    local to = '+'
+    if claimed[1] ~= '0-0' then to = '(' .. claimed[1] end
+    for _, p in ipairs(redis.call('XPENDING', s, 'w', from, to, 1000)) do
+      if #redis.call('XRANGE', s, p[1], p[1]) == 0 then
+        redis.call('XACK', s, 'w', p[1])
+      end
+    end
+  end
+  if #leased < max then
+    local read = redis.call('XREADGROUP', 'GROUP', 'w', 'c', 'COUNT', max - #leased, 'STREAMS', s, '>')
+    if read then
+      for _, entry in ipairs(read[1][2]) do
+        redis.call('HINCRBY', m, 'q', -1)
+        local e = entry[1]
+        local id = entry[2][2]
+        local j = jk(id)
+        local h = redis.call('HMGET', j, 's', 'e')
+        if h[1] == 'queued' and h[2] == e then
+          grant(id, j, e)
+        else
+          unpend(q, e) -- a job forgotten or moved on since it was queued
+        end
+      end
+    end
+  end
+  local nextDue = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+  return {leased, expired, redelivered, tonumber(nextDue[2] or '0')}
+end
+
+if op == 'status' then
+  return redis.call('HGETALL', KEYS[1])
+end
+
+if op == 'dead' then
+  -- KEYS[1] the dead set; ARGV[4] queue, [5] limit
+  local q = ARGV[4]
+  trimFinished(q)
+  local out = {}
+  for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
+    local h = redis.call('HGETALL', jk(id))
+    if #h > 0 then
+      out[#out + 1] = {id, h}
+    end
+  end
+  return out
+end
+
+if op == 'counts' then
+  -- KEYS[1] the stream; ARGV[4] queue
+  local q = ARGV[4]
+  trimFinished(q)
+  local s = KEYS[1]
+  local meta = redis.call('HMGET', qk('qm', q), 'q', 'd', 'f')
+  local active, oldest = 0, 0
+  if redis.call('EXISTS', s) == 1 then
+    active = redis.call('XPENDING', s, 'w')[1]
+    for _, group in ipairs(redis.call('XINFO', 'GROUPS', s)) do
+      local g = {}
+      for i = 1, #group, 2 do g[group[i]] = group[i + 1] end
+      if g['name'] == 'w' then
+        local first = redis.call('XRANGE', s, '(' .. g['last-delivered-id'], '+', 'COUNT', 1)
+        if #first > 0 then
+          oldest = now - tonumber(string.match(first[1][1], '^(%d+)'))
+        end
+      end
+    end
+  end
+  return {tonumber(meta[1] or '0'), tonumber(meta[2] or '0'), active, redis.call('ZCARD', qk('qf', q)),
+    tonumber(meta[3] or '0'), redis.call('ZCARD', qk('qd', q)), oldest}
+end
+
+-- The ops below act on one job: KEYS[1] its hash, ARGV[4] its id.
+local j = KEYS[1]
+local id = ARGV[4]
+local h = redis.call('HMGET', j, 's', 'l', 'sl', 'so', 'q', 'e', 'v', 'a', 'ma')
+if not h[1] then
+  return {'missing'}
+end
+local q = h[5]
+
+if op == 'retry' then
+  if h[1] ~= 'dead' then
+    return {'conflict', redis.call('HGETALL', j)}
+  end
+  redis.call('ZREM', qk('qd', q), id)
+  redis.call('PERSIST', j)
+  redis.call('HSET', j, 'a', 0)
+  ready(q, id, j)
+  return {'ok', redis.call('HGETALL', j)}
+end
+
+-- progress, release, ack, nack: ARGV[5] the lease
+local lease = ARGV[5]
+if h[1] ~= 'active' or h[2] ~= lease then
+  if (op == 'ack' or op == 'nack') and h[3] == lease and h[4] == op then
+    return {'repeat', redis.call('HGETALL', j)}
+  end
+  return {'conflict', redis.call('HGETALL', j)}
+end
+
+if op == 'progress' then
+  -- ARGV[6] progress, [7] message, [8] data ('' for none)
+  local v = tonumber(h[7])
+  redis.call('XCLAIM', qk('qs', q), 'w', 'c', 0, h[6], 'IDLE', MAXVIS - v, 'JUSTID')
+  redis.call('HSET', j, 'p', ARGV[6], 'pm', ARGV[7], 'pd', ARGV[8], 'lu', now + v, 'u', now)
+  return {'ok', redis.call('HGETALL', j)}
+end
+
+unpend(q, h[6])
+redis.call('HSET', j, 'sl', lease, 'so', op, 'l', '', 'lu', 0, 'u', now)
+if op == 'release' then
+  -- given back unworked: the attempt it was leased for does not count
+  redis.call('HINCRBY', j, 'a', -1)
+  ready(q, id, j)
+  return {'ok', redis.call('HGETALL', j)}
+end
+if op == 'ack' then
+  -- ARGV[6] result ('' for none)
+  redis.call('HSET', j, 's', 'succeeded', 'r', ARGV[6], 'p', 100)
+  finish(q, j, id, 'qf')
+  return {'ok', redis.call('HGETALL', j)}
+end
+
+-- nack: ARGV[6] error, [7] '1' to retry, [8] delay ms (-1: backoff), [9] jitter in [0, 1),
+-- [10] backoff base ms, [11] backoff max ms
+local attempt, maxAttempts = tonumber(h[8]), tonumber(h[9])
+if ARGV[7] ~= '1' or attempt >= maxAttempts then
+  kill(q, j, id, ARGV[6])
+  return {'ok', redis.call('HGETALL', j)}
+end
+local delay = tonumber(ARGV[8])
+if delay < 0 then
+  local b, cap = tonumber(ARGV[10]), tonumber(ARGV[11])
+  local exp = cap
+  if attempt < 40 then exp = math.min(cap, b * 2 ^ math.max(0, attempt - 1)) end
+  delay = math.floor(exp / 2) + math.floor(exp / 2 * tonumber(ARGV[9]))
+end
+redis.call('HSET', j, 's', 'failed', 'er', ARGV[6], 'n', now + delay)
+redis.call('ZADD', qk('qz', q), now + delay, id)
+redis.call('HINCRBY', qk('qm', q), 'f', 1)
+return {'ok', redis.call('HGETALL', j)}
