@@ -137,8 +137,7 @@ class JobsChaosIT {
             String state = get(nodes.b(), "v1/jobs/" + id, admin).get("status").asText();
             assertTrue(state.equals("succeeded") || state.equals("dead"), id + " ended " + state);
         }
-        String metrics = http.send(HttpRequest.newBuilder(nodes.b().base().resolve("q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = dev.herald.support.NodeApi.metrics(http, nodes.b().management());
         double redelivered = dev.herald.support.Metrics.sample(metrics, "herald_jobs_redelivered_total");
         System.out.printf("jobs node kill: %d jobs finished through node B after node A was killed, %.0f of them "
                 + "leased again after their lease through A expired%n", jobs, redelivered);

@@ -1,0 +1,153 @@
+// W7: jobs end to end (enqueue, lease, ack) with 4 workers, on Herald (HTTP, authentication on) or on
+// BullMQ (its own Node workers), against the same Redis. Prints one JSON line.
+//
+//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--jobs 20000 | --rate R --seconds S]
+//   node w7.mjs bullmq --redis-port 6390 [--jobs 20000 | --rate R --seconds S]
+//
+// Closed loop (--jobs): enqueue N jobs as fast as 16 producers can while 4 workers take and acknowledge
+// them; jobs/s is N over the time until the last ack. Open loop (--rate): enqueue R jobs per second for
+// S seconds. Either way every job carries its enqueue time, and each worker records enqueue-to-lease
+// latency when it receives the job. Each worker has up to 10 jobs in flight (Herald: leases of up to 10;
+// BullMQ: concurrency 10). Lost = enqueued (202 / added) but never received; duplicate = received twice.
+import { Queue, Worker } from 'bullmq';
+
+const args = process.argv.slice(2);
+const mode = args.shift();
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const WORKERS = 4;
+const IN_FLIGHT = 10;
+const PRODUCERS = 16;
+const jobs = Number(opt('jobs', 0));
+const rate = Number(opt('rate', 0));
+const seconds = Number(opt('seconds', 10));
+const queueName = opt('queue', `w7-${Date.now()}`);
+
+const latencies = [];
+const received = new Set();
+let duplicates = 0;
+let acked = 0;
+let enqueued = 0;
+let enqueueErrors = 0;
+let lastAck = 0;
+
+function receive(id, t) {
+  if (received.has(id)) {
+    duplicates++;
+  } else {
+    received.add(id);
+    latencies.push(Date.now() - t);
+  }
+}
+
+async function produce(enqueueOne) {
+  const start = Date.now();
+  if (jobs > 0) {
+    let next = 0;
+    await Promise.all(Array.from({ length: PRODUCERS }, async () => {
+      while (next < jobs) {
+        next++;
+        try {
+          await enqueueOne(Date.now());
+          enqueued++;
+        } catch (e) {
+          enqueueErrors++;
+        }
+      }
+    }));
+  } else {
+    const total = Math.round(rate * seconds);
+    const pending = [];
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(enqueueOne(Date.now()).then(() => enqueued++, () => enqueueErrors++));
+    }
+    await Promise.all(pending);
+  }
+  return start;
+}
+
+async function drained(deadlineMs) {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until && acked < enqueued) await new Promise((r) => setTimeout(r, 50));
+}
+
+function report(start, extra) {
+  latencies.sort((a, b) => a - b);
+  const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
+  const elapsed = (lastAck - start) / 1000;
+  console.log(JSON.stringify({
+    workload: 'W7', system: mode, mode: jobs > 0 ? 'closed' : 'open', target_rate: rate || null,
+    enqueued, enqueue_errors: enqueueErrors, acked, lost: enqueued - received.size, duplicates,
+    seconds: Number(elapsed.toFixed(3)), jobs_per_s: Number((acked / elapsed).toFixed(1)),
+    lease_p50_ms: q(0.5), lease_p99_ms: q(0.99), lease_max_ms: latencies.at(-1) ?? null, ...extra,
+  }));
+}
+
+async function herald() {
+  const url = opt('url');
+  const enqueueAuth = { authorization: `Bearer ${opt('enqueue-token')}`, 'content-type': 'application/json' };
+  const workAuth = { authorization: `Bearer ${opt('work-token')}`, 'content-type': 'application/json' };
+  let running = true;
+  const enqueueOne = async (t) => {
+    const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
+      method: 'POST', headers: enqueueAuth, body: JSON.stringify({ type: 'w7', data: { t } }),
+    });
+    if (r.status !== 202) throw new Error(`enqueue ${r.status}`);
+    await r.arrayBuffer();
+  };
+  const workers = Array.from({ length: WORKERS }, async () => {
+    while (running) {
+      const r = await fetch(`${url}/v1/queues/${queueName}/leases?max=${IN_FLIGHT}&wait=1`, { method: 'POST', headers: workAuth });
+      if (r.status !== 200) {
+        await r.arrayBuffer();
+        await new Promise((res) => setTimeout(res, 100));
+        continue;
+      }
+      const { jobs: leased } = await r.json();
+      await Promise.all(leased.map(async (job) => {
+        receive(job.id, job.data.t);
+        const a = await fetch(`${url}/v1/jobs/${job.id}/ack`, {
+          method: 'POST', headers: workAuth, body: JSON.stringify({ lease: job.lease }),
+        });
+        await a.arrayBuffer();
+        if (a.status === 200) {
+          acked++;
+          lastAck = Date.now();
+        }
+      }));
+    }
+  });
+  const start = await produce(enqueueOne);
+  await drained(60_000);
+  running = false;
+  await Promise.all(workers);
+  report(start, {});
+}
+
+async function bullmq() {
+  const connection = { host: '127.0.0.1', port: Number(opt('redis-port')) };
+  const queue = new Queue(queueName, { connection });
+  const workers = Array.from({ length: WORKERS }, () => new Worker(queueName, async (job) => {
+    receive(job.id, job.data.t);
+  }, { connection, concurrency: IN_FLIGHT }));
+  for (const w of workers) {
+    w.on('completed', () => {
+      acked++;
+      lastAck = Date.now();
+    });
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const start = await produce((t) => queue.add('w7', { t }, { removeOnComplete: true }));
+  await drained(60_000);
+  await Promise.all(workers.map((w) => w.close()));
+  await queue.close();
+  report(start, { bullmq: (await import('bullmq/package.json', { with: { type: 'json' } })).default.version });
+}
+
+await (mode === 'herald' ? herald() : bullmq());
+process.exit(0);
