@@ -54,7 +54,9 @@ public final class HeraldProcess implements AutoCloseable {
         }
         command.addAll(vmOptions);
         command.add("-Dquarkus.http.port=" + port);
-        // Probes and metrics: on a port of their own, bound to loopback like everything a test starts.
+        // Loopback only, like everything a test starts (the prod profile listens on every interface).
+        command.add("-Dquarkus.http.host=localhost");
+        // Probes and metrics: on a port of their own, bound to loopback too.
         command.add("-Dquarkus.management.port=" + managementPort);
         command.add("-Dquarkus.management.host=localhost");
         command.add("-Dmp.jwt.verify.publickey.location="
