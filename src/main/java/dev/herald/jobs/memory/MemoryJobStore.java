@@ -24,6 +24,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -170,18 +171,25 @@ public final class MemoryJobStore implements JobStore {
         return new LeasedJob(job.status(), job.data, job.lease, job.leaseUntil);
     }
 
-    @Override
-    public Uni<Settlement> progress(String id, String lease, int progress, String message, String data) {
+    /**
+     * Runs {@code transition} (under the store's lock, with the time) on the job {@code lease} currently
+     * holds: not found, or refused for a lease that is not the job's current one (a repeated {@code op}
+     * with the same lease answers as the first did).
+     */
+    private Uni<Settlement> onLease(String id, String lease, String op, BiFunction<MemoryJob, Long, Settlement> transition) {
         return locked(() -> {
             MemoryJob job = jobs.get(id);
             if (job == null) {
                 return Settlement.notFound();
             }
-            Settlement refused = job.check(lease, null);
-            if (refused != null) {
-                return refused;
-            }
-            long now = now();
+            Settlement refused = job.check(lease, op);
+            return refused != null ? refused : transition.apply(job, now());
+        });
+    }
+
+    @Override
+    public Uni<Settlement> progress(String id, String lease, int progress, String message, String data) {
+        return onLease(id, lease, null, (job, now) -> {
             job.progress = progress;
             job.progressMessage = message;
             job.progressData = data;
@@ -194,16 +202,7 @@ public final class MemoryJobStore implements JobStore {
 
     @Override
     public Uni<Settlement> ack(String id, String lease, String result) {
-        return locked(() -> {
-            MemoryJob job = jobs.get(id);
-            if (job == null) {
-                return Settlement.notFound();
-            }
-            Settlement refused = job.check(lease, "ack");
-            if (refused != null) {
-                return refused;
-            }
-            long now = now();
+        return onLease(id, lease, "ack", (job, now) -> {
             job.settle("ack", now);
             job.state = JobState.SUCCEEDED;
             job.result = result;
@@ -215,16 +214,7 @@ public final class MemoryJobStore implements JobStore {
 
     @Override
     public Uni<Settlement> nack(String id, String lease, Nack nack) {
-        return locked(() -> {
-            MemoryJob job = jobs.get(id);
-            if (job == null) {
-                return Settlement.notFound();
-            }
-            Settlement refused = job.check(lease, "nack");
-            if (refused != null) {
-                return refused;
-            }
-            long now = now();
+        return onLease(id, lease, "nack", (job, now) -> {
             job.settle("nack", now);
             job.error = nack.error();
             MemoryQueue q = queue(job.queue);
@@ -243,16 +233,7 @@ public final class MemoryJobStore implements JobStore {
 
     @Override
     public Uni<Settlement> release(String id, String lease) {
-        return locked(() -> {
-            MemoryJob job = jobs.get(id);
-            if (job == null) {
-                return Settlement.notFound();
-            }
-            Settlement refused = job.check(lease, null);
-            if (refused != null) {
-                return refused;
-            }
-            long now = now();
+        return onLease(id, lease, null, (job, now) -> {
             job.settle("release", now);
             job.attempt--;
             queue(job.queue).ready(job, now);
