@@ -50,12 +50,21 @@ class NatsHistoryReplayTest {
         }
     }
 
+    /** The server URLs the broker connects to. */
+    protected List<String> servers() {
+        return List.of(server.url());
+    }
+
+    protected int replicas() {
+        return 1;
+    }
+
     @BeforeEach
     void startBroker() {
         String id = UUID.randomUUID().toString().substring(0, 8);
         Retention retention = new Retention(1_000, Duration.ofHours(1), 1_000, Duration.ofMinutes(5),
                 new Retention.ByteLimits(1 << 20, 64 << 20, 16 << 20));
-        broker = new NatsBroker(NatsBrokerSettings.of(List.of(server.url()), "r" + id, "R" + id, 1, retention),
+        broker = new NatsBroker(NatsBrokerSettings.of(servers(), "r" + id, "R" + id, replicas(), retention),
                 new BrokerMetrics() {
                     @Override
                     public void brokerReconnected(String name) {
