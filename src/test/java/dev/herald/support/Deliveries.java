@@ -15,11 +15,29 @@ public final class Deliveries {
     private Deliveries() {
     }
 
+    /** What one scenario's publisher and subscribers counted; {@link #plus} sums several topics'. */
+    public record Counts(long published, long accepted, long refused, long unknown, long delivered, long expected,
+                         long lost, long duplicated) {
+
+        public static final Counts NONE = new Counts(0, 0, 0, 0, 0, 0, 0, 0);
+
+        public Counts plus(Counts o) {
+            return new Counts(published + o.published, accepted + o.accepted, refused + o.refused, unknown + o.unknown,
+                    delivered + o.delivered, expected + o.expected, lost + o.lost, duplicated + o.duplicated);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("published %d, accepted %d, 503 %d, 504 %d, delivered %d (expected %d), lost %d, "
+                    + "duplicated %d", published, accepted, refused, unknown, delivered, expected, lost, duplicated);
+        }
+    }
+
     /**
      * Every accepted event reached every subscriber exactly once and in order; refused ones (503, 504) may
      * or may not have been stored (the reply can be lost after the write), but never twice. Prints the counts.
      */
-    public static void verify(String scenario, SeqPublisher publisher, List<ResumingSubscriber> subscribers,
+    public static Counts verify(String scenario, SeqPublisher publisher, List<ResumingSubscriber> subscribers,
                               Set<Long> refused) {
         Set<Long> accepted = publisher.accepted();
         await().atMost(Duration.ofSeconds(30)).until(() ->
@@ -54,5 +72,7 @@ public final class Deliveries {
                 subscribers.stream().mapToInt(s -> s.connections() - 1).sum());
         assertEquals(0, lost, "lost events");
         assertEquals(0, duplicated, "duplicated events");
+        return new Counts(publisher.published(), accepted.size(), publisher.refused().size(), publisher.unknown().size(),
+                delivered, (long) accepted.size() * subscribers.size(), lost, duplicated);
     }
 }

@@ -48,6 +48,8 @@ public final class NatsBroker implements Broker {
     private static final Logger LOG = Logger.getLogger(NatsBroker.class);
     /** JetStream's "wrong last sequence": the tail named by a publish is stale. */
     private static final int WRONG_LAST_SEQUENCE = 10071;
+    /** Events of a page read by direct gets before the rest is read through a {@link HistoryReplay}. */
+    private static final int DIRECT_READS = 8;
 
     private final NatsBrokerSettings settings;
     private final NatsSubjects subjects;
@@ -56,6 +58,7 @@ public final class NatsBroker implements Broker {
     private final PublishLanes lanes;
     private final NatsLive live;
     private final NatsPresence presence;
+    private final HistoryReplay replay;
     private final String msgGet;
     private volatile boolean closed;
 
@@ -79,6 +82,7 @@ public final class NatsBroker implements Broker {
         this.live = new NatsLive(this, subjects, lanes, settings.maxHeldBytes(), metrics);
         this.nats = new NatsConnection(settings, subjects, metrics, live);
         this.presence = new NatsPresence(nats, subjects, settings.presenceTtl());
+        this.replay = new HistoryReplay(nats, settings.stream(), settings.requestTimeout(), metrics);
     }
 
     @Override
@@ -191,7 +195,35 @@ public final class NatsBroker implements Broker {
         return done;
     }
 
+    /**
+     * Up to {@code limit} events from {@code e} to the head: the first few by direct gets (a short gap
+     * fill costs no more than that), the rest, if any, in one {@link HistoryReplay}; should that fail, by
+     * direct gets again.
+     */
     private CompletableFuture<Void> collect(Topic topic, StoredEvent e, long headSeq, int limit, List<Event> into) {
+        CompletableFuture<StoredEvent> done = new CompletableFuture<>();
+        int direct = Math.min(limit, DIRECT_READS);
+        walk(topic, e, headSeq, done, n -> {
+            into.add(n.toEvent(topic));
+            return into.size() >= direct ? n : null;
+        });
+        return done.thenCompose(stop -> {
+            if (stop == null || into.size() >= limit || stop.seq() >= headSeq) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            int rest = limit - into.size();
+            return replay.read(subjects.history(topic), stop.seq() + 1, headSeq, rest)
+                    .thenAccept(events -> events.forEach(n -> into.add(n.toEvent(topic))))
+                    .exceptionallyCompose(failure -> {
+                        LOG.debugf("replay of %s failed (%s); reading it event by event", topic, failure.toString());
+                        return next(topic, stop.seq() + 1).thenCompose(n -> n == null
+                                ? CompletableFuture.<Void>completedFuture(null)
+                                : walkAll(topic, n, headSeq, limit, into));
+                    });
+        });
+    }
+
+    private CompletableFuture<Void> walkAll(Topic topic, StoredEvent e, long headSeq, int limit, List<Event> into) {
         CompletableFuture<StoredEvent> done = new CompletableFuture<>();
         walk(topic, e, headSeq, done, n -> {
             into.add(n.toEvent(topic));

@@ -3,6 +3,7 @@ package dev.herald.broker.nats;
 import dev.herald.broker.BrokerListener;
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.HeldEvents;
 import dev.herald.broker.HistoryPage;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
@@ -14,9 +15,7 @@ import io.nats.client.Subscription;
 import io.smallrye.mutiny.Uni;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -40,28 +39,22 @@ final class NatsLive {
 
     private static final Logger LOG = Logger.getLogger(NatsLive.class);
     private static final int FILL_PAGE = 500;
-    private static final long HELD_EVENT_OVERHEAD = 64;
     private static final long RETRY_MS = 500;
 
-    private static final class TopicState {
-        final Topic topic;
+    private static final class TopicState extends HeldEvents.Position {
         Subscription live;
         Subscription presence;
-        EventId lastDelivered;
-        /** Live events held while a gap is filled (null when live). */
-        List<Event> held;
-        long heldBytes;
         boolean filling;
 
         TopicState(Topic topic) {
-            this.topic = topic;
+            super(topic);
         }
     }
 
     private final NatsBroker broker;
     private final NatsSubjects subjects;
     private final PublishLanes lanes;
-    private final long maxHeldBytes;
+    private final HeldEvents held;
     private final BrokerMetrics metrics;
     private final Map<String, TopicState> active = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -71,14 +64,13 @@ final class NatsLive {
     });
     private volatile BrokerListener listener;
     private Dispatcher dispatcher;
-    private long heldBytes;
     private boolean closed;
 
     NatsLive(NatsBroker broker, NatsSubjects subjects, PublishLanes lanes, long maxHeldBytes, BrokerMetrics metrics) {
         this.broker = broker;
         this.subjects = subjects;
         this.lanes = lanes;
-        this.maxHeldBytes = maxHeldBytes;
+        this.held = new HeldEvents(maxHeldBytes, "herald.nats.max-held-bytes", () -> listener);
         this.metrics = metrics;
     }
 
@@ -100,9 +92,7 @@ final class NatsLive {
 
     synchronized void disconnected() {
         for (TopicState state : active.values()) {
-            if (state.held == null) {
-                state.held = new ArrayList<>();
-            }
+            held.hold(state);
         }
     }
 
@@ -136,9 +126,7 @@ final class NatsLive {
         // republished to it; the head read after that is where a gap fill would start.
         return Uni.createFrom().completionStage(() -> flushed.thenCompose(v -> broker.last(topic)).thenAccept(head -> {
             synchronized (this) {
-                if (subscribed.lastDelivered == null) {
-                    subscribed.lastDelivered = head == null ? EventId.ZERO : head.id();
-                }
+                subscribed.startAt(head == null ? EventId.ZERO : head.id());
             }
         })).onFailure().transform(NatsConnection::unavailable)
                 .ifNoItem().after(Duration.ofSeconds(5))
@@ -162,7 +150,7 @@ final class NatsLive {
     synchronized Uni<Void> unsubscribe(Topic topic) {
         TopicState state = active.remove(topic.name());
         if (state != null) {
-            release(state);
+            held.drop(state);
             if (dispatcher != null) {
                 if (state.live != null) {
                     dispatcher.unsubscribe(state.live);
@@ -177,8 +165,8 @@ final class NatsLive {
 
     synchronized void close() {
         closed = true;
+        active.values().forEach(held::drop);
         active.clear();
-        heldBytes = 0;
         timer.shutdownNow();
     }
 
@@ -208,36 +196,29 @@ final class NatsLive {
         }
         lanes.seen(state.topic.name(), stored.seq(), stored.cum());
         Event event = stored.toEvent(state.topic);
-        if (state.held != null) {
-            hold(state, event);
-            if (state.held != null && !state.filling) {
-                gap(state);
-            }
-            return;
-        }
-        long last = state.lastDelivered == null ? -1 : StoredEvent.seqOf(state.lastDelivered);
-        if (last >= 0 && stored.seq() > last && stored.prev() > last) {
+        long last = state.lastDelivered() == null ? -1 : StoredEvent.seqOf(state.lastDelivered());
+        if (!state.holding() && last >= 0 && stored.seq() > last && stored.prev() > last) {
             // The predecessor of this event was never delivered: fill the gap from the stream first.
-            state.held = new ArrayList<>();
-            hold(state, event);
-            if (state.held != null) {
-                gap(state);
-            }
+            held.hold(state);
+        }
+        if (!state.holding()) {
+            held.deliver(state, event);
             return;
         }
-        deliver(state, event);
+        held.hold(state, event);
+        if (state.holding() && !state.filling) {
+            gap(state);
+        }
     }
 
     /** Starts filling a topic's gap from the last event delivered, unless a fill is running. */
     private void gap(TopicState state) {
-        if (state.held == null) {
-            state.held = new ArrayList<>();
-        }
+        held.hold(state);
         if (state.filling || closed) {
             return;
         }
         state.filling = true;
-        fill(state, state.lastDelivered == null ? EventId.ZERO : state.lastDelivered, 0);
+        fill(state, state.fillFrom(), 0);
     }
 
     private void fill(TopicState state, EventId from, int filled) {
@@ -251,13 +232,13 @@ final class NatsLive {
                     timer.schedule(() -> {
                         synchronized (this) {
                             if (!closed && active.get(state.topic.name()) == state) {
-                                fill(state, state.lastDelivered == null ? EventId.ZERO : state.lastDelivered, filled);
+                                fill(state, state.fillFrom(), filled);
                             }
                         }
                     }, RETRY_MS, TimeUnit.MILLISECONDS);
                     return;
                 }
-                if (state.held == null) { // gave up its gap meanwhile (too much held)
+                if (!state.holding()) { // gave up its gap meanwhile (too much held)
                     state.filling = false;
                     return;
                 }
@@ -267,7 +248,7 @@ final class NatsLive {
     }
 
     private void afterPage(TopicState state, HistoryPage page, int filled) {
-        if (page.truncated() && state.lastDelivered != null && !state.lastDelivered.equals(EventId.ZERO)) {
+        if (page.truncated() && !state.fillFrom().equals(EventId.ZERO)) {
             LOG.warnf("events of %s left the stream before they were delivered; its subscribers resynchronize",
                     state.topic);
             BrokerListener l = listener;
@@ -276,61 +257,20 @@ final class NatsLive {
             }
         }
         for (Event e : page.events()) {
-            deliver(state, e);
+            held.deliver(state, e);
         }
         int total = filled + page.events().size();
         if (page.events().size() == FILL_PAGE) {
-            fill(state, state.lastDelivered, total);
+            fill(state, state.fillFrom(), total);
             return;
         }
-        if (page.head().isAfter(state.lastDelivered == null ? EventId.ZERO : state.lastDelivered)
-                && page.events().isEmpty()) {
-            state.lastDelivered = page.head(); // nothing retained up to the head (lost: told above)
+        if (page.events().isEmpty()) {
+            state.skipTo(page.head()); // nothing retained up to the head (lost: told above)
         }
-        List<Event> held = state.held;
-        release(state);
         state.filling = false;
         if (total > 0) {
             metrics.gapFilled(NatsBroker.NAME, total);
         }
-        for (Event e : held) {
-            deliver(state, e);
-        }
-    }
-
-    /** Holds a live event while its topic's gap is filled, within {@link #maxHeldBytes} for all topics. */
-    private void hold(TopicState state, Event event) {
-        long size = event.type().length() + event.data().length() + HELD_EVENT_OVERHEAD;
-        if (heldBytes + size <= maxHeldBytes) {
-            state.held.add(event);
-            state.heldBytes += size;
-            heldBytes += size;
-            return;
-        }
-        LOG.warnf("more than %d bytes of live events held while gaps are filled; %s gives up its gap and its "
-                + "subscribers resynchronize (herald.nats.max-held-bytes)", maxHeldBytes, state.topic);
-        release(state);
-        BrokerListener l = listener;
-        if (l != null) {
-            l.onHistoryLost(state.topic);
-        }
-        deliver(state, event);
-    }
-
-    private void release(TopicState state) {
-        heldBytes -= state.heldBytes;
-        state.heldBytes = 0;
-        state.held = null;
-    }
-
-    private void deliver(TopicState state, Event event) {
-        if (state.lastDelivered != null && !event.id().isAfter(state.lastDelivered)) {
-            return;
-        }
-        state.lastDelivered = event.id();
-        BrokerListener l = listener;
-        if (l != null) {
-            l.onEvent(event);
-        }
+        held.resume(state);
     }
 }

@@ -79,8 +79,17 @@ record StoredEvent(long seq, long prev, long cum, String type, long ts, String d
         if (h == null || h.getFirst(SEQUENCE) == null) {
             return null;
         }
-        return of(number(h.getFirst(SEQUENCE)), h.getFirst(PREV), h.getFirst(CUM), h.getFirst(TYPE),
-                h.getFirst(TS), new String(message.getData(), StandardCharsets.UTF_8));
+        return ofConsumed(number(h.getFirst(SEQUENCE)), message);
+    }
+
+    /** A stored message as a consumer delivers it, with the stream sequence its reply subject names. */
+    static StoredEvent ofConsumed(long seq, Message message) {
+        Headers h = message.getHeaders();
+        String data = message.getData() == null ? "" : new String(message.getData(), StandardCharsets.UTF_8);
+        if (h == null) {
+            return of(seq, null, null, null, null, data);
+        }
+        return of(seq, h.getFirst(PREV), h.getFirst(CUM), h.getFirst(TYPE), h.getFirst(TS), data);
     }
 
     /**

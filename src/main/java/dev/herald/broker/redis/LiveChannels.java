@@ -3,6 +3,7 @@ package dev.herald.broker.redis;
 import dev.herald.broker.BrokerListener;
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.HeldEvents;
 import dev.herald.broker.HistoryPage;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
@@ -47,8 +48,6 @@ final class LiveChannels {
     private static final int FILL_PAGE = 500;
     private static final long MIN_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 2000;
-    /** Rough per-event cost of a held event beyond its type and data (object headers, id, references). */
-    private static final long HELD_EVENT_OVERHEAD = 64;
 
     /** The topics' streams, read to fill gaps (the broker's own reads, with their deadlines). */
     interface Streams {
@@ -63,7 +62,7 @@ final class LiveChannels {
     private final Streams streams;
     private final BrokerMetrics metrics;
     private final Duration connectTimeout;
-    private final long maxHeldBytes;
+    private final HeldEvents held;
     private final PubSubProbe probe;
     private final Command subscribeCommand;
     private final Command unsubscribeCommand;
@@ -73,7 +72,6 @@ final class LiveChannels {
     private Future<RedisConnection> connecting;
     private boolean lostOnce;
     private long backoffMs = MIN_BACKOFF_MS;
-    private long heldBytes;
     private volatile boolean up;
     private volatile boolean closed;
 
@@ -86,7 +84,7 @@ final class LiveChannels {
         this.streams = streams;
         this.metrics = metrics;
         this.connectTimeout = settings.commandTimeout();
-        this.maxHeldBytes = settings.maxHeldBytes();
+        this.held = new HeldEvents(settings.maxHeldBytes(), "herald.redis.max-held-bytes", () -> listener);
         this.probe = new PubSubProbe(vertx, context, settings.pingTimeout(), keys.probeChannel());
         this.subscribeCommand = settings.shardedPubSub() ? Command.SSUBSCRIBE : Command.SUBSCRIBE;
         this.unsubscribeCommand = settings.shardedPubSub() ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE;
@@ -123,9 +121,7 @@ final class LiveChannels {
                     .onComplete(ar -> context.runOnContext(x -> {
                         if (ar.succeeded()) {
                             // The gap fill after a reconnect starts here if no event arrived yet.
-                            if (state.lastDelivered == null) {
-                                state.lastDelivered = ar.result();
-                            }
+                            state.startAt(ar.result());
                             emitter.complete(null);
                         } else {
                             LOG.debugf("Redis subscribe to %s failed: %s", channel, ar.cause().getMessage());
@@ -142,7 +138,7 @@ final class LiveChannels {
             String channel = keys.channel(topic);
             TopicState state = active.remove(channel);
             if (state != null) {
-                release(state);
+                held.drop(state);
             }
             if (connection != null) {
                 connection.send(Request.cmd(unsubscribeCommand).arg(channel));
@@ -233,8 +229,8 @@ final class LiveChannels {
             up = true;
             promise.complete(conn);
             for (TopicState state : new ArrayList<>(active.values())) {
-                if (state.held != null) {
-                    fill(conn, state, state.lastDelivered == null ? EventId.ZERO : state.lastDelivered, 0);
+                if (state.holding()) {
+                    fill(conn, state, state.fillFrom(), 0);
                 }
             }
         }));
@@ -248,7 +244,7 @@ final class LiveChannels {
     private void fill(RedisConnection conn, TopicState state, EventId from, int filled) {
         streams.read(state.topic, from, FILL_PAGE).subscribe().with(
                 page -> context.runOnContext(v -> {
-                    if (connection != conn || active.get(keys.channel(state.topic)) != state || state.held == null) {
+                    if (connection != conn || active.get(keys.channel(state.topic)) != state || !state.holding()) {
                         // connection lost again (refilled later), unsubscribed meanwhile, or the topic
                         // gave up its gap (too much held: its subscribers resynchronize)
                         return;
@@ -259,21 +255,17 @@ final class LiveChannels {
                         if (l != null) {
                             l.onHistoryLost(state.topic);
                         }
-                        state.lastDelivered = page.head();
+                        state.skipTo(page.head());
                     }
                     for (Event e : page.events()) {
-                        deliver(state, e);
+                        held.deliver(state, e);
                     }
                     int total = filled + page.events().size();
                     if (!page.truncated() && page.events().size() == FILL_PAGE) {
                         fill(conn, state, page.events().get(page.events().size() - 1).id(), total);
                         return;
                     }
-                    List<Event> held = state.held;
-                    release(state);
-                    for (Event e : held) {
-                        deliver(state, e);
-                    }
+                    held.resume(state);
                     if (total > 0) {
                         metrics.gapFilled(RedisBroker.NAME, total);
                     }
@@ -299,9 +291,7 @@ final class LiveChannels {
         conn.close();
         LOG.warnf("Redis pub/sub connection lost%s; reconnecting", cause == null ? "" : " (" + cause.getMessage() + ")");
         for (TopicState state : active.values()) {
-            if (state.held == null) {
-                state.held = new ArrayList<>();
-            }
+            held.hold(state);
         }
         scheduleReconnect();
     }
@@ -343,58 +333,17 @@ final class LiveChannels {
         if (event == null) {
             return;
         }
-        if (state.held != null) {
-            hold(state, event);
+        if (state.holding()) {
+            held.hold(state, event);
         } else {
-            deliver(state, event);
+            held.deliver(state, event);
         }
-    }
-
-    /**
-     * Holds a live event until its topic's gap is filled, within {@code maxHeldBytes} for all topics:
-     * beyond it the topic gives up its gap (the listener resynchronizes its subscribers, who read the
-     * stream from their own cursors) and goes live from this event.
-     */
-    private void hold(TopicState state, Event event) {
-        long size = event.type().length() + event.data().length() + HELD_EVENT_OVERHEAD;
-        if (heldBytes + size <= maxHeldBytes) {
-            state.held.add(event);
-            state.heldBytes += size;
-            heldBytes += size;
-            return;
-        }
-        LOG.warnf("more than %d bytes of live events held while gaps are filled; %s gives up its gap and its "
-                + "subscribers resynchronize (herald.redis.max-held-bytes)", maxHeldBytes, state.topic);
-        release(state);
-        BrokerListener l = listener;
-        if (l != null) {
-            l.onHistoryLost(state.topic);
-        }
-        deliver(state, event);
-    }
-
-    /** The topic stops holding: its held events are dropped from the count (and from the topic). */
-    private void release(TopicState state) {
-        heldBytes -= state.heldBytes;
-        state.heldBytes = 0;
-        state.held = null;
     }
 
     /** A probe went unanswered: the connection is lost, unless it was replaced meanwhile. */
     private void unanswered(RedisConnection conn) {
         if (connection == conn) {
             lost(conn, new BrokerUnavailableException("no answer to a probe within " + probe.timeout()));
-        }
-    }
-
-    private void deliver(TopicState state, Event event) {
-        if (state.lastDelivered != null && !event.id().isAfter(state.lastDelivered)) {
-            return;
-        }
-        state.lastDelivered = event.id();
-        BrokerListener l = listener;
-        if (l != null) {
-            l.onEvent(event);
         }
     }
 }

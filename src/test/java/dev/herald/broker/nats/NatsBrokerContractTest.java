@@ -1,30 +1,58 @@
 package dev.herald.broker.nats;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.awaitility.Awaitility;
 
 import dev.herald.broker.Broker;
 import dev.herald.broker.BrokerContractTest;
 import dev.herald.broker.BrokerMetrics;
+import dev.herald.broker.HistoryPage;
+import dev.herald.event.EventId;
+import dev.herald.event.Topic;
 import dev.herald.support.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The broker contract against the NATS broker: n nodes are n brokers, each with its own connection, on
- * one real nats-server with JetStream. Each test gets its own stream, subject prefix and bucket.
+ * one real nats-server with JetStream. Each test gets its own stream, subject prefix and bucket. Beyond the
+ * contract: long reads go through one consumer per page rather than one direct get per event.
  */
 class NatsBrokerContractTest extends BrokerContractTest {
 
     private static NatsServer server;
     private final List<String> streams = new ArrayList<>();
+    /** The brokers' commands by name ("get", "replay", ...), counted. */
+    private final Map<String, AtomicInteger> counted = new ConcurrentHashMap<>();
+    private final BrokerMetrics commands = new BrokerMetrics() {
+        @Override
+        public void brokerReconnected(String broker) {
+        }
+
+        @Override
+        public void gapFilled(String broker, int events) {
+        }
+
+        @Override
+        public void brokerCommand(String broker, String command, long nanos) {
+            counted.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
+        }
+    };
 
     @BeforeAll
     static void startNats() {
@@ -56,7 +84,7 @@ class NatsBrokerContractTest extends BrokerContractTest {
         List<Broker> brokers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             NatsBroker broker = new NatsBroker(NatsBrokerSettings.of(servers(), "t" + id, stream, replicas(), retention()),
-                    BrokerMetrics.NONE);
+                    commands);
             brokers.add(broker);
         }
         for (Broker b : brokers) {
@@ -81,5 +109,52 @@ class NatsBrokerContractTest extends BrokerContractTest {
             }
         }
         streams.clear();
+    }
+
+    // NATS 2.9 has no batched direct get: a long page is read through one consumer, not one get per event.
+
+    @Test
+    void longReadIsOneReplayPerPageOfTheTopicsOwnEventsInOrder() {
+        Broker broker = node();
+        Topic topic = topic("replay-a");
+        Topic other = topic("replay-b");
+        List<EventId> published = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            published.add(publish(broker, topic, "{\"n\":" + i + "}").id());
+            publish(broker, other, "{\"other\":" + i + "}"); // interleaved: the topic's sequences are not contiguous
+        }
+        int getsBefore = count("get");
+
+        HistoryPage first = await(broker.read(topic, published.get(4), 100));
+        HistoryPage rest = await(broker.read(topic, published.get(104), 100));
+
+        assertFalse(first.truncated());
+        assertEquals(published.subList(5, 105), ids(first.events()));
+        assertEquals("{\"n\":5}", first.events().get(0).data());
+        assertEquals("{\"n\":104}", first.events().get(99).data());
+        assertEquals(published.subList(105, 150), ids(rest.events()));
+        assertEquals(published.get(149), rest.head());
+        assertEquals(2, count("replay"));
+        // Two pages: a head, a first event and a few direct gets each; not one get per event.
+        int gets = count("get") - getsBefore;
+        assertTrue(gets < 30, gets + " direct gets");
+    }
+
+    @Test
+    void shortReadIsDirectGetsOnly() {
+        Broker broker = node();
+        Topic topic = topic("replay-short");
+        List<EventId> published = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            published.add(publish(broker, topic, "{\"n\":" + i + "}").id());
+        }
+
+        assertEquals(published, ids(await(broker.read(topic, EventId.ZERO, 100)).events()));
+        assertEquals(0, count("replay"));
+    }
+
+    private int count(String command) {
+        AtomicInteger n = counted.get(command);
+        return n == null ? 0 : n.get();
     }
 }
