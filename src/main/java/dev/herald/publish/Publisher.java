@@ -71,7 +71,8 @@ public class Publisher {
         authorizer.requirePublish(principal, topic);
         PublishRequest request = parser.toRequest(topic, event, PublishParser.checkKey(idempotencyKey), false);
         Tracing.Span span = tracing.publish(topic, traceparent);
-        return traced(span, broker.publish(request.withTrace(Tracing.Span.traceparent(span)))).invoke(this::count);
+        return traced(span, broker.publish(span == null ? request : request.withTrace(span.traceparent())))
+                .invoke(this::count);
     }
 
     /** A batch: every event is validated and authorized before any is published; each event is its own span. */
