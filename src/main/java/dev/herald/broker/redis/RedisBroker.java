@@ -256,12 +256,14 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
         Request bySha = Request.cmd(Command.EVALSHA).arg(script.sha()).arg(scriptKeys.size());
         scriptKeys.forEach(bySha::arg);
         args.forEach(bySha::arg);
-        return command("EVALSHA", bySha, deadline).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
+        // Timed under the script's name (publish, read, presence), as the NATS broker names its commands.
+        String name = script.name().replace(".lua", "");
+        return command(name, bySha, deadline).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
             // NOSCRIPT is Redis' answer: EVALSHA ran nothing, so sending the text cannot store twice.
             Request byText = Request.cmd(Command.EVAL).arg(script.text()).arg(scriptKeys.size());
             scriptKeys.forEach(byText::arg);
             args.forEach(byText::arg);
-            return command("EVAL", byText, deadline);
+            return command(name, byText, deadline);
         });
     }
 
