@@ -12,6 +12,7 @@ import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 
@@ -36,6 +37,11 @@ public final class OtelTracing implements Tracing {
     public OtelTracing(OpenTelemetry openTelemetry, String node) {
         this.tracer = openTelemetry.getTracer("dev.herald");
         this.node = node;
+    }
+
+    @Override
+    public boolean enabled() {
+        return true;
     }
 
     @Override
@@ -75,7 +81,7 @@ public final class OtelTracing implements Tracing {
     }
 
     @Override
-    public Span job(String operation, String queue, String jobId, String jobTrace, String parent) {
+    public Span job(String operation, String queue, String jobId, String jobTrace, String parent, Instant started) {
         SpanContext stored = spanContext(jobTrace);
         var builder = tracer.spanBuilder("herald job " + operation)
                 .setSpanKind("enqueue".equals(operation) ? SpanKind.PRODUCER : SpanKind.CONSUMER)
@@ -85,6 +91,9 @@ public final class OtelTracing implements Tracing {
                 .setAttribute(NODE, node);
         if (jobId != null) {
             builder.setAttribute(MESSAGE_ID, jobId);
+        }
+        if (started != null) {
+            builder.setStartTimestamp(started);
         }
         if (stored != null) {
             builder.setParent(Context.root().with(io.opentelemetry.api.trace.Span.wrap(stored))).addLink(stored);

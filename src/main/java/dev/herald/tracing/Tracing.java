@@ -2,6 +2,7 @@ package dev.herald.tracing;
 
 import dev.herald.event.Event;
 import dev.herald.event.Topic;
+import java.time.Instant;
 import java.util.function.IntSupplier;
 
 /**
@@ -25,6 +26,11 @@ public interface Tracing {
     /** Records nothing. */
     Tracing OFF = new Tracing() {
         @Override
+        public boolean enabled() {
+            return false;
+        }
+
+        @Override
         public Span publish(Topic topic, String parent) {
             return null;
         }
@@ -35,10 +41,14 @@ public interface Tracing {
         }
 
         @Override
-        public Span job(String operation, String queue, String jobId, String jobTrace, String parent) {
+        public Span job(String operation, String queue, String jobId, String jobTrace, String parent,
+                        Instant started) {
             return null;
         }
     };
+
+    /** Whether spans are recorded; when not, every other method does nothing and returns null. */
+    boolean enabled();
 
     /**
      * Starts the span of a publish to {@code topic}: a child of the span current on this thread (the HTTP
@@ -60,9 +70,11 @@ public interface Tracing {
      * {@code nack}): a child of the job's stored trace when it has one ({@code jobTrace}), else of the
      * request's. An enqueue span's traceparent is what the job is stored with.
      *
+     * @param started when the operation began (a settlement's span is started once the store answered,
+     *                when the job's trace is known), or null for now
      * @return the span, or null when off
      */
-    Span job(String operation, String queue, String jobId, String jobTrace, String parent);
+    Span job(String operation, String queue, String jobId, String jobTrace, String parent, Instant started);
 
     /** A started span. */
     interface Span {

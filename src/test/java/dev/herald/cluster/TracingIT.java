@@ -108,7 +108,7 @@ class TracingIT {
                     .events().get(0).get("traceparent")));
             String publishSpan = traceparent.substring(36, 52);
 
-            await().atMost(WAIT).until(() -> collector.spans("herald deliver").size() >= 2);
+            await().atMost(WAIT).until(() -> fanOuts(id).size() >= 2);
             OtlpCollector.Span publish = collector.spans("herald publish").stream()
                     .filter(s -> s.spanId().equals(publishSpan)).findFirst().orElse(null);
             assertNotNull(publish, "node A exported the publish span the event names: " + collector.spans());
@@ -118,7 +118,7 @@ class TracingIT {
             assertEquals(id, publish.attribute("messaging.message.id"));
             assertTrue(leadsTo(publish, CLIENT_SPAN), "the publish span descends from the publisher's span");
 
-            List<OtlpCollector.Span> fanOuts = collector.spans("herald deliver");
+            List<OtlpCollector.Span> fanOuts = fanOuts(id);
             assertEquals(2, fanOuts.size(), "one fan-out span per node, not one per delivery: " + fanOuts);
             Map<String, String> deliveriesByNode = new HashMap<>();
             for (OtlpCollector.Span fanOut : fanOuts) {
@@ -130,6 +130,62 @@ class TracingIT {
             }
             assertEquals(Map.of("trace-a", "1", "trace-b", "4"), deliveriesByNode);
         }
+    }
+
+    @Test
+    void aJobsLeaseAndAckOnAnotherNodeAreChildrenOfItsEnqueueSpanAndItsEventsCarryItsTrace() throws Exception {
+        String token = TestTokens.queues("tracer", List.of("*"), List.of("*"), List.of());
+        String clientTrace = "0af7651916cd43dd8448eb211c80319c";
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> enqueued = http.send(java.net.http.HttpRequest.newBuilder(a.base().resolve("/v1/queues/traced/jobs"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .header("traceparent", "00-" + clientTrace + "-b7ad6b7169203331-01")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"type\":\"mail\",\"data\":{\"to\":\"x\"}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, enqueued.statusCode(), enqueued.body());
+        String id = JSON.readTree(enqueued.body()).path("id").asText();
+
+        JsonNode job = JSON.readTree(post(http, b, token, "/v1/queues/traced/leases?max=1&wait=5", "")).path("jobs").get(0);
+        assertEquals(id, job.path("id").asText());
+        String jobTrace = job.path("traceparent").asText();
+        assertTrue(jobTrace.startsWith("00-" + clientTrace + "-"), "the leased job carries its enqueue's trace: " + job);
+        post(http, b, token, "/v1/jobs/" + id + "/ack", "{\"lease\":\"" + job.path("lease").asText() + "\",\"result\":1}");
+
+        String enqueueSpan = jobTrace.substring(36, 52);
+        await().atMost(WAIT).until(() -> collector.spans("herald job ack").stream().anyMatch(s -> id.equals(s.attribute("messaging.message.id"))));
+        OtlpCollector.Span enqueue = collector.spans("herald job enqueue").stream()
+                .filter(s -> s.spanId().equals(enqueueSpan)).findFirst().orElse(null);
+        assertNotNull(enqueue, "node A exported the enqueue span: " + collector.spans());
+        assertEquals("trace-a", enqueue.attribute("herald.node"));
+        assertTrue(leadsTo(enqueue, "b7ad6b7169203331"), "the enqueue span descends from the client's span");
+        for (String name : List.of("herald job lease", "herald job ack")) {
+            OtlpCollector.Span span = collector.spans(name).stream().filter(s -> id.equals(s.attribute("messaging.message.id")))
+                    .findFirst().orElseThrow(() -> new AssertionError(name + " not exported: " + collector.spans()));
+            assertEquals(clientTrace, span.traceId(), name);
+            assertEquals(enqueueSpan, span.parentSpanId(), name + " is a child of the enqueue span");
+            assertEquals("trace-b", span.attribute("herald.node"), name);
+        }
+        // The job's lifecycle on its topic, read on node B, carries the job's trace.
+        JsonNode events = JSON.readTree(http.send(java.net.http.HttpRequest.newBuilder(
+                        b.base().resolve("/v1/topics/job:" + id + "/events")).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).path("events");
+        assertEquals(List.of("job.queued", "job.active", "job.succeeded"),
+                java.util.stream.StreamSupport.stream(events.spliterator(), false).map(e -> e.path("type").asText()).toList());
+        for (JsonNode event : events) {
+            assertEquals(jobTrace, event.path("traceparent").asText(), event.toString());
+        }
+    }
+
+    private static List<OtlpCollector.Span> fanOuts(String eventId) {
+        return collector.spans("herald deliver").stream().filter(s -> eventId.equals(s.attribute("messaging.message.id"))).toList();
+    }
+
+    private static String post(HttpClient http, HeraldProcess node, String token, String path, String body) throws Exception {
+        HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(node.base().resolve(path))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), path + ": " + answer.body());
+        return answer.body();
     }
 
     /** Whether {@code span}'s parent chain, as far as the collector has it, reaches {@code ancestor}. */

@@ -105,12 +105,12 @@ class OtelTracingTest {
 
     @Test
     void aJobsLeaseAndAckOnAnyNodeAreChildrenOfItsEnqueueSpan() {
-        Tracing.Span enqueue = tracing.job("enqueue", "emails", null, null, CLIENT);
+        Tracing.Span enqueue = tracing.job("enqueue", "emails", null, null, CLIENT, null);
         String stored = enqueue.attribute("messaging.message.id", "j1").traceparent();
         enqueue.end();
         OtelTracing otherNode = new OtelTracing(OpenTelemetrySdk.builder().setTracerProvider(provider).build(), "node-2");
-        otherNode.job("lease", "emails", "j1", stored, null).end();
-        otherNode.job("ack", "emails", "j1", stored, "00-11111111111111111111111111111111-2222222222222222-01")
+        otherNode.job("lease", "emails", "j1", stored, null, java.time.Instant.now()).end();
+        otherNode.job("ack", "emails", "j1", stored, "00-11111111111111111111111111111111-2222222222222222-01", null)
                 .end(new IllegalStateException("a failed ack is marked as an error"));
 
         SpanData enqueued = only("herald job enqueue");
