@@ -8,6 +8,7 @@ import dev.herald.broker.nats.NatsBroker;
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.broker.redis.RedisBrokerSettings;
 import dev.herald.metrics.MicrometerMetrics;
+import io.quarkus.arc.ClientProxy;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.Vertx;
@@ -15,6 +16,7 @@ import io.vertx.redis.client.Redis;
 import jakarta.enterprise.inject.Instance;
 import dev.herald.hub.Hub;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.tracing.Tracing;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
@@ -64,7 +66,8 @@ public class CompositionRoot {
 
     /** Redis mode: Redis's memory bound is checked (and warned about) at startup, not at the first probe. */
     void checkRedisMemory(@Observes StartupEvent event, Broker broker) {
-        if (broker instanceof RedisBroker redis) {
+        // The broker is a CDI client proxy: unwrap it, or the check never sees a RedisBroker.
+        if (ClientProxy.unwrap(broker) instanceof RedisBroker redis) {
             redis.checkMemoryPolicy().subscribe().with(done -> {
             });
         }
@@ -83,9 +86,9 @@ public class CompositionRoot {
 
     @Produces
     @ApplicationScoped
-    Hub hub(Broker broker, HeraldMetrics metrics, HeraldConfig config, Vertx vertx) {
+    Hub hub(Broker broker, HeraldMetrics metrics, HeraldConfig config, Vertx vertx, Tracing tracing) {
         return new Hub(broker, metrics, config.subscriber().queueSize(), config.subscription().maxReplay(),
                 config.subscription().linger(),
-                (delay, task) -> vertx.setTimer(Math.max(1, delay.toMillis()), id -> task.run()));
+                (delay, task) -> vertx.setTimer(Math.max(1, delay.toMillis()), id -> task.run()), tracing);
     }
 }

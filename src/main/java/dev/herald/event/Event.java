@@ -26,17 +26,28 @@ public final class Event {
     private final String type;
     private final String data;
     private final long ts;
+    private final String trace;
     private final String envelope;
     private final AtomicReferenceArray<Object> encodings = new AtomicReferenceArray<>(Encoding.SLOTS);
 
     public Event(EventId id, Topic topic, String type, String data, long ts) {
+        this(id, topic, type, data, ts, null);
+    }
+
+    /**
+     * @param trace the {@link TraceParent} of the publish that stored the event, or null (tracing off); a
+     *              value that is not a valid traceparent is dropped
+     */
+    public Event(EventId id, Topic topic, String type, String data, long ts, String trace) {
         this.id = Objects.requireNonNull(id, "id");
         this.topic = Objects.requireNonNull(topic, "topic");
         this.type = requireValidType(type);
         this.data = requireOneLineJson(data);
         this.ts = ts;
+        this.trace = TraceParent.orNull(trace);
         this.envelope = "{\"id\":\"" + id + "\",\"topic\":\"" + topic.name() + "\",\"type\":\"" + type
-                + "\",\"data\":" + data + ",\"ts\":" + ts + "}";
+                + "\",\"data\":" + data + ",\"ts\":" + ts
+                + (this.trace == null ? "}" : ",\"traceparent\":\"" + this.trace + "\"}");
     }
 
     /** Checks an event type: 1–64 characters from {@code A-Z a-z 0-9 _ - . :}. */
@@ -101,7 +112,15 @@ public final class Event {
         return ts;
     }
 
-    /** The JSON envelope {@code {"id","topic","type","data","ts"}}, on one line. */
+    /** The traceparent of the publish that stored this event, or null when it was published untraced. */
+    public String trace() {
+        return trace;
+    }
+
+    /**
+     * The JSON envelope {@code {"id","topic","type","data","ts"}}, on one line, with {@code "traceparent"}
+     * last when the event has a {@link #trace()}.
+     */
     public String envelope() {
         return envelope;
     }

@@ -9,6 +9,7 @@ import dev.herald.event.EventId;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.tracing.Tracing;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +38,8 @@ public final class Hub implements BrokerListener {
     private final Duration linger;
     private final Timer timer;
     private final ConcurrentHashMap<Topic, TopicSubscribers> topics = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<ReadKey, SharedRead> reads = new ConcurrentHashMap<>();
+    private final SharedReads reads;
+    private final Tracing tracing;
 
     /** Runs a task after a delay (the node's timer; tests drive their own). */
     @FunctionalInterface
@@ -62,7 +64,15 @@ public final class Hub implements BrokerListener {
      * @param timer  runs the linger timeouts (unused when {@code linger} is zero)
      */
     public Hub(Broker broker, HeraldMetrics metrics, int queueSize, int maxReplay, Duration linger, Timer timer) {
+        this(broker, metrics, queueSize, maxReplay, linger, timer, Tracing.OFF);
+    }
+
+    /** @param tracing records each traced event's fan-out on this node as one span */
+    public Hub(Broker broker, HeraldMetrics metrics, int queueSize, int maxReplay, Duration linger, Timer timer,
+               Tracing tracing) {
         this.broker = broker;
+        this.reads = new SharedReads(broker);
+        this.tracing = tracing;
         this.metrics = metrics;
         this.queueSize = queueSize;
         this.maxReplay = maxReplay;
@@ -206,7 +216,7 @@ public final class Hub implements BrokerListener {
      */
     private Uni<Replay> replayTopic(Topic topic, EventId from, List<Event> acc, EventId stopAt, long registeredAt,
                                     int budget, boolean cut) {
-        return read(topic, from, REPLAY_PAGE, registeredAt).chain(page -> {
+        return reads.read(topic, from, REPLAY_PAGE, registeredAt).chain(page -> {
             EventId target = stopAt == null ? page.head() : stopAt;
             if (page.truncated()) {
                 return Uni.createFrom().item(new Replay(List.of(), true, page.head()));
@@ -224,65 +234,6 @@ public final class Hub implements BrokerListener {
             }
             return replayTopic(topic, lastId(page), acc, target, registeredAt, budget, cut);
         });
-    }
-
-    private record ReadKey(Topic topic, EventId after, int limit) {
-    }
-
-    private static final class SharedRead {
-        /** When the broker read was issued (System.nanoTime), 0 while it waits for the one before. */
-        volatile long startedAt;
-        Uni<HistoryPage> page;
-        /** The read queued behind this one for subscriptions that registered after it started. */
-        SharedRead next;
-    }
-
-    /**
-     * Reads a page of history, sharing broker reads between the subscriptions that resume from the
-     * same position at the same time. In a reconnect storm (a node restart, a network blip) every
-     * client of a topic comes back with the same cursor: the benchmark's W5 on Redis sent 1,000
-     * identical reads of 500 entries each, which queued past the command timeout, failed, and came
-     * back with the clients' retries, again and again. Now at most two reads per position are
-     * pending: the one in flight, and one queued behind it for everyone who came later.
-     *
-     * <p>Gap-free only if the read happens after the subscription registered for live events (events
-     * published between an older read and the registration would be in neither): a read is joined
-     * only if it started after {@code registeredAt}, or has not started yet.
-     */
-    private Uni<HistoryPage> read(Topic topic, EventId after, int limit, long registeredAt) {
-        ReadKey key = new ReadKey(topic, after, limit);
-        SharedRead[] joined = new SharedRead[1];
-        reads.compute(key, (k, current) -> {
-            if (current == null) {
-                SharedRead fresh = new SharedRead();
-                fresh.startedAt = System.nanoTime();
-                fresh.page = broker.read(topic, after, limit)
-                        .onTermination().invoke(() -> reads.remove(k, fresh))
-                        .memoize().indefinitely();
-                joined[0] = fresh;
-                return fresh;
-            }
-            if (current.startedAt >= registeredAt) {
-                joined[0] = current;
-                return current;
-            }
-            SharedRead next = current.next;
-            if (next == null || (next.startedAt != 0 && next.startedAt < registeredAt)) {
-                SharedRead queued = new SharedRead();
-                queued.page = current.page.onItemOrFailure().transformToUni((item, failure) -> {
-                            queued.startedAt = System.nanoTime();
-                            reads.replace(k, current, queued);
-                            return broker.read(topic, after, limit);
-                        })
-                        .onTermination().invoke(() -> reads.remove(k, queued))
-                        .memoize().indefinitely();
-                current.next = queued;
-                next = queued;
-            }
-            joined[0] = next;
-            return current;
-        });
-        return joined[0].page;
     }
 
     private static EventId lastId(HistoryPage page) {
@@ -354,11 +305,24 @@ public final class Hub implements BrokerListener {
         if (ts == null) {
             return;
         }
+        if (event.trace() == null) {
+            fanOut(ts, event);
+        } else {
+            tracing.fanOut(event, () -> fanOut(ts, event));
+        }
+    }
+
+    /** Offers a live event to the topic's subscriptions; answers how many took it. */
+    private int fanOut(TopicSubscribers ts, Event event) {
+        int delivered = 0;
         for (Subscription subscription : ts.subscriptions) {
-            if (!subscription.offer(event)) {
+            if (subscription.offer(event)) {
+                delivered++;
+            } else {
                 dropSlowConsumer(subscription);
             }
         }
+        return delivered;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.herald.jobs;
 
 import dev.herald.event.Event;
+import dev.herald.event.TraceParent;
 import dev.herald.event.InvalidInputException;
 import java.time.Duration;
 import java.util.Objects;
@@ -17,9 +18,10 @@ import java.util.Objects;
  * @param owner          the enqueuing subject (may read the job and follow its topic), or null
  * @param id             the new job's id ({@link JobIds#newId}), drawn before the job is stored so that its
  *                       {@code job.queued} event can be published first; unused when the key is a duplicate
+ * @param trace          the traceparent of the enqueue span, stored with the job, or null
  */
 public record EnqueueRequest(QueueName queue, String type, String data, String idempotencyKey, Duration delay,
-                             int maxAttempts, Duration timeout, String owner, String id) {
+                             int maxAttempts, Duration timeout, String owner, String id, String trace) {
 
     public EnqueueRequest {
         Objects.requireNonNull(queue, "queue");
@@ -38,6 +40,18 @@ public record EnqueueRequest(QueueName queue, String type, String data, String i
         if (!JobIds.isValid(id) || !JobIds.tagOf(id).equals(JobIds.tag(queue))) {
             throw new IllegalArgumentException("not a job id of queue " + queue + ": " + id);
         }
+        trace = TraceParent.orNull(trace);
+    }
+
+    /** An untraced request with the given id. */
+    public EnqueueRequest(QueueName queue, String type, String data, String idempotencyKey, Duration delay,
+                          int maxAttempts, Duration timeout, String owner, String id) {
+        this(queue, type, data, idempotencyKey, delay, maxAttempts, timeout, owner, id, null);
+    }
+
+    /** The same request, stored with {@code trace}. */
+    public EnqueueRequest withTrace(String trace) {
+        return new EnqueueRequest(queue, type, data, idempotencyKey, delay, maxAttempts, timeout, owner, id, trace);
     }
 
     /** A request with a new id. */
@@ -53,7 +67,7 @@ public record EnqueueRequest(QueueName queue, String type, String data, String i
     public JobStatus expectedStatus(long now) {
         long delayMillis = delay.toMillis();
         return new JobStatus(id, queue, type, delayMillis > 0 ? JobState.DELAYED : JobState.QUEUED, 0, maxAttempts, 0,
-                null, null, null, null, now, now, delayMillis > 0 ? now + delayMillis : 0, 0, owner);
+                null, null, null, null, now, now, delayMillis > 0 ? now + delayMillis : 0, 0, owner, trace);
     }
 
     /** A job with the given type and data, no key, no delay, {@code maxAttempts} attempts, no timeout, no owner. */

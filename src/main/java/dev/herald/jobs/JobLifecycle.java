@@ -8,7 +8,8 @@ import org.jboss.logging.Logger;
 /**
  * Publishes a job's lifecycle on its topic {@code job:<id>} through the broker's normal publish path, so
  * any transport follows a job with the usual cursor, resume and reset. Each event's data is the job's
- * status document after the transition, so the last event alone tells where the job stands.
+ * status document after the transition, so the last event alone tells where the job stands; a traced job's
+ * events carry its enqueue span's traceparent.
  *
  * <p>The transition is the truth, the event its announcement: an event that cannot be published (the
  * broker is down) is logged and counted, and the request that made the transition still succeeds; a
@@ -45,7 +46,7 @@ public final class JobLifecycle {
 
     /** Publishes {@code type} with the status as data; never fails. */
     public Uni<Void> announce(String type, JobStatus status) {
-        return broker.publish(new PublishRequest(JobIds.topic(status.id()), type, status.toJson(), null))
+        return broker.publish(new PublishRequest(JobIds.topic(status.id()), type, status.toJson(), null, status.trace()))
                 .replaceWithVoid()
                 .onFailure().recoverWithItem(failure -> {
                     LOG.debugf("lifecycle event %s of job %s not published: %s", type, status.id(), failure.getMessage());

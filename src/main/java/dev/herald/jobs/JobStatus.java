@@ -1,6 +1,7 @@
 package dev.herald.jobs;
 
 import dev.herald.event.Json;
+import dev.herald.event.TraceParent;
 
 /**
  * A job's status document: what {@code GET /v1/jobs/{id}} answers and what every lifecycle event on
@@ -13,10 +14,24 @@ import dev.herald.event.Json;
  * @param nextRunAt       when a delayed or failed job is queued (epoch ms), or 0
  * @param startedAt       when the current or last attempt's lease began (epoch ms), or 0 before the first
  * @param owner           the subject that enqueued the job (never in the document; it may read the job)
+ * @param trace           the traceparent of the job's enqueue span, or null (untraced); not in the document:
+ *                        its lifecycle events carry it as theirs, and leased jobs hand it to workers
  */
 public record JobStatus(String id, QueueName queue, String type, JobState state, int attempt, int maxAttempts,
                         int progress, String progressMessage, String progressData, String result, String error,
-                        long createdAt, long updatedAt, long nextRunAt, long startedAt, String owner) {
+                        long createdAt, long updatedAt, long nextRunAt, long startedAt, String owner, String trace) {
+
+    public JobStatus {
+        trace = TraceParent.orNull(trace);
+    }
+
+    /** An untraced job's status. */
+    public JobStatus(String id, QueueName queue, String type, JobState state, int attempt, int maxAttempts,
+                     int progress, String progressMessage, String progressData, String result, String error,
+                     long createdAt, long updatedAt, long nextRunAt, long startedAt, String owner) {
+        this(id, queue, type, state, attempt, maxAttempts, progress, progressMessage, progressData, result, error,
+                createdAt, updatedAt, nextRunAt, startedAt, owner, null);
+    }
 
     /** The document as JSON; {@code result} and {@code progressData} are embedded as the JSON they are. */
     public String toJson() {

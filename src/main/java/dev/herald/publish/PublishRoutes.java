@@ -58,6 +58,8 @@ public class PublishRoutes {
      * guard, the drain and CORS.
      */
     static final int ORDER = -300;
+    /** The W3C Trace Context header a publisher's trace arrives in. */
+    static final String TRACEPARENT = "traceparent";
 
     void install(@Observes Router router) {
         router.post("/v1/topics/:topic/events").order(ORDER).handler(this::publish);
@@ -70,6 +72,7 @@ public class PublishRoutes {
         request.pause();
         Topic topic;
         String key;
+        String traceparent = request.getHeader(TRACEPARENT);
         try {
             JsonRoutes.requireJson(request);
             topic = Topic.of(ctx.pathParam("topic"));
@@ -82,7 +85,7 @@ public class PublishRoutes {
         authorize(ctx, principal -> {
             publisher.requireRight(principal, topic);
             bodies.read(ctx.vertx(), request, guarded(ctx, body ->
-                    publisher.publish(principal, topic, parser.parseObject(body), key).subscribe().with(
+                    publisher.publish(principal, topic, parser.parseObject(body), key, traceparent).subscribe().with(
                             result -> accepted(ctx, acceptedJson(result)),
                             failure -> refuse(ctx, failure))), failure -> refuseWhileReading(ctx, failure));
         });
@@ -99,7 +102,7 @@ public class PublishRoutes {
             return;
         }
         authorize(ctx, principal -> bodies.read(ctx.vertx(), request, guarded(ctx, body -> {
-            publisher.publishAll(principal, parser.parseBatch(body)).subscribe().with(
+            publisher.publishAll(principal, parser.parseBatch(body), request.getHeader(TRACEPARENT)).subscribe().with(
                     results -> accepted(ctx, new BatchAccepted(results.stream().map(Accepted::of).toList())),
                     failure -> refuse(ctx, failure));
         }), failure -> refuseWhileReading(ctx, failure)));

@@ -10,8 +10,10 @@ import dev.herald.broker.PublishResult;
 import dev.herald.config.HeraldConfig;
 import dev.herald.event.Topic;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.tracing.Tracing;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -29,13 +31,15 @@ public class Publisher {
     private final TopicAuthorizer authorizer;
     private final HeraldMetrics metrics;
     private final PublishParser parser;
+    private final Tracing tracing;
 
     public Publisher(Broker broker, TopicAuthorizer authorizer, HeraldMetrics metrics, HeraldConfig config,
-                     ObjectMapper mapper) {
+                     ObjectMapper mapper, Tracing tracing) {
         this.broker = broker;
         this.authorizer = authorizer;
         this.metrics = metrics;
         this.parser = new PublishParser(mapper, config.publish());
+        this.tracing = tracing;
     }
 
     /** The parser of event bodies, with this node's limits. */
@@ -54,17 +58,57 @@ public class Publisher {
      * @param idempotencyKey the client's key, checked; or null
      */
     public Uni<PublishResult> publish(Principal principal, Topic topic, JsonNode event, String idempotencyKey) {
-        authorizer.requirePublish(principal, topic);
-        PublishRequest request = parser.toRequest(topic, event, PublishParser.checkKey(idempotencyKey), false);
-        return broker.publish(request).invoke(this::count);
+        return publish(principal, topic, event, idempotencyKey, null);
     }
 
-    /** A batch: every event is validated and authorized before any is published. */
-    public Uni<List<PublishResult>> publishAll(Principal principal, List<PublishRequest> requests) {
+    /**
+     * As {@link #publish(Principal, Topic, JsonNode, String)}, continuing the publisher's trace.
+     *
+     * @param traceparent the request's W3C {@code traceparent}, or null
+     */
+    public Uni<PublishResult> publish(Principal principal, Topic topic, JsonNode event, String idempotencyKey,
+                                      String traceparent) {
+        authorizer.requirePublish(principal, topic);
+        PublishRequest request = parser.toRequest(topic, event, PublishParser.checkKey(idempotencyKey), false);
+        Tracing.Span span = tracing.publish(topic, traceparent);
+        return traced(span, broker.publish(span == null ? request : request.withTrace(span.traceparent())))
+                .invoke(this::count);
+    }
+
+    /** A batch: every event is validated and authorized before any is published; each event is its own span. */
+    public Uni<List<PublishResult>> publishAll(Principal principal, List<PublishRequest> requests, String traceparent) {
         for (PublishRequest r : requests) {
             authorizer.requirePublish(principal, r.topic());
         }
-        return broker.publishAll(requests).invoke(results -> results.forEach(this::count));
+        List<Tracing.Span> spans = new ArrayList<>(requests.size());
+        List<PublishRequest> traced = new ArrayList<>(requests.size());
+        for (PublishRequest r : requests) {
+            Tracing.Span span = tracing.publish(r.topic(), traceparent);
+            spans.add(span);
+            traced.add(r.withTrace(Tracing.Span.traceparent(span)));
+        }
+        return broker.publishAll(traced)
+                .invoke(results -> {
+                    for (int i = 0; i < results.size(); i++) {
+                        end(spans.get(i), results.get(i));
+                    }
+                    results.forEach(this::count);
+                })
+                .onFailure().invoke(failure -> spans.forEach(span -> Tracing.Span.end(span, failure)));
+    }
+
+    private static Uni<PublishResult> traced(Tracing.Span span, Uni<PublishResult> publish) {
+        if (span == null) {
+            return publish;
+        }
+        return publish.invoke(result -> end(span, result)).onFailure().invoke(failure -> span.end(failure));
+    }
+
+    private static void end(Tracing.Span span, PublishResult result) {
+        if (span != null) {
+            span.attribute("messaging.message.id", result.id().toString())
+                    .attribute("herald.duplicate", String.valueOf(result.duplicate())).end();
+        }
     }
 
     /** An event the server itself sends (no client, no right to check), already valid. */

@@ -265,6 +265,32 @@ public abstract class BrokerContractTest {
     }
 
     @Test
+    void aTracedEventKeepsItsTraceparentLiveOnAnotherNodeAndInHistory() throws Exception {
+        List<Broker> nodes = nodes(2);
+        BlockingQueue<Event> received = new LinkedBlockingQueue<>();
+        nodes.get(1).setListener(received::add);
+        Topic topic = topic("traced");
+        await(nodes.get(1).subscribe(topic));
+        String trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+        PublishResult untraced = publish(nodes.get(0), topic, "1");
+        PublishResult traced = await(nodes.get(0).publish(new PublishRequest(topic, "message", "2", null, trace)));
+
+        Event first = next(received);
+        Event live = next(received);
+        assertEquals(untraced.id(), first.id());
+        assertNull(first.trace(), "an event published untraced carries no trace");
+        assertEquals(traced.id(), live.id());
+        assertEquals(trace, live.trace());
+        List<Event> stored = readAll(nodes.get(1), topic, EventId.ZERO);
+        assertEquals(List.of(untraced.id(), traced.id()), ids(stored));
+        assertNull(stored.get(0).trace());
+        assertEquals(trace, stored.get(1).trace());
+        assertEquals(stored.get(1).envelope(), live.envelope());
+        assertTrue(live.envelope().endsWith(",\"traceparent\":\"" + trace + "\"}"), live.envelope());
+    }
+
+    @Test
     void noLiveDeliveryForTopicsNotSubscribed() throws Exception {
         List<Broker> nodes = nodes(2);
         BlockingQueue<Event> received = new LinkedBlockingQueue<>();

@@ -117,6 +117,22 @@ public abstract class JobStoreContractTest {
     }
 
     @Test
+    void aJobsTraceIsStoredWithItAndHandedToItsLeaseAndSettlement() {
+        JobStore store = node();
+        String trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        Enqueued traced = done(store.enqueue(EnqueueRequest.of(queue, "mail", "1", 3).withTrace(trace)));
+        assertEquals(trace, traced.status().trace());
+
+        LeasedJob job = leaseOne(store, VISIBILITY);
+        assertEquals(trace, job.status().trace());
+        assertEquals(trace, done(store.status(traced.id())).trace());
+        assertEquals(trace, done(store.ack(job.id(), job.lease(), null)).status().trace());
+        Enqueued untraced = enqueue(store, "2");
+        assertNull(untraced.status().trace());
+        assertNull(leaseOne(store, VISIBILITY).status().trace());
+    }
+
+    @Test
     void aDelayedJobIsLeasedOnlyOnceItIsDue() {
         JobStore store = node();
         Enqueued delayed = done(store.enqueue(

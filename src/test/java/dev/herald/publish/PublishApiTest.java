@@ -8,6 +8,8 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -66,6 +68,19 @@ class PublishApiTest {
                     .body("events[0].data.text", equalTo("hi"))
                     .body("events[0].ts", notNullValue());
         }
+    }
+
+    @Test
+    void withTracingOffAPublishersTraceparentIsNotStoredWithTheEvent() {
+        String topic = topic("untraced");
+        given().header("Authorization", "Bearer " + ADMIN).contentType("application/json")
+                .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                .body("{\"type\":\"msg\",\"data\":1}").post("/v1/topics/" + topic + "/events")
+                .then().statusCode(202);
+
+        HttpApi.history(topic, null).then().statusCode(200)
+                .body("events", hasSize(1))
+                .body("events[0]", not(hasKey("traceparent")));
     }
 
     @Test

@@ -67,7 +67,7 @@ final class TopicHistory {
             }
         }
         EventId id = now > head.millis() ? new EventId(now, 0) : head.next();
-        Event event = new Event(id, topic, request.type(), request.data(), now);
+        Event event = new Event(id, topic, request.type(), request.data(), now, request.trace());
         head = id;
         BrokerListener listener = target.get();
         StoredEvent stored = new StoredEvent(event, this, listener != null);

@@ -125,7 +125,8 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
                 settings.shardedPubSub() ? "SPUBLISH" : "PUBLISH",
                 String.valueOf(settings.idleTopicTtl().toMillis()),
                 String.valueOf(settings.idleTopicTtl().toMillis() * META_TTL_FACTOR),
-                String.valueOf(settings.retention().bytes().perTopic()));
+                String.valueOf(settings.retention().bytes().perTopic()),
+                request.trace() == null ? "" : request.trace());
         List<String> scriptKeys = List.of(keys.stream(topic), keys.meta(topic),
                 keys.idempotency(topic, key == null ? "-" : key));
         return script(PUBLISH, scriptKeys, args, settings.publishTimeout())
@@ -169,15 +170,18 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
             Response fields = entry.get(1);
             String type = null;
             String data = null;
+            String trace = null;
             for (int i = 0; i + 1 < fields.size(); i += 2) {
                 String field = fields.get(i).toString();
                 if (field.equals("t")) {
                     type = fields.get(i + 1).toString();
                 } else if (field.equals("d")) {
                     data = fields.get(i + 1).toString();
+                } else if (field.equals("p")) {
+                    trace = fields.get(i + 1).toString();
                 }
             }
-            events.add(new Event(id, topic, type, data, id.millis()));
+            events.add(new Event(id, topic, type, data, id.millis(), trace));
         }
         return events;
     }
@@ -252,12 +256,14 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
         Request bySha = Request.cmd(Command.EVALSHA).arg(script.sha()).arg(scriptKeys.size());
         scriptKeys.forEach(bySha::arg);
         args.forEach(bySha::arg);
-        return command("EVALSHA", bySha, deadline).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
+        // Timed under the script's name (publish, read, presence), as the NATS broker names its commands.
+        String name = script.name().replace(".lua", "");
+        return command(name, bySha, deadline).onFailure(RedisBroker::isNoScript).recoverWithUni(() -> {
             // NOSCRIPT is Redis' answer: EVALSHA ran nothing, so sending the text cannot store twice.
             Request byText = Request.cmd(Command.EVAL).arg(script.text()).arg(scriptKeys.size());
             scriptKeys.forEach(byText::arg);
             args.forEach(byText::arg);
-            return command("EVAL", byText, deadline);
+            return command(name, byText, deadline);
         });
     }
 

@@ -40,7 +40,10 @@ public final class JobJson {
         return b.append("]}").toString();
     }
 
-    /** One leased job as a worker gets it: {@code {"id","queue","type","data","attempt","maxAttempts","lease","leaseUntil"}}. */
+    /**
+     * One leased job as a worker gets it: {@code {"id","queue","type","data","attempt","maxAttempts","lease",
+     * "leaseUntil"}}, and {@code "traceparent"} for a traced job (the worker's spans continue it).
+     */
     public static String leased(LeasedJob j) {
         JobStatus s = j.status();
         StringBuilder b = new StringBuilder(256);
@@ -51,8 +54,11 @@ public final class JobJson {
                 .append(",\"attempt\":").append(s.attempt())
                 .append(",\"maxAttempts\":").append(s.maxAttempts())
                 .append(",\"lease\":\"").append(j.lease())
-                .append("\",\"leaseUntil\":").append(j.leaseUntil()).append('}');
-        return b.toString();
+                .append("\",\"leaseUntil\":").append(j.leaseUntil());
+        if (s.trace() != null) {
+            b.append(",\"traceparent\":\"").append(s.trace()).append('"');
+        }
+        return b.append('}').toString();
     }
 
     static String statuses(List<JobStatus> jobs) {

@@ -7,6 +7,8 @@ import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.Nack;
 import dev.herald.jobs.Settlement;
+import dev.herald.tracing.Tracing;
+import java.time.Instant;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.function.Function;
@@ -22,23 +24,25 @@ public class JobReports {
     private final JobStore store;
     private final JobLifecycle lifecycle;
     private final JobMetrics metrics;
+    private final Tracing tracing;
 
-    public JobReports(JobStore store, JobLifecycle lifecycle, JobMetrics metrics) {
+    public JobReports(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, Tracing tracing) {
         this.store = store;
         this.lifecycle = lifecycle;
         this.metrics = metrics;
+        this.tracing = tracing;
     }
 
     public Uni<Settlement> progress(String id, String lease, int progress, String message, String data) {
-        return announced(store.progress(id, lease, progress, message, data), s -> JobLifecycle.PROGRESS);
+        return announced("progress", store.progress(id, lease, progress, message, data), s -> JobLifecycle.PROGRESS);
     }
 
     public Uni<Settlement> ack(String id, String lease, String result) {
-        return announced(store.ack(id, lease, result), s -> JobLifecycle.typeOf(s.state()));
+        return announced("ack", store.ack(id, lease, result), s -> JobLifecycle.typeOf(s.state()));
     }
 
     public Uni<Settlement> nack(String id, String lease, Nack nack) {
-        return announced(store.nack(id, lease, nack), s -> JobLifecycle.typeOf(s.state()));
+        return announced("nack", store.nack(id, lease, nack), s -> JobLifecycle.typeOf(s.state()));
     }
 
     /**
@@ -47,7 +51,7 @@ public class JobReports {
      * release cannot: it does not know the job's status before).
      */
     public Uni<Settlement> release(String id, String lease) {
-        return announced(store.release(id, lease), s -> JobLifecycle.QUEUED);
+        return announced("release", store.release(id, lease), s -> JobLifecycle.QUEUED);
     }
 
     /**
@@ -64,11 +68,18 @@ public class JobReports {
         long now = System.currentTimeMillis();
         return new JobStatus(dead.id(), dead.queue(), dead.type(), JobState.QUEUED, 0, dead.maxAttempts(),
                 dead.progress(), dead.progressMessage(), dead.progressData(), dead.result(), dead.error(),
-                dead.createdAt(), now, 0, dead.startedAt(), dead.owner());
+                dead.createdAt(), now, 0, dead.startedAt(), dead.owner(), dead.trace());
     }
 
-    private Uni<Settlement> announced(Uni<Settlement> settled, Function<JobStatus, String> eventType) {
+    private Uni<Settlement> announced(String operation, Uni<Settlement> settled, Function<JobStatus, String> eventType) {
+        Instant started = tracing.enabled() ? Instant.now() : null;
         return settled.call(s -> {
+            if (started != null && s.status() != null && s.status().trace() != null) {
+                // A child of the job's enqueue span, known only now that the store answered.
+                JobStatus status = s.status();
+                tracing.job(operation, status.queue().name(), status.id(), status.trace(), null, started)
+                        .attribute("herald.outcome", s.outcome().name().toLowerCase(java.util.Locale.ROOT)).end();
+            }
             if (s.outcome() != Settlement.Outcome.APPLIED) {
                 if (s.outcome() == Settlement.Outcome.CONFLICT) {
                     metrics.staleLease();

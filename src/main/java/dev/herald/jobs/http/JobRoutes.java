@@ -28,6 +28,7 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.NotFoundException;
+import dev.herald.tracing.Tracing;
 import java.util.List;
 
 /**
@@ -58,10 +59,13 @@ public class JobRoutes {
     private final LeaseWaiters waiters;
     private final JobReports reports;
 
+    private final Tracing tracing;
+
     public JobRoutes(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, TopicAuthorizer authorizer,
                      JsonRoutes routes, BodyReader bodies, ObjectMapper mapper, HeraldConfig config,
-                     LeaseWaiters waiters, JobReports reports) {
+                     LeaseWaiters waiters, JobReports reports, Tracing tracing) {
         this.reports = reports;
+        this.tracing = tracing;
         this.store = store;
         this.lifecycle = lifecycle;
         this.metrics = metrics;
@@ -118,8 +122,11 @@ public class JobRoutes {
             return;
         }
         withBody(ctx, principal -> requireEnqueue(principal, queue), (principal, body) -> {
-            EnqueueRequest request = parser.enqueue(body, queue, key, principal.subject());
+            EnqueueRequest parsed = parser.enqueue(body, queue, key, principal.subject());
+            Tracing.Span span = enqueueSpan(parsed, ctx);
+            EnqueueRequest request = span == null ? parsed : parsed.withTrace(span.traceparent());
             announceQueued(request).chain(() -> store.enqueue(request)).invoke(this::count)
+                    .invoke(e -> Tracing.Span.end(span, null)).onFailure().invoke(f -> Tracing.Span.end(span, f))
                     .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e)), f -> routes.refuse(ctx, f));
         });
     }
@@ -130,8 +137,15 @@ public class JobRoutes {
             List<EnqueueRequest> requests = parser.batch(body, principal.subject());
             // All are validated and authorized before any is stored.
             requests.forEach(r -> requireEnqueue(principal, r.queue()));
-            Multi.createFrom().iterable(requests).onItem().transformToUniAndConcatenate(this::announceQueued)
-                    .collect().last().chain(() -> store.enqueueAll(requests)).invoke(results -> results.forEach(this::count))
+            List<Tracing.Span> spans = requests.stream().map(r -> enqueueSpan(r, ctx)).toList();
+            List<EnqueueRequest> traced = new java.util.ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                traced.add(spans.get(i) == null ? requests.get(i) : requests.get(i).withTrace(spans.get(i).traceparent()));
+            }
+            Multi.createFrom().iterable(traced).onItem().transformToUniAndConcatenate(this::announceQueued)
+                    .collect().last().chain(() -> store.enqueueAll(traced)).invoke(results -> results.forEach(this::count))
+                    .invoke(results -> spans.forEach(span -> Tracing.Span.end(span, null)))
+                    .onFailure().invoke(f -> spans.forEach(span -> Tracing.Span.end(span, f)))
                     .subscribe().with(results -> routes.json(ctx, 202, JobJson.batch(results)),
                             f -> routes.refuse(ctx, f));
         });
@@ -144,6 +158,12 @@ public class JobRoutes {
      */
     private Uni<Void> announceQueued(EnqueueRequest request) {
         return lifecycle.announce(request.expectedStatus(System.currentTimeMillis()));
+    }
+
+    /** The enqueue's span, continuing the request's trace; the job is stored with it. Null when tracing is off. */
+    private Tracing.Span enqueueSpan(EnqueueRequest request, RoutingContext ctx) {
+        return tracing.job("enqueue", request.queue().name(), request.id(), null,
+                ctx.request().getHeader("traceparent"), null);
     }
 
     private void count(Enqueued enqueued) {

@@ -19,7 +19,9 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import dev.herald.tracing.Tracing;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,7 @@ public class LeaseWaiters {
     private final JobStore store;
     private final JobLifecycle lifecycle;
     private final JobMetrics metrics;
+    private final Tracing tracing;
     private final Drain drain;
     private final Vertx vertx;
     private final long pollMillis;
@@ -60,8 +63,9 @@ public class LeaseWaiters {
     private final Map<QueueName, Line> lines = new ConcurrentHashMap<>();
 
     public LeaseWaiters(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, Drain drain, Vertx vertx,
-                        HeraldConfig config) {
+                        HeraldConfig config, Tracing tracing) {
         this.store = store;
+        this.tracing = tracing;
         this.lifecycle = lifecycle;
         this.metrics = metrics;
         this.drain = drain;
@@ -96,7 +100,22 @@ public class LeaseWaiters {
 
     /** One lease call, announced: dead jobs (not awaited), then each leased job's activation (awaited). */
     private Uni<List<LeasedJob>> leaseOnce(LeaseRequest request) {
-        return store.lease(request).call(batch -> announce(batch)).map(LeaseBatch::jobs);
+        Instant started = tracing.enabled() ? Instant.now() : null;
+        return store.lease(request).invoke(batch -> traced(batch, started)).call(batch -> announce(batch))
+                .map(LeaseBatch::jobs);
+    }
+
+    /** A lease span per traced job, a child of its enqueue span. */
+    private void traced(LeaseBatch batch, Instant started) {
+        if (started == null) {
+            return;
+        }
+        for (LeasedJob job : batch.jobs()) {
+            if (job.status().trace() != null) {
+                tracing.job("lease", job.status().queue().name(), job.id(), job.status().trace(), null, started)
+                        .attribute("herald.attempt", String.valueOf(job.status().attempt())).end();
+            }
+        }
     }
 
     private Uni<Void> announce(LeaseBatch batch) {

@@ -15,6 +15,7 @@ final class MemoryJob {
     final String data;
     final long timeoutMillis;
     final String owner;
+    final String trace;
     final long createdAt;
     JobState state;
     int attempt;
@@ -44,6 +45,7 @@ final class MemoryJob {
         this.data = request.data();
         this.timeoutMillis = request.timeout() == null ? 0 : request.timeout().toMillis();
         this.owner = request.owner();
+        this.trace = request.trace();
         this.maxAttempts = request.maxAttempts();
         this.createdAt = now;
         this.updatedAt = now;
@@ -74,6 +76,6 @@ final class MemoryJob {
 
     JobStatus status() {
         return new JobStatus(id, queue, type, state, attempt, maxAttempts, progress, progressMessage, progressData,
-                result, error, createdAt, updatedAt, nextRunAt, startedAt, owner);
+                result, error, createdAt, updatedAt, nextRunAt, startedAt, owner, trace);
     }
 }

@@ -87,7 +87,8 @@ public final class RedisJobStore implements JobStore {
         args.addAll(List.of(queue.name(), request.type(), request.data(), key == null ? "0" : "1",
                 String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
                 String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
-                request.owner() == null ? "" : request.owner(), request.id()));
+                request.owner() == null ? "" : request.owner(), request.id(),
+                request.trace() == null ? "" : request.trace()));
         // Queue names cannot contain '#': the key cannot be read as another queue's.
         String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
         return broker.evalStoring(JOBS, List.of(keyKey), args)
@@ -207,12 +208,12 @@ public final class RedisJobStore implements JobStore {
         return new JobStatus(id, QueueName.of(f[Field.q.ordinal()]), f[Field.t.ordinal()],
                 JobState.ofWire(f[Field.s.ordinal()]), num(f, Field.a), num(f, Field.ma), num(f, Field.p),
                 text(f, Field.pm), text(f, Field.pd), text(f, Field.r), text(f, Field.er), lnum(f, Field.c),
-                lnum(f, Field.u), lnum(f, Field.n), lnum(f, Field.sa), text(f, Field.o));
+                lnum(f, Field.u), lnum(f, Field.n), lnum(f, Field.sa), text(f, Field.o), text(f, Field.tp));
     }
 
     /** The hash fields a status is read from (see jobs.lua). */
     private enum Field {
-        q, t, s, a, ma, p, pm, pd, r, er, c, u, n, sa, o;
+        q, t, s, a, ma, p, pm, pd, r, er, c, u, n, sa, o, tp;
 
         static Field of(String name) {
             for (Field f : values()) {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import dev.herald.event.Cursor;
 import dev.herald.event.InvalidInputException;
 import dev.herald.event.Topic;
+import dev.herald.event.TraceParent;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -32,7 +33,7 @@ sealed interface WsRequest {
     }
 
     /** {@code event} holds the {@code type} and {@code data} fields, checked by the publish parser. */
-    record Publish(Topic topic, JsonNode event, String idempotencyKey, String ref) implements WsRequest {
+    record Publish(Topic topic, JsonNode event, String idempotencyKey, String traceparent, String ref) implements WsRequest {
     }
 
     record Ping(String ref) implements WsRequest {
@@ -142,7 +143,9 @@ sealed interface WsRequest {
             if (root.has("data")) {
                 event.set("data", root.get("data"));
             }
-            return new Publish(Topic.of(topic.asText()), event, text(root, "idempotencyKey", 128, false), ref);
+            // An invalid traceparent is ignored, as W3C Trace Context asks of a receiver.
+            return new Publish(Topic.of(topic.asText()), event, text(root, "idempotencyKey", 128, false),
+                    TraceParent.orNull(text(root, "traceparent", 256, false)), ref);
         }
 
         private List<Topic> topics(JsonNode root) {

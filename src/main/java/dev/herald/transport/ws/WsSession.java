@@ -172,7 +172,8 @@ final class WsSession implements Drainable {
             return;
         }
         try {
-            services.publisher().publish(user.principal(), request.topic(), request.event(), request.idempotencyKey())
+            services.publisher().publish(user.principal(), request.topic(), request.event(), request.idempotencyKey(),
+                            request.traceparent())
                     .subscribe().with(
                             result -> onContext(() -> send(WsFrames.ack(result.id().toString(), result.topic().name(),
                                     result.duplicate(), request.ref()))),

@@ -5,7 +5,7 @@
 -- ARGV[1] channel, ARGV[2] type, ARGV[3] data, ARGV[4] max events, ARGV[5] max age ms,
 -- ARGV[6] idempotency window ms, ARGV[7] '1' when an idempotency key is given,
 -- ARGV[8] PUBLISH or SPUBLISH, ARGV[9] idle topic ttl ms (stream), ARGV[10] meta ttl ms,
--- ARGV[11] max bytes per topic
+-- ARGV[11] max bytes per topic, ARGV[12] the publish's traceparent or '' (untraced)
 -- Returns {id, 1 when a duplicate else 0, entries dropped by the byte bound}.
 if ARGV[7] == '1' then
   local seen = redis.call('GET', KEYS[3])
@@ -77,7 +77,11 @@ if len - dropped >= maxlen then
   drop(len - dropped - maxlen + 1, '+')
 end
 -- Bytes: oldest first until the new entry fits; one larger than the whole bound empties the stream.
+local traced = ARGV[12] ~= nil and ARGV[12] ~= ''
 local added = 2 + #ARGV[2] + #ARGV[3] + 40
+if traced then
+  added = added + 1 + #ARGV[12]
+end
 local byBytes = 0
 while bytes + added > maxbytes and len - dropped > 0 do
   local n = drop(1, '+')
@@ -93,7 +97,12 @@ if dropped > 0 then
   redis.call('XTRIM', KEYS[1], 'MAXLEN', len - dropped)
   redis.call('HSET', KEYS[2], 'f', floor)
 end
-local id = redis.call('XADD', KEYS[1], '*', 't', ARGV[2], 'd', ARGV[3])
+local id
+if traced then
+  id = redis.call('XADD', KEYS[1], '*', 't', ARGV[2], 'd', ARGV[3], 'p', ARGV[12])
+else
+  id = redis.call('XADD', KEYS[1], '*', 't', ARGV[2], 'd', ARGV[3])
+end
 bytes = bytes + added
 if added > maxbytes then
   -- Delivered live below, but not retained: the floor moves past it.
@@ -109,5 +118,9 @@ redis.call('PEXPIRE', KEYS[2], ARGV[10])
 if ARGV[7] == '1' then
   redis.call('SET', KEYS[3], id, 'PX', ARGV[6])
 end
-redis.call(ARGV[8], ARGV[1], id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+if traced then
+  redis.call(ARGV[8], ARGV[1], '^' .. ARGV[12] .. '\n' .. id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+else
+  redis.call(ARGV[8], ARGV[1], id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+end
 return {id, 0, byBytes}

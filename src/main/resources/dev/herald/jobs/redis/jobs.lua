@@ -12,7 +12,7 @@
 --                     to timeout ms, o owner, c created, u updated, n next run, p progress, pm, pd,
 --                     r result, er error, e stream entry id, l lease, lu lease until, v visibility,
 --                     sa when the current attempt's lease began,
---                     sl/so the lease that settled it and how (ack|nack)
+--                     sl/so the lease that settled it and how (ack|nack), tp the enqueue span's traceparent
 -- Leases: a job's pending entry is given the idle time MAXVIS - visibility whenever it is leased or its
 -- lease extended (XCLAIM ... IDLE), so XAUTOCLAIM with min-idle MAXVIS returns exactly the entries whose
 -- lease has expired, whatever each lease's visibility.
@@ -69,7 +69,7 @@ end
 
 if op == 'enqueue' then
   -- KEYS[1] the idempotency key; ARGV[4] queue, [5] type, [6] data, [7] '1' when keyed, [8] delay ms,
-  -- [9] max attempts, [10] timeout ms (0: none), [11] owner, [12] new job id
+  -- [9] max attempts, [10] timeout ms (0: none), [11] owner, [12] new job id, [13] traceparent or ''
   local q = ARGV[4]
   if ARGV[7] == '1' then
     local seen = redis.call('GET', KEYS[1])
@@ -87,6 +87,9 @@ if op == 'enqueue' then
   end
   redis.call('HSET', j, 'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10],
     'o', ARGV[11], 'c', now, 'u', now, 'p', 0)
+  if ARGV[13] ~= nil and ARGV[13] ~= '' then
+    redis.call('HSET', j, 'tp', ARGV[13])
+  end
   local delay = tonumber(ARGV[8])
   if delay > 0 then
     redis.call('HSET', j, 's', 'delayed', 'n', now + delay)

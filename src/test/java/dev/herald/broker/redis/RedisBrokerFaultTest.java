@@ -34,6 +34,7 @@ class RedisBrokerFaultTest {
     private RedisServer server;
     private final AtomicInteger reconnects = new AtomicInteger();
     private final AtomicInteger filled = new AtomicInteger();
+    private final java.util.Set<String> commands = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @BeforeEach
     void start() {
@@ -65,6 +66,7 @@ class RedisBrokerFaultTest {
 
             @Override
             public void brokerCommand(String broker, String command, long nanos) {
+                commands.add(command);
             }
         };
         return redis.broker(client, new RedisBrokerSettings("fault:",
@@ -75,6 +77,17 @@ class RedisBrokerFaultTest {
     private static EventId publish(RedisBroker broker, Topic topic, int seq) {
         return broker.publish(new PublishRequest(topic, "seq", "{\"seq\":" + seq + "}", null))
                 .await().atMost(Duration.ofSeconds(5)).id();
+    }
+
+    @Test
+    void scriptsAreTimedUnderTheirOwnNamesAsTheAlertsExpect() {
+        RedisBroker broker = broker(1000);
+        Topic topic = Topic.of("timed");
+        publish(broker, topic, 1);
+        broker.read(topic, EventId.ZERO, 10).await().atMost(Duration.ofSeconds(5));
+
+        // deploy/k8s/monitoring's HeraldRedisSlow watches command="publish".
+        org.junit.jupiter.api.Assertions.assertTrue(commands.containsAll(java.util.Set.of("publish", "read")), commands.toString());
     }
 
     @Test
