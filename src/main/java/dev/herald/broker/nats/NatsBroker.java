@@ -120,6 +120,9 @@ public final class NatsBroker implements Broker {
         if (request.idempotencyKey() != null) {
             headers.put(StoredEvent.MSG_ID, NatsSubjects.messageId(topic, request.idempotencyKey()));
         }
+        if (request.trace() != null) {
+            headers.put(StoredEvent.TRACE, request.trace());
+        }
         NatsMessage message = NatsMessage.builder().subject(subjects.history(topic)).headers(headers).data(data).build();
         long start = System.nanoTime();
         return nats.jetStream()

@@ -24,13 +24,15 @@ import java.util.Base64;
  *   missing (trimmed), and a live subscriber whether it missed one.</li>
  *   <li>{@code Herald-Cum}: the bytes of all the topic's events up to this one, counted the way the
  *   per-topic byte bound counts them ({@link #cost}), so the bound is applied on reading.</li>
+ *   <li>{@code traceparent}: the publish span's W3C trace context, on traced events only (the header name
+ *   OpenTelemetry's NATS instrumentations use).</li>
  * </ul>
  *
  * @param seq  stream sequence
  * @param prev sequence of the topic's previous event (0: none was held when this one was stored)
  * @param cum  bytes of the topic's events up to and including this one
  */
-record StoredEvent(long seq, long prev, long cum, String type, long ts, String data) {
+record StoredEvent(long seq, long prev, long cum, String type, long ts, String data, String trace) {
 
     static final String TYPE = "Herald-Type";
     static final String TS = "Herald-Ts";
@@ -38,6 +40,7 @@ record StoredEvent(long seq, long prev, long cum, String type, long ts, String d
     static final String PREV = "Nats-Expected-Last-Subject-Sequence";
     static final String MSG_ID = "Nats-Msg-Id";
     static final String SEQUENCE = "Nats-Sequence";
+    static final String TRACE = "traceparent";
     /** What an event costs beyond its type and data, in the byte bound (as the Redis broker counts). */
     static final long OVERHEAD = 64;
 
@@ -70,7 +73,7 @@ record StoredEvent(long seq, long prev, long cum, String type, long ts, String d
     }
 
     Event toEvent(Topic topic) {
-        return new Event(id(), topic, type, data, ts);
+        return new Event(id(), topic, type, data, ts, trace);
     }
 
     /** A republished live message (the stream adds {@code Nats-Sequence}); null when it is not an event. */
@@ -87,9 +90,9 @@ record StoredEvent(long seq, long prev, long cum, String type, long ts, String d
         Headers h = message.getHeaders();
         String data = message.getData() == null ? "" : new String(message.getData(), StandardCharsets.UTF_8);
         if (h == null) {
-            return of(seq, null, null, null, null, data);
+            return of(seq, null, null, null, null, data, null);
         }
-        return of(seq, h.getFirst(PREV), h.getFirst(CUM), h.getFirst(TYPE), h.getFirst(TS), data);
+        return of(seq, h.getFirst(PREV), h.getFirst(CUM), h.getFirst(TYPE), h.getFirst(TS), data, h.getFirst(TRACE));
     }
 
     /**
@@ -114,6 +117,7 @@ record StoredEvent(long seq, long prev, long cum, String type, long ts, String d
         String cum = null;
         String type = null;
         String ts = null;
+        String trace = null;
         String hdrs = m.path("hdrs").asText("");
         if (!hdrs.isEmpty()) {
             // NATS/1.0\r\nName: value\r\n...\r\n\r\n
@@ -129,20 +133,22 @@ record StoredEvent(long seq, long prev, long cum, String type, long ts, String d
                     case CUM -> cum = value;
                     case TYPE -> type = value;
                     case TS -> ts = value;
+                    case TRACE -> trace = value;
                     default -> {
                     }
                 }
             }
         }
         String data = new String(Base64.getDecoder().decode(m.path("data").asText("")), StandardCharsets.UTF_8);
-        return of(m.path("seq").asLong(), prev, cum, type, ts, data);
+        return of(m.path("seq").asLong(), prev, cum, type, ts, data, trace);
     }
 
-    private static StoredEvent of(long seq, String prev, String cum, String type, String ts, String data) {
+    private static StoredEvent of(long seq, String prev, String cum, String type, String ts, String data,
+                                  String trace) {
         // A message Herald did not write (someone published on the subject by hand) still gets read:
         // with the defaults it cannot break ordering, only the byte count.
         return new StoredEvent(seq, number(prev), number(cum), type == null ? Event.DEFAULT_TYPE : type,
-                number(ts), data.isEmpty() ? "null" : data);
+                number(ts), data.isEmpty() ? "null" : data, trace);
     }
 
     private static long number(String text) {
