@@ -1,14 +1,16 @@
 // W7: jobs end to end (enqueue, lease, ack) with 4 workers, on Herald (HTTP, authentication on) or on
 // BullMQ (its own Node workers), against the same Redis. Prints one JSON line.
 //
-//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--jobs 20000 | --rate R --seconds S]
+//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--ack batch|each] [--jobs 20000 | --rate R --seconds S]
 //   node w7.mjs bullmq --redis-port 6390 [--jobs 20000 | --rate R --seconds S]
 //
 // Closed loop (--jobs): enqueue N jobs as fast as 16 producers can while 4 workers take and acknowledge
 // them; jobs/s is N over the time until the last ack. Open loop (--rate): enqueue R jobs per second for
 // S seconds. Either way every job carries its enqueue time, and each worker records enqueue-to-lease
 // latency when it receives the job. Each worker has up to 10 jobs in flight (Herald: leases of up to 10;
-// BullMQ: concurrency 10). Lost = enqueued (202 / added) but never received; duplicate = received twice.
+// BullMQ: concurrency 10). A Herald worker acknowledges the jobs of a lease in one POST /v1/jobs/acks once
+// all are done (--ack batch, the default), or each with its own POST /v1/jobs/{id}/ack (--ack each).
+// Lost = enqueued (202 / added) but never received; duplicate = received twice.
 import { Queue, Worker } from 'bullmq';
 
 const args = process.argv.slice(2);
@@ -92,6 +94,7 @@ async function herald() {
   const url = opt('url');
   const enqueueAuth = { authorization: `Bearer ${opt('enqueue-token')}`, 'content-type': 'application/json' };
   const workAuth = { authorization: `Bearer ${opt('work-token')}`, 'content-type': 'application/json' };
+  const ackMode = opt('ack', 'batch');
   let running = true;
   const enqueueOne = async (t) => {
     const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
@@ -109,6 +112,25 @@ async function herald() {
         continue;
       }
       const { jobs: leased } = await r.json();
+      if (ackMode === 'batch') {
+        if (leased.length === 0) continue;
+        for (const job of leased) receive(job.id, job.data.t);
+        const a = await fetch(`${url}/v1/jobs/acks`, {
+          method: 'POST', headers: workAuth, body: JSON.stringify({ acks: leased.map((job) => ({ id: job.id, lease: job.lease })) }),
+        });
+        if (a.status !== 200) {
+          await a.arrayBuffer();
+          continue;
+        }
+        const { results } = await a.json();
+        for (const result of results) {
+          if (result.status === 200) {
+            acked++;
+            lastAck = Date.now();
+          }
+        }
+        continue;
+      }
       await Promise.all(leased.map(async (job) => {
         receive(job.id, job.data.t);
         const a = await fetch(`${url}/v1/jobs/${job.id}/ack`, {
@@ -126,7 +148,7 @@ async function herald() {
   await drained(60_000);
   running = false;
   await Promise.all(workers);
-  report(start, {});
+  report(start, { ack: ackMode });
 }
 
 async function bullmq() {
