@@ -7,8 +7,8 @@
 // Closed loop (--jobs): enqueue N jobs as fast as 16 producers can while 4 workers take and acknowledge
 // them; jobs/s is N over the time until the last ack. Open loop (--rate): enqueue R jobs per second for
 // S seconds. Either way every job carries its enqueue time, and each worker records enqueue-to-lease
-// latency when it receives the job. Each worker has up to 10 jobs in flight (Herald: leases of up to 10;
-// BullMQ: concurrency 10). A Herald worker acknowledges the jobs of a lease in one POST /v1/jobs/acks once
+// latency when it receives the job; the enqueue call's own time to its answer is enqueue_p50/p99_ms.
+// Each worker has up to 10 jobs in flight (Herald: leases of up to 10; BullMQ: concurrency 10). A Herald worker acknowledges the jobs of a lease in one POST /v1/jobs/acks once
 // all are done (--ack batch, the default), or each with its own POST /v1/jobs/{id}/ack (--ack each).
 // Lost = enqueued (202 / added) but never received; duplicate = received twice.
 import { Queue, Worker } from 'bullmq';
@@ -28,6 +28,7 @@ const seconds = Number(opt('seconds', 10));
 const queueName = opt('queue', `w7-${Date.now()}`);
 
 const latencies = [];
+const enqueueLatencies = [];
 const received = new Set();
 let duplicates = 0;
 let acked = 0;
@@ -44,7 +45,11 @@ function receive(id, t) {
   }
 }
 
-async function produce(enqueueOne) {
+async function produce(enqueueCall) {
+  const enqueueOne = async (t) => {
+    await enqueueCall(t);
+    enqueueLatencies.push(Date.now() - t);
+  };
   const start = Date.now();
   if (jobs > 0) {
     let next = 0;
@@ -80,13 +85,16 @@ async function drained(deadlineMs) {
 
 function report(start, extra) {
   latencies.sort((a, b) => a - b);
-  const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
+  enqueueLatencies.sort((a, b) => a - b);
+  const quantile = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] : null);
+  const q = (p) => quantile(latencies, p);
   const elapsed = (lastAck - start) / 1000;
   console.log(JSON.stringify({
     workload: 'W7', system: mode, mode: jobs > 0 ? 'closed' : 'open', target_rate: rate || null,
     enqueued, enqueue_errors: enqueueErrors, acked, lost: enqueued - received.size, duplicates,
     seconds: Number(elapsed.toFixed(3)), jobs_per_s: Number((acked / elapsed).toFixed(1)),
-    lease_p50_ms: q(0.5), lease_p99_ms: q(0.99), lease_max_ms: latencies.at(-1) ?? null, ...extra,
+    lease_p50_ms: q(0.5), lease_p99_ms: q(0.99), lease_max_ms: latencies.at(-1) ?? null,
+    enqueue_p50_ms: quantile(enqueueLatencies, 0.5), enqueue_p99_ms: quantile(enqueueLatencies, 0.99), ...extra,
   }));
 }
 
