@@ -1,14 +1,16 @@
 // W7: jobs end to end (enqueue, lease, ack) with 4 workers, on Herald (HTTP, authentication on) or on
 // BullMQ (its own Node workers), against the same Redis. Prints one JSON line.
 //
-//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--jobs 20000 | --rate R --seconds S]
+//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--ack batch|each] [--jobs 20000 | --rate R --seconds S]
 //   node w7.mjs bullmq --redis-port 6390 [--jobs 20000 | --rate R --seconds S]
 //
 // Closed loop (--jobs): enqueue N jobs as fast as 16 producers can while 4 workers take and acknowledge
 // them; jobs/s is N over the time until the last ack. Open loop (--rate): enqueue R jobs per second for
 // S seconds. Either way every job carries its enqueue time, and each worker records enqueue-to-lease
-// latency when it receives the job. Each worker has up to 10 jobs in flight (Herald: leases of up to 10;
-// BullMQ: concurrency 10). Lost = enqueued (202 / added) but never received; duplicate = received twice.
+// latency when it receives the job; the enqueue call's own time to its answer is enqueue_p50/p99_ms.
+// Each worker has up to 10 jobs in flight (Herald: leases of up to 10; BullMQ: concurrency 10). A Herald worker acknowledges the jobs of a lease in one POST /v1/jobs/acks once
+// all are done (--ack batch, the default), or each with its own POST /v1/jobs/{id}/ack (--ack each).
+// Lost = enqueued (202 / added) but never received; duplicate = received twice.
 import { Queue, Worker } from 'bullmq';
 
 const args = process.argv.slice(2);
@@ -26,6 +28,7 @@ const seconds = Number(opt('seconds', 10));
 const queueName = opt('queue', `w7-${Date.now()}`);
 
 const latencies = [];
+const enqueueLatencies = [];
 const received = new Set();
 let duplicates = 0;
 let acked = 0;
@@ -42,7 +45,11 @@ function receive(id, t) {
   }
 }
 
-async function produce(enqueueOne) {
+async function produce(enqueueCall) {
+  const enqueueOne = async (t) => {
+    await enqueueCall(t);
+    enqueueLatencies.push(Date.now() - t);
+  };
   const start = Date.now();
   if (jobs > 0) {
     let next = 0;
@@ -78,13 +85,16 @@ async function drained(deadlineMs) {
 
 function report(start, extra) {
   latencies.sort((a, b) => a - b);
-  const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
+  enqueueLatencies.sort((a, b) => a - b);
+  const quantile = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] : null);
+  const q = (p) => quantile(latencies, p);
   const elapsed = (lastAck - start) / 1000;
   console.log(JSON.stringify({
     workload: 'W7', system: mode, mode: jobs > 0 ? 'closed' : 'open', target_rate: rate || null,
     enqueued, enqueue_errors: enqueueErrors, acked, lost: enqueued - received.size, duplicates,
     seconds: Number(elapsed.toFixed(3)), jobs_per_s: Number((acked / elapsed).toFixed(1)),
-    lease_p50_ms: q(0.5), lease_p99_ms: q(0.99), lease_max_ms: latencies.at(-1) ?? null, ...extra,
+    lease_p50_ms: q(0.5), lease_p99_ms: q(0.99), lease_max_ms: latencies.at(-1) ?? null,
+    enqueue_p50_ms: quantile(enqueueLatencies, 0.5), enqueue_p99_ms: quantile(enqueueLatencies, 0.99), ...extra,
   }));
 }
 
@@ -92,6 +102,7 @@ async function herald() {
   const url = opt('url');
   const enqueueAuth = { authorization: `Bearer ${opt('enqueue-token')}`, 'content-type': 'application/json' };
   const workAuth = { authorization: `Bearer ${opt('work-token')}`, 'content-type': 'application/json' };
+  const ackMode = opt('ack', 'batch');
   let running = true;
   const enqueueOne = async (t) => {
     const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
@@ -109,6 +120,25 @@ async function herald() {
         continue;
       }
       const { jobs: leased } = await r.json();
+      if (ackMode === 'batch') {
+        if (leased.length === 0) continue;
+        for (const job of leased) receive(job.id, job.data.t);
+        const a = await fetch(`${url}/v1/jobs/acks`, {
+          method: 'POST', headers: workAuth, body: JSON.stringify({ acks: leased.map((job) => ({ id: job.id, lease: job.lease })) }),
+        });
+        if (a.status !== 200) {
+          await a.arrayBuffer();
+          continue;
+        }
+        const { results } = await a.json();
+        for (const result of results) {
+          if (result.status === 200) {
+            acked++;
+            lastAck = Date.now();
+          }
+        }
+        continue;
+      }
       await Promise.all(leased.map(async (job) => {
         receive(job.id, job.data.t);
         const a = await fetch(`${url}/v1/jobs/${job.id}/ack`, {
@@ -126,7 +156,7 @@ async function herald() {
   await drained(60_000);
   running = false;
   await Promise.all(workers);
-  report(start, {});
+  report(start, { ack: ackMode });
 }
 
 async function bullmq() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.api.PayloadTooLargeException;
 import dev.herald.event.InvalidInputException;
 import dev.herald.jobs.EnqueueRequest;
+import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobPolicy;
 import dev.herald.jobs.Nack;
 import dev.herald.jobs.QueueName;
@@ -34,6 +35,7 @@ public final class JobParser {
             Set.of("queue", "type", "data", "maxAttempts", "delay", "timeout", "idempotencyKey");
     private static final Set<String> PROGRESS_FIELDS = Set.of("lease", "progress", "message", "data");
     private static final Set<String> ACK_FIELDS = Set.of("lease", "result");
+    private static final Set<String> BATCH_ACK_FIELDS = Set.of("id", "lease", "result");
     private static final Set<String> NACK_FIELDS = Set.of("lease", "error", "retry", "delay");
 
     private final PublishParser json;
@@ -120,6 +122,38 @@ public final class JobParser {
         JsonNode report = json.parseObject(body);
         known(report, ACK_FIELDS);
         return ack(report);
+    }
+
+    /** One job's ack in a batch. */
+    record Ack(String id, Report report) {
+    }
+
+    /** {@code {"acks":[{"id","lease","result"?}…]}}, at most the batch size; one malformed ack refuses all. */
+    List<Ack> acks(Buffer body) {
+        JsonNode root = json.parseObject(body);
+        known(root, Set.of("acks"));
+        JsonNode acks = root.get("acks");
+        if (acks == null || !acks.isArray() || acks.isEmpty()) {
+            throw new InvalidInputException("'acks' must be a non-empty array");
+        }
+        if (acks.size() > maxBatch) {
+            throw new PayloadTooLargeException("a batch holds at most " + maxBatch + " acks, got " + acks.size());
+        }
+        List<Ack> out = new ArrayList<>(acks.size());
+        for (JsonNode ack : acks) {
+            try {
+                if (!ack.isObject()) {
+                    throw new InvalidInputException("must be a JSON object");
+                }
+                known(ack, BATCH_ACK_FIELDS);
+                out.add(new Ack(JobIds.require(text(ack, "id", true)), ack(ack)));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("acks[" + out.size() + "]: " + e.getMessage());
+            } catch (PayloadTooLargeException e) {
+                throw new PayloadTooLargeException("acks[" + out.size() + "]: " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** An ack from a message whose fields were checked already. */

@@ -2,6 +2,8 @@ package dev.herald.jobs.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.api.ConflictException;
+import dev.herald.api.ProblemMapping;
+import dev.herald.api.RouteProblems;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TopicAuthorizer;
 import dev.herald.config.HeraldConfig;
@@ -58,13 +60,17 @@ public class JobRoutes {
     private final JobParser parser;
     private final LeaseWaiters waiters;
     private final JobReports reports;
+    private final ObjectMapper mapper;
+    private final JobQueues jobQueues;
 
     private final Tracing tracing;
 
     public JobRoutes(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, TopicAuthorizer authorizer,
                      JsonRoutes routes, BodyReader bodies, ObjectMapper mapper, HeraldConfig config,
-                     LeaseWaiters waiters, JobReports reports, Tracing tracing) {
+                     LeaseWaiters waiters, JobReports reports, JobQueues jobQueues, Tracing tracing) {
         this.reports = reports;
+        this.jobQueues = jobQueues;
+        this.mapper = mapper;
         this.tracing = tracing;
         this.store = store;
         this.lifecycle = lifecycle;
@@ -83,6 +89,7 @@ public class JobRoutes {
         router.get("/v1/jobs/:id").order(ORDER).handler(this::status);
         router.post("/v1/jobs/:id/progress").order(ORDER).handler(ctx -> report(ctx, Report.PROGRESS));
         router.post("/v1/jobs/:id/ack").order(ORDER).handler(ctx -> report(ctx, Report.ACK));
+        router.post("/v1/jobs/acks").order(ORDER).handler(this::ackBatch);
         router.post("/v1/jobs/:id/nack").order(ORDER).handler(ctx -> report(ctx, Report.NACK));
         router.post("/v1/jobs/:id/retry").order(ORDER).handler(this::retry);
         router.get("/v1/queues/:queue").order(ORDER).handler(this::counts);
@@ -167,6 +174,7 @@ public class JobRoutes {
     }
 
     private void count(Enqueued enqueued) {
+        jobQueues.remember(enqueued.status().id(), enqueued.status().queue());
         if (!enqueued.duplicate()) {
             metrics.enqueued();
         }
@@ -209,31 +217,85 @@ public class JobRoutes {
         void handle(Principal principal, JobStatus status);
     }
 
+    /** A worker's report on the job in the path: {@code work} on its queue, checked before the body is read. */
     private void report(RoutingContext ctx, Report kind) {
         ctx.request().pause();
-        withJob(ctx, (principal, job) -> {
-            authorizer.requireQueue(principal, principal.queues().mayWork(job.queue().name()),
-                    "not allowed to work on queue '" + job.queue() + "'");
-            withBody(ctx, p -> {
-            }, (p, body) -> settle(ctx, kind, job, body));
-        });
+        String id;
+        try {
+            id = JobIds.require(ctx.pathParam("id"));
+        } catch (InvalidInputException e) {
+            routes.refuse(ctx, e);
+            return;
+        }
+        routes.authorize(ctx, principal -> jobQueues.of(id).subscribe().with(
+                routes.<QueueName>guarded(ctx, queue -> {
+                    requireWork(principal, queue);
+                    withBody(ctx, p -> {
+                    }, (p, body) -> settle(ctx, kind, id, body));
+                })::handle, f -> routes.refuse(ctx, f)));
     }
 
-    private void settle(RoutingContext ctx, Report kind, JobStatus job, Buffer body) {
+    /** 404 for no such job, 403 without {@code work} on its queue. */
+    private void requireWork(Principal principal, QueueName queue) {
+        if (queue == null) {
+            throw new NotFoundException();
+        }
+        authorizer.requireQueue(principal, principal.queues().mayWork(queue.name()),
+                "not allowed to work on queue '" + queue + "'");
+    }
+
+    private void settle(RoutingContext ctx, Report kind, String id, Buffer body) {
         answer(ctx, switch (kind) {
             case PROGRESS -> {
                 JobParser.Report r = parser.progress(body);
-                yield reports.progress(job.id(), r.lease(), r.progress(), r.message(), r.data());
+                yield reports.progress(id, r.lease(), r.progress(), r.message(), r.data());
             }
             case ACK -> {
                 JobParser.Report r = parser.ack(body);
-                yield reports.ack(job.id(), r.lease(), r.result());
+                yield reports.ack(id, r.lease(), r.result());
             }
             case NACK -> {
                 JobParser.Report r = parser.nack(body);
-                yield reports.nack(job.id(), r.lease(), r.nack());
+                yield reports.nack(id, r.lease(), r.nack());
             }
         });
+    }
+
+    /**
+     * Several jobs' acks in one request, each settled as its own {@code POST /v1/jobs/{id}/ack} would be
+     * (the job looked up, {@code work} on its queue, its current lease), concurrently. 200 with one result
+     * per ack, in order: its status code and the status document, or the problem that ack met.
+     */
+    private void ackBatch(RoutingContext ctx) {
+        withBody(ctx, principal -> {
+        }, (principal, body) -> {
+            List<Uni<String>> results = parser.acks(body).stream().map(ack -> ackOne(principal, ack)).toList();
+            Uni.join().all(results).andFailFast().subscribe().with(
+                    r -> routes.json(ctx, 200, "{\"results\":[" + String.join(",", r) + "]}"),
+                    f -> routes.refuse(ctx, f));
+        });
+    }
+
+    private Uni<String> ackOne(Principal principal, JobParser.Ack ack) {
+        String id = ack.id();
+        return jobQueues.of(id).chain(queue -> {
+            requireWork(principal, queue);
+            return reports.ack(id, ack.report().lease(), ack.report().result());
+        }).map(s -> switch (s.outcome()) {
+            case NOT_FOUND -> throw new NotFoundException();
+            case CONFLICT -> throw conflict(s);
+            default -> "{\"id\":\"" + id + "\",\"status\":200,\"job\":" + s.status().toJson() + "}";
+        }).onFailure().recoverWithItem(f -> {
+            ProblemMapping.Mapped mapped = ProblemMapping.map(ProblemMapping.unwrap(f));
+            return "{\"id\":\"" + id + "\",\"status\":" + mapped.problem().status() + ",\"problem\":"
+                    + RouteProblems.body(mapper, mapped.problem()) + "}";
+        });
+    }
+
+    private static ConflictException conflict(Settlement s) {
+        return new ConflictException("the lease is not the job's current lease (it expired and the job was leased "
+                + "again, or the job was settled) or the job is not in a state this applies to; the job is "
+                + s.status().state().wire());
     }
 
     private void retry(RoutingContext ctx) {
@@ -248,9 +310,7 @@ public class JobRoutes {
         settled.subscribe().with(routes.<Settlement>guarded(ctx, s -> {
             switch (s.outcome()) {
                 case NOT_FOUND -> throw new NotFoundException();
-                case CONFLICT -> throw new ConflictException("the lease is not the job's current lease (it expired "
-                        + "and the job was leased again, or the job was settled) or the job is not in a state this "
-                        + "applies to; the job is " + s.status().state().wire());
+                case CONFLICT -> throw conflict(s);
                 default -> routes.json(ctx, 200, s.status().toJson());
             }
         })::handle, f -> routes.refuse(ctx, f));

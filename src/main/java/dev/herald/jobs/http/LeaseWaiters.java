@@ -52,6 +52,7 @@ import java.util.function.Consumer;
 public class LeaseWaiters {
 
     private final JobStore store;
+    private final JobQueues jobQueues;
     private final JobLifecycle lifecycle;
     private final JobMetrics metrics;
     private final Tracing tracing;
@@ -62,9 +63,13 @@ public class LeaseWaiters {
     private final AtomicInteger waiting = new AtomicInteger();
     private final Map<QueueName, Line> lines = new ConcurrentHashMap<>();
 
+    /** How long a queue stays watched after its last waiting lease left. */
+    private static final long LINGER_MILLIS = 10_000;
+
     public LeaseWaiters(JobStore store, JobLifecycle lifecycle, JobMetrics metrics, Drain drain, Vertx vertx,
-                        HeraldConfig config, Tracing tracing) {
+                        HeraldConfig config, JobQueues jobQueues, Tracing tracing) {
         this.store = store;
+        this.jobQueues = jobQueues;
         this.tracing = tracing;
         this.lifecycle = lifecycle;
         this.metrics = metrics;
@@ -128,17 +133,27 @@ public class LeaseWaiters {
             return Uni.createFrom().voidItem();
         }
         metrics.leased(batch.jobs().size());
+        batch.jobs().forEach(job -> jobQueues.remember(job.id(), job.status().queue()));
         metrics.redelivered(batch.redelivered());
         return Multi.createFrom().iterable(batch.jobs())
                 .onItem().transformToUniAndMerge(job -> lifecycle.announce(JobLifecycle.ACTIVE, job.status()))
                 .collect().last().replaceWithVoid();
     }
 
-    /** The waiting leases of one queue, first come first woken. */
+    /**
+     * The waiting leases of one queue, first come first woken. It counts the notices it got, so that a
+     * lease call that found nothing knows whether one came while it was in flight (and looks again rather
+     * than wait for the next poll). Once empty it stays, still watching, for {@link #LINGER_MILLIS}: a
+     * worker that leases again right after its jobs finds the queue watched, not a fresh subscription
+     * that notices sent meanwhile miss.
+     */
     private final class Line {
         private final QueueName queue;
         private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+        private long notices;
         private long ticker = -1;
+        private long linger = -1;
+        private boolean closed;
 
         Line(QueueName queue) {
             this.queue = queue;
@@ -148,12 +163,20 @@ public class LeaseWaiters {
             return waiters.size();
         }
 
+        synchronized long notices() {
+            return notices;
+        }
+
         /** Adds a waiter; false when the line is closed (emptied and dropped meanwhile): take a new one. */
         synchronized boolean add(Waiter waiter) {
-            if (ticker == -2) {
+            if (closed) {
                 return false;
             }
             waiters.addLast(waiter);
+            if (linger >= 0) {
+                vertx.cancelTimer(linger);
+                linger = -1;
+            }
             if (ticker == -1) {
                 store.watch(queue);
                 ticker = vertx.setPeriodic(pollMillis, id -> wakeOne());
@@ -163,9 +186,16 @@ public class LeaseWaiters {
 
         synchronized void remove(Waiter waiter) {
             waiters.remove(waiter);
-            if (waiters.isEmpty() && ticker >= 0) {
+            if (waiters.isEmpty() && !closed && linger == -1) {
+                linger = vertx.setTimer(LINGER_MILLIS, id -> closeIfEmpty());
+            }
+        }
+
+        private synchronized void closeIfEmpty() {
+            linger = -1;
+            if (waiters.isEmpty() && !closed) {
+                closed = true;
                 vertx.cancelTimer(ticker);
-                ticker = -2;
                 lines.remove(queue, this);
                 store.unwatch(queue);
             }
@@ -174,6 +204,7 @@ public class LeaseWaiters {
         void wakeOne() {
             Waiter next;
             synchronized (this) {
+                notices++;
                 next = waiters.stream().filter(Waiter::idle).findFirst().orElse(null);
             }
             if (next != null) {
@@ -192,6 +223,8 @@ public class LeaseWaiters {
         private final AtomicBoolean done = new AtomicBoolean();
         private volatile boolean expired;
         private Line line;
+        /** The line's notices when the lease call in flight began (-1: before this node watched the queue). */
+        private long seen = -1;
         private long timer = -1;
 
         Waiter(Context context, LeaseRequest request, long deadline, Consumer<List<LeasedJob>> onJobs,
@@ -208,6 +241,8 @@ public class LeaseWaiters {
         }
 
         void first() {
+            Line watching = lines.get(request.queue());
+            seen = watching == null ? -1 : watching.notices();
             leaseOnce(request).subscribe().with(jobs -> context.runOnContext(v -> {
                 if (!jobs.isEmpty() || System.currentTimeMillis() >= deadline) {
                     answer(jobs);
@@ -229,14 +264,21 @@ public class LeaseWaiters {
                 return;
             }
             while (true) {
-                line = lines.computeIfAbsent(request.queue(), Line::new);
+                Line existing = lines.get(request.queue());
+                line = existing != null ? existing : lines.computeIfAbsent(request.queue(), Line::new);
                 if (line.add(this)) {
                     break;
                 }
+                seen = -1;
             }
             drain.register(this);
             timer = vertx.setTimer(Math.max(1, deadline - System.currentTimeMillis()), id -> goAway(Duration.ZERO));
             inFlight.set(false);
+            // A queue watched only from now on was announced by no notice yet: the store announces it once
+            // its notices flow (QueueNotices), which wakes this waiter then.
+            if (seen >= 0 && line.notices() != seen) {
+                attempt();
+            }
         }
 
         void attempt() {
@@ -246,15 +288,18 @@ public class LeaseWaiters {
             if (done.get()) {
                 return;
             }
+            seen = line.notices();
             leaseOnce(request).subscribe().with(jobs -> context.runOnContext(v -> {
                 inFlight.set(false);
                 if (!jobs.isEmpty()) {
                     answer(jobs);
-                    if (jobs.size() == request.max() && line != null) {
+                    if (jobs.size() == request.max()) {
                         line.wakeOne();
                     }
                 } else if (expired) {
                     answer(jobs);
+                } else if (line.notices() != seen) {
+                    attempt(); // a notice came while this call was in flight, perhaps too late for it
                 }
             }), failure -> context.runOnContext(v -> {
                 inFlight.set(false);

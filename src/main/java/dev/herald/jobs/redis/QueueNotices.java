@@ -21,8 +21,8 @@ import org.jboss.logging.Logger;
  * All state is confined to one Vert.x context.
  *
  * <p>Notices are a shortcut, not the guarantee: a waiting worker also polls, so a notice lost while the
- * connection is down only delays a lease. After a reconnect every watched queue is announced once, since
- * its notices may have been missed.
+ * connection is down only delays a lease. Once a subscription takes effect (a new watch, or every watched
+ * queue after a reconnect) its queue is announced once, since notices sent before it reached nobody.
  */
 final class QueueNotices {
 
@@ -60,7 +60,7 @@ final class QueueNotices {
             if (watches.merge(channel, 1, Integer::sum) == 1) {
                 queues.put(channel, queue);
                 if (connection != null) {
-                    connection.send(Request.cmd(Command.SUBSCRIBE).arg(channel));
+                    subscribe(connection, channel);
                 } else {
                     connect();
                 }
@@ -100,9 +100,21 @@ final class QueueNotices {
             connection = conn;
             backoffMs = 100;
             for (String channel : queues.keySet()) {
-                conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel));
+                subscribe(conn, channel);
             }
-            queues.values().forEach(q -> listener.accept(q));
+        }));
+    }
+
+    /**
+     * Subscribes, then announces the queue once: a job enqueued before the subscription took effect had
+     * its notice sent to nobody.
+     */
+    private void subscribe(RedisConnection conn, String channel) {
+        conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).onSuccess(r -> context.runOnContext(v -> {
+            QueueName queue = queues.get(channel);
+            if (queue != null && connection == conn) {
+                listener.accept(queue);
+            }
         }));
     }
 

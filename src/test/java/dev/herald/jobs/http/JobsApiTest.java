@@ -17,6 +17,8 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.jobs.JobIds;
+import dev.herald.jobs.QueueName;
 import dev.herald.support.Metrics;
 import dev.herald.support.RawHttp;
 import dev.herald.support.TestTokens;
@@ -197,6 +199,42 @@ class JobsApiTest {
                 .post("/v1/jobs").then().statusCode(202).body("results", hasSize(2))
                 .body("results[0].status", equalTo("queued"));
         counts(admin, queue).then().body("queued", equalTo(2));
+    }
+
+    @Test
+    void severalAcksInOneRequestAreEachSettledOrRefusedOnTheirOwn() {
+        String done = enqueueOk(alice, queue, "1");
+        String stale = enqueueOk(alice, queue, "2");
+        JsonPath first = leaseOne(worker, queue);
+        JsonPath second = leaseOne(worker, queue);
+        String videos = "videos:" + UUID.randomUUID().toString().substring(0, 8);
+        String videoWorker = TestTokens.queues("w2", List.of("videos:*"), List.of("videos:*"), List.of());
+        String foreign = enqueueOk(videoWorker, videos, "3");
+        JsonPath foreignJob = leaseOne(videoWorker, videos);
+        String unknown = JobIds.newId(QueueName.of(queue));
+        String acks = "{\"acks\":[{\"id\":\"" + done + "\",\"lease\":\"" + token(first) + "\",\"result\":{\"ok\":1}},"
+                + "{\"id\":\"" + stale + "\",\"lease\":\"" + "0".repeat(32) + "\"},"
+                + "{\"id\":\"" + unknown + "\",\"lease\":\"" + token(second) + "\"},"
+                + "{\"id\":\"" + foreign + "\",\"lease\":\"" + token(foreignJob) + "\"}]}";
+        JsonPath answer = given().header("Authorization", "Bearer " + worker).contentType("application/json")
+                .body(acks).post("/v1/jobs/acks").then().statusCode(200).extract().jsonPath();
+        assertEquals(List.of(done, stale, unknown, foreign), answer.getList("results.id"));
+        assertEquals(List.of(200, 409, 404, 403), answer.getList("results.status"));
+        assertEquals("succeeded", answer.getString("results[0].job.status"));
+        assertEquals(1, answer.getInt("results[0].job.result.ok"));
+        assertEquals("urn:herald:problem:conflict", answer.getString("results[1].problem.type"));
+        status(alice, done).then().body("status", equalTo("succeeded"));
+        status(alice, stale).then().body("status", equalTo("active"));
+        status(videoWorker, foreign).then().body("status", equalTo("active"));
+        // The same batch again: the ack that applied answers the same; one malformed ack refuses them all.
+        given().header("Authorization", "Bearer " + worker).contentType("application/json").body(acks)
+                .post("/v1/jobs/acks").then().statusCode(200).body("results[0].status", equalTo(200));
+        given().header("Authorization", "Bearer " + worker).contentType("application/json")
+                .body("{\"acks\":[{\"id\":\"" + stale + "\",\"lease\":\"" + token(second) + "\"},{\"id\":\"" + stale + "\"}]}")
+                .post("/v1/jobs/acks").then().statusCode(400);
+        status(alice, stale).then().body("status", equalTo("active"));
+        given().header("Authorization", "Bearer " + worker).contentType("application/json").body("{\"acks\":[]}")
+                .post("/v1/jobs/acks").then().statusCode(400);
     }
 
     @Test
