@@ -9,6 +9,7 @@ import dev.herald.jobs.QueueName;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamOptions;
 import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
 import io.nats.client.Message;
@@ -63,6 +64,15 @@ final class JobSpace {
     private static final Logger LOG = Logger.getLogger(JobSpace.class);
     /** A fetched ticket not given back within this (its node died) is delivered again. */
     static final Duration TICKET_ACK_WAIT = Duration.ofMinutes(1);
+    /**
+     * How long the server keeps a fetch that found no due ticket at once. Without an expiry, a fetch that
+     * the consumer thought it could serve (tickets pending) but that others served first could wait
+     * forever on NATS 2.9 and take tickets meant for later fetches; with one, a fetch finding nothing
+     * waits this long.
+     */
+    private static final long FETCH_EXPIRES_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** A fetch not answered within this (the server ends each within 50 ms) is taken as lost. */
+    private static final Duration FETCH_SILENCE = Duration.ofSeconds(1);
 
     private final NatsBroker broker;
     private final NatsBrokerSettings settings;
@@ -141,7 +151,7 @@ final class JobSpace {
     }
 
     /** Creates the stream and buckets once (again after a failure), and sets the retention on them. */
-    private void ready() throws IOException, JetStreamApiException {
+    void ready() throws IOException, JetStreamApiException {
         if (keys != null) {
             return;
         }
@@ -227,55 +237,93 @@ final class JobSpace {
     /**
      * Fetches up to {@code batch} tickets of the queue that are due now, without waiting. Each one is the
      * caller's until it acknowledges it or gives it back ({@link #ticket}), or for {@link #TICKET_ACK_WAIT}.
+     * A fetch the server does not answer at all (its consumer changed leader meanwhile) is sent again
+     * until the request timeout.
      */
     List<Message> fetch(QueueName queue, int batch) throws IOException, JetStreamApiException {
         ready();
-        for (int attempt = 0; ; attempt++) {
-            consumer(queue);
-            Connection conn = connection();
-            String inbox = conn.createInbox();
-            Subscription sub = conn.subscribe(inbox);
-            try {
-                conn.publish("$JS.API.CONSUMER.MSG.NEXT." + ticketStream + "." + consumerName(queue), inbox,
-                        ("{\"batch\":" + batch + ",\"no_wait\":true}").getBytes(StandardCharsets.US_ASCII));
-                List<Message> tickets = new ArrayList<>(batch);
-                while (tickets.size() < batch) {
-                    Message m = sub.nextMessage(settings.requestTimeout());
-                    if (m == null) {
-                        throw new BrokerUnavailableException("NATS did not answer a fetch in time");
-                    }
-                    if (m.isStatusMessage()) {
-                        if (m.getStatus().getCode() == 503 && attempt == 0) {
-                            consumers.remove(queue); // the consumer is gone: create it and fetch again
-                            tickets = null;
-                        }
-                        break; // 404 no messages, 408 the request ended
-                    }
-                    tickets.add(m);
-                }
-                if (tickets != null) {
-                    return tickets;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BrokerUnavailableException("interrupted", e);
-            } finally {
-                sub.unsubscribe();
+        long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+        boolean recreated = false;
+        while (true) {
+            consumer(queue, deadline);
+            Fetched fetched = fetchOnce(queue, batch);
+            if (fetched.tickets != null) {
+                return fetched.tickets;
+            }
+            if (fetched.noConsumer && !recreated) {
+                consumers.remove(queue); // the consumer is gone: create it and fetch again
+                recreated = true;
+            } else if (System.nanoTime() > deadline) {
+                throw new BrokerUnavailableException("NATS did not answer a fetch in time");
             }
         }
     }
 
-    private void consumer(QueueName queue) throws IOException, JetStreamApiException {
-        if (consumers.contains(queue)) {
-            return;
+    /** The tickets fetched, or null when the fetch was not answered (or had no consumer). */
+    private record Fetched(List<Message> tickets, boolean noConsumer) {
+    }
+
+    private Fetched fetchOnce(QueueName queue, int batch) {
+        Connection conn = connection();
+        String inbox = conn.createInbox();
+        Subscription sub = conn.subscribe(inbox);
+        try {
+            conn.publish("$JS.API.CONSUMER.MSG.NEXT." + ticketStream + "." + consumerName(queue), inbox,
+                    ("{\"batch\":" + batch + ",\"no_wait\":true,\"expires\":" + FETCH_EXPIRES_NANOS + "}")
+                            .getBytes(StandardCharsets.US_ASCII));
+            List<Message> tickets = new ArrayList<>(batch);
+            while (tickets.size() < batch) {
+                Message m = sub.nextMessage(FETCH_SILENCE);
+                if (m == null) {
+                    return new Fetched(tickets.isEmpty() ? null : tickets, false);
+                }
+                if (m.isStatusMessage()) {
+                    if (m.getStatus().getCode() == 503) {
+                        return new Fetched(null, true);
+                    }
+                    break; // 404 no messages, 408 the request ended
+                }
+                tickets.add(m);
+            }
+            return new Fetched(tickets, false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BrokerUnavailableException("interrupted", e);
+        } finally {
+            sub.unsubscribe();
         }
-        // Every job of the queue that is not finished is pending on this consumer (leased, delayed, failed):
-        // no bound on pending acknowledgements, and no limit of deliveries (the document counts attempts).
-        connection().jetStreamManagement().addOrUpdateConsumer(ticketStream, ConsumerConfiguration.builder()
-                .durable(consumerName(queue)).filterSubject(ticketSubject(queue)).ackPolicy(AckPolicy.Explicit)
-                .deliverPolicy(DeliverPolicy.All).ackWait(TICKET_ACK_WAIT).maxDeliver(-1).maxAckPending(-1)
-                .build());
-        consumers.add(queue);
+    }
+
+    /**
+     * Makes sure the queue's consumer exists. On a cluster a new consumer answers only once its replicas
+     * elected a leader: a question that times out is asked again until {@code deadline}.
+     */
+    private void consumer(QueueName queue, long deadline) throws IOException, JetStreamApiException {
+        while (!consumers.contains(queue)) {
+            JetStreamManagement jsm = connection().jetStreamManagement(
+                    JetStreamOptions.builder().requestTimeout(FETCH_SILENCE).build());
+            try {
+                jsm.getConsumerInfo(ticketStream, consumerName(queue));
+            } catch (JetStreamApiException notFound) {
+                if (notFound.getErrorCode() != 404) {
+                    throw notFound;
+                }
+                // Every job of the queue that is not finished is pending on this consumer (leased, delayed,
+                // failed): no bound on pending acknowledgements, and no limit of deliveries (the document
+                // counts attempts). Created only when missing: an update, even to the same configuration,
+                // may move the consumer's leader on a cluster and drop the fetches waiting on it.
+                jsm.addOrUpdateConsumer(ticketStream, ConsumerConfiguration.builder()
+                        .durable(consumerName(queue)).filterSubject(ticketSubject(queue)).ackPolicy(AckPolicy.Explicit)
+                        .deliverPolicy(DeliverPolicy.All).ackWait(TICKET_ACK_WAIT).maxDeliver(-1).maxAckPending(-1)
+                        .build());
+            } catch (IOException timeout) {
+                if (System.nanoTime() > deadline) {
+                    throw timeout;
+                }
+                continue;
+            }
+            consumers.add(queue);
+        }
     }
 
     /** What to do with a ticket through its acknowledgement subject. */

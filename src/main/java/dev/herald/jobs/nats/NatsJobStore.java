@@ -60,6 +60,17 @@ public final class NatsJobStore implements JobStore {
         this.watches = new QueueWatches(space);
     }
 
+    /**
+     * Whether the job stream and buckets exist (created if needed): a store answers before that too, but its
+     * first call then waits for them, which on a cluster takes the elections of their replicas.
+     */
+    public Uni<Boolean> ready() {
+        return blocking(() -> {
+            space.ready();
+            return true;
+        }).onFailure().recoverWithItem(false);
+    }
+
     @Override
     public String name() {
         return "nats";

@@ -68,7 +68,10 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
             brokers.add(broker);
             Awaitility.await().atMost(Duration.ofSeconds(30))
                     .until(() -> broker.isAvailable().await().atMost(Duration.ofSeconds(5)));
-            stores.add(new NatsJobStore(broker, policy));
+            NatsJobStore store = new NatsJobStore(broker, policy);
+            Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> store.ready().await().atMost(Duration.ofSeconds(30)));
+            stores.add(store);
         }
         return stores;
     }
