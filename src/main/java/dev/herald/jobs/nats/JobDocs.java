@@ -1,6 +1,7 @@
 package dev.herald.jobs.nats;
 
 import dev.herald.jobs.JobState;
+import dev.herald.jobs.QueueCounts;
 import dev.herald.jobs.QueueName;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
@@ -119,6 +120,23 @@ final class JobDocs {
             byId.put(s.job().id, s);
         }
         return new ArrayList<>(byId.values());
+    }
+
+    /** The queue's jobs by status, from every retained document of the queue. */
+    QueueCounts counts(QueueName queue) throws IOException, JetStreamApiException {
+        long now = System.currentTimeMillis();
+        long[] by = new long[JobState.values().length];
+        long oldest = 0;
+        for (Stored s : all(queue)) {
+            JobState state = s.job().state();
+            by[state.ordinal()]++;
+            if (state == JobState.QUEUED) {
+                oldest = Math.max(oldest, now - s.job().queuedAt);
+            }
+        }
+        return new QueueCounts(queue, by[JobState.QUEUED.ordinal()], by[JobState.DELAYED.ordinal()],
+                by[JobState.ACTIVE.ordinal()], by[JobState.SUCCEEDED.ordinal()], by[JobState.FAILED.ordinal()],
+                by[JobState.DEAD.ordinal()], oldest);
     }
 
     /** The queue's dead jobs, most recently dead first. */

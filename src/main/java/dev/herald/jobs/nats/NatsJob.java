@@ -8,6 +8,7 @@ import dev.herald.jobs.JobState;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.QueueName;
 import dev.herald.jobs.Settlement;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -17,6 +18,7 @@ import java.io.UncheckedIOException;
  * Public fields for Jackson; a document is read, changed and written by one call, never shared.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@RegisterForReflection
 final class NatsJob {
 
     private static final ObjectMapper JSON = new ObjectMapper()

@@ -46,6 +46,7 @@ public final class NatsJobStore implements JobStore {
     private final JobPolicy policy;
     private final Executor blocking;
     private final JobSpace space;
+    private final Tickets tickets;
     private final JobDocs docs;
     private final TicketLeaser leaser;
     private final QueueWatches watches;
@@ -55,8 +56,9 @@ public final class NatsJobStore implements JobStore {
         this.policy = policy;
         this.blocking = broker.blockingExecutor();
         this.space = new JobSpace(broker, policy);
+        this.tickets = new Tickets(space);
         this.docs = new JobDocs(space, broker.settings().requestTimeout());
-        this.leaser = new TicketLeaser(space, docs);
+        this.leaser = new TicketLeaser(space, tickets, docs);
         this.watches = new QueueWatches(space);
     }
 
@@ -115,7 +117,7 @@ public final class NatsJobStore implements JobStore {
             return duplicate(same); // the same request again
         }
         try {
-            space.addTicket(queue, job.id, job.id);
+            tickets.add(queue, job.id, job.id);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             try {
                 space.jobs().purge(JobSpace.jobKey(job.id));
@@ -138,7 +140,7 @@ public final class NatsJobStore implements JobStore {
     private Enqueued duplicate(Stored stored) throws IOException, JetStreamApiException {
         JobState state = stored.job().state();
         if (!stored.finished() && (state == JobState.QUEUED || state == JobState.DELAYED) && stored.job().attempt == 0) {
-            space.addTicket(QueueName.of(stored.job().queue), stored.job().id, stored.job().id);
+            tickets.add(QueueName.of(stored.job().queue), stored.job().id, stored.job().id);
         }
         return new Enqueued(stored.job().status(), true);
     }
@@ -231,15 +233,15 @@ public final class NatsJobStore implements JobStore {
         QueueName queue = QueueName.of(job.queue);
         switch (job.state()) {
             case SUCCEEDED, DEAD -> {
-                space.ticket(handle, JobSpace.TicketMove.DONE);
+                tickets.move(handle, Tickets.Move.DONE);
                 docs.moveToDone(job, revision);
             }
             case FAILED -> {
-                space.ticketIn(handle, job.nextRunAt - job.updatedAt);
+                tickets.moveIn(handle, job.nextRunAt - job.updatedAt);
                 leaser.dueAt(queue, job.nextRunAt);
             }
             case QUEUED -> {
-                space.ticket(handle, JobSpace.TicketMove.NOW);
+                tickets.move(handle, Tickets.Move.NOW);
                 space.notice(queue);
             }
             default -> {
@@ -267,7 +269,7 @@ public final class NatsJobStore implements JobStore {
                     continue;
                 }
                 try {
-                    space.addTicket(QueueName.of(job.queue), job.id, job.id + "." + revision);
+                    tickets.add(QueueName.of(job.queue), job.id, job.id + "." + revision);
                 } catch (IOException | JetStreamApiException | RuntimeException e) {
                     undoRetry(stored, before, revision);
                     throw e;
@@ -310,21 +312,7 @@ public final class NatsJobStore implements JobStore {
 
     @Override
     public Uni<QueueCounts> counts(QueueName queue) {
-        return blocking(() -> {
-            long now = System.currentTimeMillis();
-            long[] by = new long[JobState.values().length];
-            long oldest = 0;
-            for (Stored s : docs.all(queue)) {
-                JobState state = s.job().state();
-                by[state.ordinal()]++;
-                if (state == JobState.QUEUED) {
-                    oldest = Math.max(oldest, now - s.job().queuedAt);
-                }
-            }
-            return new QueueCounts(queue, by[JobState.QUEUED.ordinal()], by[JobState.DELAYED.ordinal()],
-                    by[JobState.ACTIVE.ordinal()], by[JobState.SUCCEEDED.ordinal()], by[JobState.FAILED.ordinal()],
-                    by[JobState.DEAD.ordinal()], oldest);
-        });
+        return blocking(() -> docs.counts(queue));
     }
 
     @Override
@@ -369,7 +357,9 @@ public final class NatsJobStore implements JobStore {
                         emitter.fail(e);
                     } catch (Exception e) {
                         if (e instanceof JetStreamApiException api && api.getErrorCode() == 404) {
-                            space.reset(); // a stream, bucket or consumer is gone: created again by the next call
+                            // A stream, bucket or consumer is gone: created again by the next call.
+                            space.reset();
+                            tickets.reset();
                         }
                         if (e instanceof InterruptedException) {
                             Thread.currentThread().interrupt();

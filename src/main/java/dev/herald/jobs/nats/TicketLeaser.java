@@ -39,10 +39,12 @@ final class TicketLeaser {
     private static final int MAX_CAS = 50;
 
     private final JobSpace space;
+    private final Tickets tickets;
     private final JobDocs docs;
 
-    TicketLeaser(JobSpace space, JobDocs docs) {
+    TicketLeaser(JobSpace space, Tickets tickets, JobDocs docs) {
         this.space = space;
+        this.tickets = tickets;
         this.docs = docs;
     }
 
@@ -53,8 +55,8 @@ final class TicketLeaser {
         long visibility = Math.min(request.visibility().toMillis(), JobPolicy.MAX_VISIBILITY.toMillis());
         for (int round = 0; round < MAX_ROUNDS && leased.size() < request.max(); round++) {
             int asked = request.max() - leased.size();
-            List<Message> tickets = space.fetch(request.queue(), asked);
-            for (Message ticket : tickets) {
+            List<Message> due = tickets.fetch(request.queue(), asked);
+            for (Message ticket : due) {
                 Taken taken = take(ticket, visibility);
                 if (taken.leased != null) {
                     leased.add(taken.leased);
@@ -63,7 +65,7 @@ final class TicketLeaser {
                     expired.add(taken.dead);
                 }
             }
-            if (tickets.size() < asked) {
+            if (due.size() < asked) {
                 break; // no more due tickets
             }
         }
@@ -81,25 +83,25 @@ final class TicketLeaser {
             long now = System.currentTimeMillis();
             KeyValueEntry entry = JobIds.isValid(id) ? space.jobs().get(JobSpace.jobKey(id)) : null;
             if (entry == null || entry.getValue() == null) {
-                space.ticket(handle, JobSpace.TicketMove.DONE); // finished and moved, or never stored
+                tickets.move(handle, Tickets.Move.DONE); // finished and moved, or never stored
                 return Taken.NOTHING;
             }
             NatsJob job = NatsJob.parse(entry.getValue());
             boolean redelivered = false;
             switch (job.state()) {
                 case SUCCEEDED, DEAD -> {
-                    space.ticket(handle, JobSpace.TicketMove.DONE);
+                    tickets.move(handle, Tickets.Move.DONE);
                     return Taken.NOTHING;
                 }
                 case DELAYED, FAILED -> {
                     if (job.nextRunAt > now) {
-                        space.ticketIn(handle, job.nextRunAt - now);
+                        tickets.moveIn(handle, job.nextRunAt - now);
                         return Taken.NOTHING;
                     }
                 }
                 case ACTIVE -> {
                     if (job.leaseUntil > now) {
-                        space.ticketIn(handle, job.leaseUntil - now);
+                        tickets.moveIn(handle, job.leaseUntil - now);
                         return Taken.NOTHING;
                     }
                     job.error = "lease expired";
@@ -109,7 +111,7 @@ final class TicketLeaser {
                         if (revision < 0) {
                             continue;
                         }
-                        space.ticket(handle, JobSpace.TicketMove.DONE);
+                        tickets.move(handle, Tickets.Move.DONE);
                         docs.moveToDone(job, revision);
                         return new Taken(null, false, job.status());
                     }
@@ -130,7 +132,7 @@ final class TicketLeaser {
             job.updatedAt = now;
             job.startedAt = now;
             job.handle = handle;
-            space.ticketIn(handle, job.visibilityMillis);
+            tickets.moveIn(handle, job.visibilityMillis);
             if (docs.update(job, entry.getRevision()) < 0) {
                 continue;
             }
