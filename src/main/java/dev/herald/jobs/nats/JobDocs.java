@@ -92,7 +92,7 @@ final class JobDocs {
         String key = JobSpace.jobKey(job.id);
         try {
             space.done().put(key, job.toBytes());
-            space.jobs().purge(key, revision);
+            space.forget(job.id, revision);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             LOG.debugf("finished job %s stays in the jobs bucket: %s", job.id, e.getMessage());
         }

@@ -10,6 +10,7 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
+import io.nats.client.PurgeOptions;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueStatus;
 import io.nats.client.api.RetentionPolicy;
@@ -182,6 +183,18 @@ final class JobSpace {
             kvm.create(config.build());
             LOG.infof("NATS key-value bucket %s created", name);
         }
+    }
+
+    /**
+     * Removes a job's document from the jobs bucket, up to and including {@code revision}: a later
+     * version (a dead job retried meanwhile) stays. A purge of the bucket's stream rather than a key-value
+     * delete, which would leave a delete marker per job behind for good.
+     */
+    void forget(String id, long revision) throws IOException, JetStreamApiException {
+        ready();
+        String bucket = settings.stream() + "_jobs";
+        connection().jetStreamManagement().purgeStream("KV_" + bucket, PurgeOptions.builder()
+                .subject("$KV." + bucket + "." + jobKey(id)).sequence(revision + 1).build());
     }
 
     /** Forgets what was created, so the next call checks again (a server lost its store, a consumer is gone). */

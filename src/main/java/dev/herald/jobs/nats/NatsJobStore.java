@@ -109,7 +109,8 @@ public final class NatsJobStore implements JobStore {
             }
         }
         NatsJob job = NatsJob.of(request, System.currentTimeMillis());
-        if (docs.create(job) < 0) {
+        long revision = docs.create(job);
+        if (revision < 0) {
             Stored same = docs.find(job.id);
             if (same == null) {
                 throw new BrokerUnavailableException("job " + job.id + " is being stored; retry later");
@@ -120,7 +121,7 @@ public final class NatsJobStore implements JobStore {
             tickets.add(queue, job.id, job.id);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             try {
-                space.jobs().purge(JobSpace.jobKey(job.id));
+                space.forget(job.id, revision);
             } catch (IOException | JetStreamApiException | RuntimeException ignored) {
                 // a retry with the same idempotency key finds the job and stores its ticket again
             }
@@ -288,7 +289,7 @@ public final class NatsJobStore implements JobStore {
     private void undoRetry(Stored stored, byte[] before, long revision) {
         try {
             if (stored.finished()) {
-                space.jobs().purge(JobSpace.jobKey(stored.job().id), revision);
+                space.forget(stored.job().id, revision);
             } else {
                 space.jobs().update(JobSpace.jobKey(stored.job().id), before, revision);
             }
