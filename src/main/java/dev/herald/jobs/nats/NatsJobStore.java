@@ -17,10 +17,8 @@ import dev.herald.jobs.Settlement;
 import dev.herald.jobs.Settlement.Outcome;
 import dev.herald.jobs.nats.JobDocs.Stored;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.api.KeyValueEntry;
 import io.smallrye.mutiny.Uni;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -49,6 +47,7 @@ public final class NatsJobStore implements JobStore {
     private final Tickets tickets;
     private final JobDocs docs;
     private final TicketLeaser leaser;
+    private final JobIntake intake;
     private final QueueWatches watches;
     private volatile boolean closed;
 
@@ -59,6 +58,7 @@ public final class NatsJobStore implements JobStore {
         this.tickets = new Tickets(space);
         this.docs = new JobDocs(space, broker.settings().requestTimeout());
         this.leaser = new TicketLeaser(space, tickets, docs);
+        this.intake = new JobIntake(space, tickets, docs, leaser);
         this.watches = new QueueWatches(space);
     }
 
@@ -80,70 +80,11 @@ public final class NatsJobStore implements JobStore {
 
     @Override
     public Uni<Enqueued> enqueue(EnqueueRequest request) {
-        return blocking(() -> store(request)).invoke(e -> {
+        return blocking(() -> intake.store(request)).invoke(e -> {
             if (e.status().state() == JobState.QUEUED && !e.duplicate()) {
                 space.notice(request.queue());
             }
         });
-    }
-
-    private Enqueued store(EnqueueRequest request) throws IOException, JetStreamApiException {
-        QueueName queue = request.queue();
-        String key = request.idempotencyKey();
-        byte[] id = request.id().getBytes(StandardCharsets.US_ASCII);
-        if (key != null) {
-            String k = JobSpace.idempotencyKey(queue, key);
-            try {
-                space.keys().create(k, id);
-            } catch (JetStreamApiException seen) {
-                if (seen.getApiErrorCode() != JobDocs.WRONG_REVISION) {
-                    throw seen;
-                }
-                KeyValueEntry first = space.keys().get(k);
-                Stored job = first == null || first.getValue() == null ? null
-                        : docs.find(new String(first.getValue(), StandardCharsets.US_ASCII));
-                if (job != null) {
-                    return duplicate(job);
-                }
-                space.keys().put(k, id); // the first job was never stored, or is forgotten
-            }
-        }
-        NatsJob job = NatsJob.of(request, System.currentTimeMillis());
-        long revision = docs.create(job);
-        if (revision < 0) {
-            Stored same = docs.find(job.id);
-            if (same == null) {
-                throw new BrokerUnavailableException("job " + job.id + " is being stored; retry later");
-            }
-            return duplicate(same); // the same request again
-        }
-        try {
-            tickets.add(queue, job.id, job.id);
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            try {
-                space.forget(job.id, revision);
-            } catch (IOException | JetStreamApiException | RuntimeException ignored) {
-                // a retry with the same idempotency key finds the job and stores its ticket again
-            }
-            throw e;
-        }
-        if (job.state() == JobState.DELAYED) {
-            leaser.dueAt(queue, job.nextRunAt);
-        }
-        return new Enqueued(job.status(), false);
-    }
-
-    /**
-     * The answer to a request whose job exists. Its ticket is sent again while the job waits, in case the
-     * first request failed after storing the job but before its ticket: a ticket already stored within
-     * the stream's duplicate window is not stored twice, and a second ticket would only be acknowledged.
-     */
-    private Enqueued duplicate(Stored stored) throws IOException, JetStreamApiException {
-        JobState state = stored.job().state();
-        if (!stored.finished() && (state == JobState.QUEUED || state == JobState.DELAYED) && stored.job().attempt == 0) {
-            tickets.add(QueueName.of(stored.job().queue), stored.job().id, stored.job().id);
-        }
-        return new Enqueued(stored.job().status(), true);
     }
 
     @Override
