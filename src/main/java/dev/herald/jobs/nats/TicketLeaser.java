@@ -37,6 +37,8 @@ final class TicketLeaser {
     /** Fetches per lease call: each returns due tickets, most of them lead to a lease. */
     private static final int MAX_ROUNDS = 20;
     private static final int MAX_CAS = 50;
+    /** Tickets fetched per round after the first. */
+    private static final int SWEEP = 64;
 
     private final JobSpace space;
     private final Tickets tickets;
@@ -54,9 +56,15 @@ final class TicketLeaser {
         int redelivered = 0;
         long visibility = Math.min(request.visibility().toMillis(), JobPolicy.MAX_VISIBILITY.toMillis());
         for (int round = 0; round < MAX_ROUNDS && leased.size() < request.max(); round++) {
-            int asked = request.max() - leased.size();
+            // A round that leased nothing met tickets not yet due (delayed jobs, running leases): fetch more
+            // at once to get past them, giving back the due ones beyond the request's max.
+            int asked = round == 0 ? request.max() - leased.size() : Math.max(request.max() - leased.size(), SWEEP);
             List<Message> due = tickets.fetch(request.queue(), asked);
             for (Message ticket : due) {
+                if (leased.size() >= request.max()) {
+                    tickets.move(ticket.getReplyTo(), Tickets.Move.NOW);
+                    continue;
+                }
                 Taken taken = take(ticket, visibility);
                 if (taken.leased != null) {
                     leased.add(taken.leased);

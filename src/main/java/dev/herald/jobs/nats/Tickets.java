@@ -44,6 +44,12 @@ final class Tickets {
      * waits this long.
      */
     private static final long FETCH_EXPIRES_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /**
+     * Pending acknowledgements a queue's consumer allows: every unfinished job of the queue that was fetched
+     * once (leased, delayed, failed) is one, and the consumer delivers nothing more past the bound (NATS's
+     * default, 1,000, would stall a queue with 1,000 delayed jobs).
+     */
+    static final int MAX_ACK_PENDING = Integer.MAX_VALUE;
     /** A fetch not answered within this (the server ends each within 50 ms) is taken as lost. */
     private static final Duration FETCH_SILENCE = Duration.ofSeconds(1);
 
@@ -167,7 +173,7 @@ final class Tickets {
                 // may move the consumer's leader on a cluster and drop the fetches waiting on it.
                 jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
                         .durable(JobSpace.consumerName(queue)).filterSubject(space.ticketSubject(queue)).ackPolicy(AckPolicy.Explicit)
-                        .deliverPolicy(DeliverPolicy.All).ackWait(TICKET_ACK_WAIT).maxDeliver(-1).maxAckPending(-1)
+                        .deliverPolicy(DeliverPolicy.All).ackWait(TICKET_ACK_WAIT).maxDeliver(-1).maxAckPending(MAX_ACK_PENDING)
                         .build());
             } catch (IOException timeout) {
                 if (System.nanoTime() > deadline) {

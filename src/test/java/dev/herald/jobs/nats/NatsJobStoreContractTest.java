@@ -140,6 +140,30 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
         assertEquals(2, done(store.counts(queue)).dead());
     }
 
+    /**
+     * Every delayed job a lease has seen is a pending acknowledgement of its queue's consumer: past NATS's
+     * default bound (1,000) the consumer would hand out nothing more, and queued jobs behind them would wait.
+     */
+    @Test
+    void queuedJobsBehindMoreThanAThousandDelayedOnesAreLeased() {
+        JobStore store = node();
+        for (int i = 0; i < 1010; i++) {
+            done(store.enqueue(new EnqueueRequest(queue, "later", "1", null, Duration.ofHours(1), 3, null, null)));
+        }
+        Set<String> queued = new java.util.HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            queued.add(done(store.enqueue(EnqueueRequest.of(queue, "now", "1", 3))).id());
+        }
+        Set<String> leased = new java.util.HashSet<>();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            done(store.lease(new LeaseRequest(queue, 5, Duration.ofSeconds(30)))).jobs()
+                    .forEach(j -> leased.add(j.id()));
+            return leased.size() >= 5;
+        });
+        assertEquals(queued, leased);
+        assertEquals(1010, done(store.counts(queue)).delayed());
+    }
+
     @AfterEach
     void closeBrokers() throws Exception {
         brokers.forEach(NatsBroker::close);
