@@ -3,11 +3,13 @@ package dev.herald.app;
 import dev.herald.broker.Broker;
 import dev.herald.config.HeraldConfig;
 import dev.herald.config.JobsConfig;
+import dev.herald.broker.nats.NatsBroker;
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.jobs.JobLifecycle;
 import dev.herald.jobs.JobPolicy;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.memory.MemoryJobStore;
+import dev.herald.jobs.nats.NatsJobStore;
 import dev.herald.jobs.redis.RedisJobStore;
 import io.quarkus.arc.ClientProxy;
 import io.vertx.core.Vertx;
@@ -17,7 +19,10 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 
-/** The job store on the broker's backend: in memory with the memory broker, in Redis with the Redis broker. */
+/**
+ * The job store on the broker's backend: in memory with the memory broker, in Redis with the Redis broker,
+ * in NATS JetStream with the NATS broker.
+ */
 @ApplicationScoped
 public class JobStoreProducer {
 
@@ -38,8 +43,12 @@ public class JobStoreProducer {
                 "herald.jobs.backoff-base must be positive and herald.jobs.backoff-max at least as long");
         JobPolicy policy = new JobPolicy(jobs.retention(), jobs.backoffBase(), jobs.backoffMax());
         // The injected broker is a client proxy: its class says nothing of the backend behind it.
-        if (ClientProxy.unwrap(broker) instanceof RedisBroker redisBroker) {
+        Broker backend = ClientProxy.unwrap(broker);
+        if (backend instanceof RedisBroker redisBroker) {
             return new RedisJobStore(redisBroker, vertx, redis.get(), policy);
+        }
+        if (backend instanceof NatsBroker natsBroker) {
+            return new NatsJobStore(natsBroker, policy);
         }
         return new MemoryJobStore(policy);
     }

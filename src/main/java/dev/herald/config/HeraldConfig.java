@@ -137,7 +137,7 @@ public interface HeraldConfig {
         @WithDefault("herald")
         String subjectPrefix();
 
-        /** The JetStream stream holding the history (created or updated to the retention at startup). Default {@code HERALD}. */
+        /** The history's JetStream stream (created or updated at startup); also prefixes the jobs' stream and buckets. Default {@code HERALD}. */
         @WithDefault("HERALD")
         String stream();
 

@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 
 /**
  * The durable work queue behind {@code /v1/queues} and {@code /v1/jobs} (README, "Jobs"). Every backend
- * (memory, Redis) implements it, and one contract suite ({@code JobStoreContractTest}) runs against each.
+ * (memory, Redis, NATS) implements it, and one contract suite ({@code JobStoreContractTest}) runs against each.
  *
  * <h2>Guarantees</h2>
  * <ul>
@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  */
 public interface JobStore {
 
-    /** The backend's name: {@code memory} or {@code redis}. */
+    /** The backend's name: {@code memory}, {@code redis} or {@code nats}. */
     String name();
 
     /** Stores a job, queued at once or delayed. */

@@ -328,6 +328,27 @@ public final class NatsBroker implements Broker {
         return nats;
     }
 
+    /**
+     * The node's NATS connection, for a part that keeps its own streams and buckets beside the broker's
+     * (the job store); fails with {@link BrokerUnavailableException} while not connected or once closed.
+     */
+    public io.nats.client.Connection natsConnection() {
+        io.nats.client.Connection conn = nats.current();
+        if (closed || conn == null || conn.getStatus() != io.nats.client.Connection.Status.CONNECTED) {
+            throw new BrokerUnavailableException("the broker is unavailable; retry later");
+        }
+        return conn;
+    }
+
+    /** Where blocking client calls run (virtual threads), never a caller's thread. */
+    public java.util.concurrent.Executor blockingExecutor() {
+        return nats.blocking();
+    }
+
+    public NatsBrokerSettings settings() {
+        return settings;
+    }
+
     static int utf8Length(String s) {
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
