@@ -29,6 +29,8 @@ final class NatsJob {
     public String type;
     public String data;
     public String owner;
+    /** The traceparent of the job's enqueue span, or null. */
+    public String trace;
     public String state;
     public int attempt;
     public int maxAttempts;
@@ -67,6 +69,7 @@ final class NatsJob {
         job.type = request.type();
         job.data = request.data();
         job.owner = request.owner();
+        job.trace = request.trace();
         job.maxAttempts = request.maxAttempts();
         job.timeoutMillis = request.timeout() == null ? 0 : request.timeout().toMillis();
         job.createdAt = now;
@@ -132,7 +135,7 @@ final class NatsJob {
 
     JobStatus status() {
         return new JobStatus(id, QueueName.of(queue), type, state(), attempt, maxAttempts, progress, progressMessage,
-                progressData, result, error, createdAt, updatedAt, nextRunAt, startedAt, owner);
+                progressData, result, error, createdAt, updatedAt, nextRunAt, startedAt, owner, trace);
     }
 
     byte[] toBytes() {
