@@ -30,14 +30,15 @@ public final class NatsCluster implements AutoCloseable {
                         "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes", routes)));
             }
             servers.forEach(NatsServer::start);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            // On a loaded two-core machine, right after another cluster's test, an election took over 30 s.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
                 if (servers.stream().allMatch(s -> s.log().contains("metadata leader"))) {
                     return new NatsCluster(servers);
                 }
                 TimeUnit.MILLISECONDS.sleep(100);
             }
-            throw new IllegalStateException("no JetStream metadata leader within 30s");
+            throw new IllegalStateException("no JetStream metadata leader within 60s");
         } catch (RuntimeException | InterruptedException e) {
             servers.forEach(NatsServer::close);
             throw new IllegalStateException("cannot start a NATS cluster: " + e.getMessage(), e);
