@@ -191,7 +191,7 @@ export class Subscription {
   }
 
   /**
-   * One delivery from any transport. `event` is an envelope {id, topic, type, data, ts}, a reset
+   * One delivery from any transport. `event` is an envelope {id, topic, type, data, ts, traceparent?}, a reset
    * {type: 'herald.reset', data: {topics, reason}} or a presence event (no id); `cursor` is the
    * position after it, or null when the delivery does not move the position.
    */
