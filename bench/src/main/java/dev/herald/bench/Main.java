@@ -288,47 +288,66 @@ public final class Main {
         if (before > 0) {
             throw new IllegalStateException(before + " subscribers without a cursor before the storm");
         }
-        loop.run(() -> subs.forEach(s -> s.socket.close()));
-        waitFor(10, () -> loop.call(() -> subs.stream().allMatch(s -> s.ended)));
-        // Publish while everyone is away (batches of 100 through POST /v1/events).
-        int batch = opt.integer("batch", 100);
-        long p0 = System.nanoTime();
-        for (int sent = 0; sent < events; sent += batch) {
-            int k = Math.min(batch, events - sent);
-            loop.run(() -> pub.publishNext(k));
-        }
-        waitFor(30, () -> loop.call(() -> pub.inflight == 0));
-        out.put("publish_s", (System.nanoTime() - p0) / 1e9).put("publish_errors", pub.errors);
-        long target = 5 + events;
-        Window w = new Window(serverPids, redisPids, loop, recorder);
-        w.start();
-        long t0 = System.nanoTime();
-        loop.run(() -> {
-            for (int i = 0; i < subs.size(); i++) {
-                SseSubscriber s = subs.get(i);
-                s.target = target;
-                int index = i;
-                // Like EventSource: a stream that ends before it caught up (the server said "retry
-                // later", e.g. the broker timed out under the storm) comes back after retry: ms.
-                s.onEnd = () -> {
-                    if (s.caughtUpAt == 0) {
-                        s.retries++;
-                        loop.vertx.setTimer(Math.max(1, s.retryMs), id -> open(s, index));
-                    }
-                };
-                open(s, i);
+        // --rounds N: the storm N times on the same nodes, the last one measured (the earlier ones warm
+        // the servers' JIT, so that the figure is the steady-state cost rather than a cold JVM's).
+        int rounds = opt.integer("rounds", 1);
+        out.put("rounds", rounds);
+        long target = 5;
+        Window w = null;
+        long t0 = 0;
+        for (int round = 1; round <= rounds; round++) {
+            boolean measured = round == rounds;
+            loop.run(() -> subs.forEach(s -> {
+                s.onEnd = null;
+                s.socket.close();
+            }));
+            waitFor(10, () -> loop.call(() -> subs.stream().allMatch(s -> s.ended)));
+            // Publish while everyone is away (batches of 100 through POST /v1/events).
+            int batch = opt.integer("batch", 100);
+            long p0 = System.nanoTime();
+            for (int sent = 0; sent < events; sent += batch) {
+                int k = Math.min(batch, events - sent);
+                loop.run(() -> pub.publishNext(k));
             }
-        });
-        waitFor(opt.number("timeout", 60), () -> loop.call(() -> subs.stream().allMatch(s -> s.caughtUpAt != 0)));
+            waitFor(30, () -> loop.call(() -> pub.inflight == 0));
+            out.put("publish_s", (System.nanoTime() - p0) / 1e9).put("publish_errors", pub.errors);
+            target += events;
+            long roundTarget = target;
+            if (measured) {
+                w = new Window(serverPids, redisPids, loop, recorder);
+                w.start();
+            }
+            t0 = System.nanoTime();
+            loop.run(() -> {
+                for (int i = 0; i < subs.size(); i++) {
+                    SseSubscriber s = subs.get(i);
+                    s.target = roundTarget;
+                    s.caughtUpAt = 0;
+                    int index = i;
+                    // Like EventSource: a stream that ends before it caught up (the server said "retry
+                    // later", e.g. the broker timed out under the storm) comes back after retry: ms.
+                    s.onEnd = () -> {
+                        if (s.caughtUpAt == 0) {
+                            s.retries++;
+                            loop.vertx.setTimer(Math.max(1, s.retryMs), id -> open(s, index));
+                        }
+                    };
+                    open(s, i);
+                }
+            });
+            waitFor(opt.number("timeout", 60), () -> loop.call(() -> subs.stream().allMatch(s -> s.caughtUpAt != 0)));
+        }
         double total = (System.nanoTime() - t0) / 1e9;
         w.end(out);
+        long start = t0;
+        long finalTarget = target;
         loop.run(() -> {
-            long[] times = subs.stream().filter(s -> s.caughtUpAt != 0).mapToLong(s -> s.caughtUpAt - t0).sorted()
+            long[] times = subs.stream().filter(s -> s.caughtUpAt != 0).mapToLong(s -> s.caughtUpAt - start).sorted()
                     .toArray();
             long lost = 0;
             long dup = 0;
             for (SseSubscriber s : subs) {
-                lost += Math.max(0, target - s.expected);
+                lost += Math.max(0, finalTarget - s.expected);
                 dup += s.duplicates;
             }
             out.put("caught_up", times.length)

@@ -80,6 +80,33 @@ final class Proc {
         }
     }
 
+    /**
+     * utime + stime per thread kind, in seconds, summed over the processes' live threads: the kernel's
+     * thread name (at most 15 characters, e.g. "C2 CompilerThre", "VM Thread", "vert.x-eventloo")
+     * with digits replaced by N. Threads that ended are not counted.
+     */
+    static java.util.Map<String, Double> cpuSecondsByThread(List<Long> pids) {
+        java.util.Map<String, Double> by = new java.util.TreeMap<>();
+        for (long pid : pids) {
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String stat = Files.readString(task.resolve("stat"));
+                        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+                        by.merge(name, cpu, Double::sum);
+                    } catch (IOException | RuntimeException gone) {
+                        // the thread ended meanwhile
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot list /proc/" + pid + "/task", e);
+            }
+        }
+        return by;
+    }
+
     /** Resident set size in KiB (VmRSS). */
     static long rssKib(long pid) {
         try {

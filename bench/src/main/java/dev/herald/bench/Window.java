@@ -20,6 +20,7 @@ final class Window {
     private double load0;
     private final List<Long> redisPids;
     private double redis0;
+    private java.util.Map<String, Double> threads0;
 
     Window(List<Long> serverPids, Loop loop, Recorder recorder) {
         this(serverPids, List.of(), loop, recorder);
@@ -37,6 +38,7 @@ final class Window {
         loop.run(recorder::reset);
         server0 = Proc.cpuSeconds(serverPids);
         serverSys0 = Proc.sysSeconds(serverPids);
+        threads0 = Proc.cpuSecondsByThread(serverPids);
         self0 = Proc.cpuSeconds(ProcessHandle.current().pid());
         redis0 = Proc.cpuSeconds(redisPids);
         machine0 = Proc.machineJiffies();
@@ -49,6 +51,14 @@ final class Window {
         double wall = (System.nanoTime() - t0) / 1e9;
         double server = Proc.cpuSeconds(serverPids) - server0;
         double serverSys = Proc.sysSeconds(serverPids) - serverSys0;
+        java.util.Map<String, Double> threads = Proc.cpuSecondsByThread(serverPids);
+        StringBuilder byThread = new StringBuilder();
+        threads.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() >= 0.01)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> byThread.append(byThread.isEmpty() ? "" : "; ").append(e.getKey()).append('=')
+                        .append(Math.round(e.getValue() * 100) / 100.0));
         double self = Proc.cpuSeconds(ProcessHandle.current().pid()) - self0;
         long[] machine1 = Proc.machineJiffies();
         Object[] snap = loop.call(() -> new Object[] {recorder.deliveries, recorder.latency().copy()});
@@ -67,6 +77,7 @@ final class Window {
                 .put("server_cpu_util", server / wall)
                 .put("server_cpu_us_per_delivery", deliveries == 0 ? null : server * 1e6 / deliveries)
                 .put("server_sys_share", server == 0 ? null : serverSys / server)
+                .put("server_cpu_s_by_thread", byThread.toString())
                 .put("client_cpu_s", self)
                 .put("client_cpu_util", self / wall)
                 .put("redis_cpu_util", redisPids.isEmpty() ? null : (Proc.cpuSeconds(redisPids) - redis0) / wall)
