@@ -72,7 +72,7 @@ public class PublishRoutes {
         request.pause();
         Topic topic;
         String key;
-        String traceparent = request.getHeader(TRACEPARENT);
+        String traceparent = publisher.traced() ? request.getHeader(TRACEPARENT) : null;
         try {
             JsonRoutes.requireJson(request);
             topic = Topic.of(ctx.pathParam("topic"));
@@ -102,7 +102,8 @@ public class PublishRoutes {
             return;
         }
         authorize(ctx, principal -> bodies.read(ctx.vertx(), request, guarded(ctx, body -> {
-            publisher.publishAll(principal, parser.parseBatch(body), request.getHeader(TRACEPARENT)).subscribe().with(
+            publisher.publishAll(principal, parser.parseBatch(body),
+                    publisher.traced() ? request.getHeader(TRACEPARENT) : null).subscribe().with(
                     results -> accepted(ctx, new BatchAccepted(results.stream().map(Accepted::of).toList())),
                     failure -> refuse(ctx, failure));
         }), failure -> refuseWhileReading(ctx, failure)));

@@ -47,6 +47,11 @@ public class Publisher {
         return parser;
     }
 
+    /** Whether publishes are traced: only then is a request's {@code traceparent} worth reading. */
+    public boolean traced() {
+        return tracing.enabled();
+    }
+
     /** Whether {@code principal} may publish to {@code topic}; throws when not. Checked before a body is read. */
     public void requireRight(Principal principal, Topic topic) {
         authorizer.requirePublish(principal, topic);

@@ -169,6 +169,9 @@ public class JobRoutes {
 
     /** The enqueue's span, continuing the request's trace; the job is stored with it. Null when tracing is off. */
     private Tracing.Span enqueueSpan(EnqueueRequest request, RoutingContext ctx) {
+        if (!tracing.enabled()) {
+            return null;
+        }
         return tracing.job("enqueue", request.queue().name(), request.id(), null,
                 ctx.request().getHeader("traceparent"), null);
     }
