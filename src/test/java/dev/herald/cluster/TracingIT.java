@@ -56,7 +56,9 @@ class TracingIT {
                 "quarkus.otel.sdk.disabled", "false",
                 "quarkus.otel.exporter.otlp.traces.protocol", "http/protobuf",
                 "quarkus.otel.exporter.otlp.traces.endpoint", collector.endpoint(),
-                "quarkus.otel.bsp.schedule.delay", "100ms"));
+                "quarkus.otel.bsp.schedule.delay", "100ms",
+                // Closing a test SSE client waits for its reader, which wakes at the next heartbeat.
+                "herald.sse.heartbeat", "1s"));
         config.put("herald.node-name", "trace-a");
         a = HeraldProcess.start("tracing-a", config);
         config.put("herald.node-name", "trace-b");
