@@ -1,5 +1,7 @@
 package dev.herald.hub;
 
+import dev.herald.support.CollectingSink;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,36 +33,7 @@ class HubTest {
     private final Hub hub = new Hub(broker, new NoMetrics(), 10, 25);
 
     /** A sink that drains synchronously into a list. */
-    private static class Collecting implements SubscriberSink, DeliveryWriter {
-        final List<Event> events = new CopyOnWriteArrayList<>();
-        final List<CloseReason> closed = new CopyOnWriteArrayList<>();
-        Subscription subscription;
-
-        @Override
-        public void wakeUp() {
-            if (subscription != null) {
-                subscription.drain(this);
-            }
-        }
-
-        @Override
-        public void close(CloseReason reason) {
-            closed.add(reason);
-        }
-
-        @Override
-        public boolean canWrite() {
-            return true;
-        }
-
-        @Override
-        public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-            events.add(event);
-        }
-
-        @Override
-        public void write(Notice notice, String cursor) {
-        }
+    private static class Collecting extends CollectingSink {
     }
 
     private Collecting open(String... topics) {

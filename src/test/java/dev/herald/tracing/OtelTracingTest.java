@@ -10,12 +10,9 @@ import dev.herald.broker.Retention;
 import dev.herald.broker.memory.MemoryBroker;
 import dev.herald.event.Event;
 import dev.herald.event.Topic;
-import dev.herald.hub.DeliveryWriter;
 import dev.herald.hub.Hub;
-import dev.herald.hub.Notice;
-import dev.herald.hub.SubscriberSink;
-import dev.herald.hub.Subscription;
 import dev.herald.metrics.MicrometerMetrics;
+import dev.herald.support.CollectingSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -25,7 +22,6 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -56,14 +52,14 @@ class OtelTracingTest {
     @Test
     void aPublishContinuesTheClientsTraceAndEachNodeFansOutInOneSpanCountingItsDeliveries() {
         Topic topic = Topic.of("orders");
-        List<Sink> sinks = List.of(open(topic), open(topic), open(topic));
+        List<CollectingSink> sinks = List.of(open(topic), open(topic), open(topic));
 
         Tracing.Span publish = tracing.publish(topic, CLIENT);
         PublishResult result = broker.publish(new PublishRequest(topic, "m", "1", null).withTrace(publish.traceparent()))
                 .await().atMost(Duration.ofSeconds(5));
         publish.attribute("messaging.message.id", result.id().toString()).end();
 
-        for (Sink sink : sinks) {
+        for (CollectingSink sink : sinks) {
             assertEquals(1, sink.events.size());
             assertEquals(publish.traceparent(), sink.events.get(0).trace());
         }
@@ -83,7 +79,7 @@ class OtelTracingTest {
     @Test
     void anUntracedEventIsFannedOutWithoutASpan() {
         Topic topic = Topic.of("plain");
-        Sink sink = open(topic);
+        CollectingSink sink = open(topic);
 
         broker.publish(new PublishRequest(topic, "m", "1", null)).await().atMost(Duration.ofSeconds(5));
 
@@ -131,41 +127,10 @@ class OtelTracingTest {
         return spans.get(0);
     }
 
-    private Sink open(Topic topic) {
-        Sink sink = new Sink();
+    private CollectingSink open(Topic topic) {
+        CollectingSink sink = new CollectingSink();
         sink.subscription = hub.open(List.of(topic), null, sink).await().atMost(Duration.ofSeconds(5));
         sink.subscription.drain(sink);
         return sink;
-    }
-
-    /** Drains synchronously into a list. */
-    private static final class Sink implements SubscriberSink, DeliveryWriter {
-        final List<Event> events = new CopyOnWriteArrayList<>();
-        Subscription subscription;
-
-        @Override
-        public void wakeUp() {
-            if (subscription != null) {
-                subscription.drain(this);
-            }
-        }
-
-        @Override
-        public void close(CloseReason reason) {
-        }
-
-        @Override
-        public boolean canWrite() {
-            return true;
-        }
-
-        @Override
-        public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-            events.add(event);
-        }
-
-        @Override
-        public void write(Notice notice, String cursor) {
-        }
     }
 }
