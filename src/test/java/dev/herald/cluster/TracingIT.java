@@ -135,6 +135,22 @@ class TracingIT {
     }
 
     @Test
+    void aWebSocketPublishContinuesTheTraceItsOpNames() throws Exception {
+        String topic = "traced:ws";
+        String trace = "5bf92f3577b34da6a3ce929d0e0e4736";
+        try (JdkWsClient ws = JdkWsClient.connect(b.base(), TOKEN)) {
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":1,\"traceparent\":\"00-" + trace
+                    + "-00f067aa0ba902b7-01\",\"ref\":1}");
+            assertEquals(1, ws.expect("ack").path("ref").asInt());
+        }
+        JsonNode events = JSON.readTree(HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        a.base().resolve("/v1/topics/" + topic + "/events")).header("Authorization", "Bearer " + TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).path("events");
+        assertEquals(1, events.size());
+        assertTrue(events.get(0).path("traceparent").asText().startsWith("00-" + trace + "-"), events.toString());
+    }
+
+    @Test
     void aJobsLeaseAndAckOnAnotherNodeAreChildrenOfItsEnqueueSpanAndItsEventsCarryItsTrace() throws Exception {
         String token = TestTokens.queues("tracer", List.of("*"), List.of("*"), List.of());
         String clientTrace = "0af7651916cd43dd8448eb211c80319c";

@@ -62,7 +62,7 @@ sealed interface WsRequest {
                 "auth", Set.of("op", "token", "ref"),
                 "subscribe", Set.of("op", "topics", "cursor", "presence", "ref"),
                 "unsubscribe", Set.of("op", "topics", "ref"),
-                "publish", Set.of("op", "topic", "type", "data", "idempotencyKey", "ref"),
+                "publish", Set.of("op", "topic", "type", "data", "idempotencyKey", "traceparent", "ref"),
                 "ping", Set.of("op", "ref"),
                 "consume", Set.of("op", "queue", "prefetch", "visibility", "ref"),
                 "cancel", Set.of("op", "queue", "ref"),

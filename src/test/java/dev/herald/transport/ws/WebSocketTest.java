@@ -153,6 +153,23 @@ class WebSocketTest {
     }
 
     @Test
+    void aPublishWhoseTraceparentIsNotAStringIsRefusedAndPublishesNothing() {
+        String topic = topic("traced");
+        try (WsClient ws = connect(ADMIN)) {
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":1,\"traceparent\":5,\"ref\":1}");
+            JsonNode error = ws.awaitMessage(m -> m.path("type").asText().equals("error"));
+            assertEquals("invalid", error.get("code").asText());
+            assertEquals(1, error.get("ref").asInt());
+            // A string that is no traceparent is ignored, as W3C Trace Context asks of a receiver.
+            ws.send("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":2,\"traceparent\":\"00-x\",\"ref\":2}");
+            assertEquals(2, ws.awaitMessage(m -> m.path("type").asText().equals("ack")).get("ref").asInt());
+        }
+        List<Integer> data = given().header("Authorization", "Bearer " + ADMIN)
+                .get("/v1/topics/{t}/events", topic).then().statusCode(200).extract().jsonPath().getList("events.data");
+        assertEquals(List.of(2), data, "only the second publish stored an event");
+    }
+
+    @Test
     void pingIsAnsweredWithPongEchoingRef() {
         try (WsClient ws = connect(ADMIN)) {
             ws.send("{\"op\":\"ping\",\"ref\":\"p\"}");
