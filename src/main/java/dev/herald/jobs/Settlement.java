@@ -21,6 +21,23 @@ public record Settlement(Outcome outcome, JobStatus status) {
         NOT_FOUND
     }
 
+    /**
+     * The rule every store applies before a worker's call changes a job: null when {@code lease} is the
+     * active job's current lease (the call goes on); {@link Outcome#REPEATED} when the same {@code op} (ack or
+     * nack, never null for a repeatable call) already settled the job with that lease; else
+     * {@link Outcome#CONFLICT}. Both answers carry the job's status, read only when one is given.
+     */
+    public static Settlement check(boolean active, String current, String settledLease, String settledBy,
+                                   String lease, String op, java.util.function.Supplier<JobStatus> status) {
+        if (active && lease.equals(current)) {
+            return null;
+        }
+        if (op != null && lease.equals(settledLease) && op.equals(settledBy)) {
+            return new Settlement(Outcome.REPEATED, status.get());
+        }
+        return new Settlement(Outcome.CONFLICT, status.get());
+    }
+
     public static Settlement notFound() {
         return new Settlement(Outcome.NOT_FOUND, null);
     }

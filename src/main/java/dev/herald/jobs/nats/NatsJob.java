@@ -98,13 +98,7 @@ final class NatsJob {
      * settlement {@code op}, or a conflict).
      */
     Settlement check(String lease, String op) {
-        if (state() == JobState.ACTIVE && lease.equals(this.lease)) {
-            return null;
-        }
-        if (op != null && lease.equals(settledLease) && op.equals(settledBy)) {
-            return new Settlement(Settlement.Outcome.REPEATED, status());
-        }
-        return new Settlement(Settlement.Outcome.CONFLICT, status());
+        return Settlement.check(state() == JobState.ACTIVE, this.lease, settledLease, settledBy, lease, op, this::status);
     }
 
     /** The current lease settles the job by {@code op}: the lease ends, and the same call may repeat. */
