@@ -29,12 +29,18 @@ public class CompositionRoot {
 
     @Produces
     @ApplicationScoped
-    Broker broker(HeraldConfig config, Vertx vertx, Instance<Redis> redis, MicrometerMetrics metrics) {
+    Broker broker(HeraldConfig config, Vertx vertx, Instance<Redis> redis, RedisOptionsCapture redisOptions,
+                  MicrometerMetrics metrics) {
         Retention retention = retention(config, Retention.ByteLimits.maxHeap());
         return switch (config.broker()) {
             case "memory" -> new MemoryBroker(retention, metrics);
-            // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...).
-            case "redis" -> new RedisBroker(vertx, redis.get(), redisSettings(config, retention), metrics);
+            // The Redis client comes from quarkus.redis.* (hosts, client-type, pool, TLS, ...); commands go
+            // through one more client like it per event loop (made once Quarkus has built the first).
+            case "redis" -> {
+                Redis shared = redis.get();
+                yield new RedisBroker(vertx, shared, redisOptions.factory(vertx), redisSettings(config, retention),
+                        metrics);
+            }
             case "nats" -> new NatsBroker(NatsSettingsFactory.of(config, retention), metrics);
             default -> throw new IllegalStateException("herald.broker=" + config.broker()
                     + " is not supported; use 'memory', 'redis' or 'nats'");

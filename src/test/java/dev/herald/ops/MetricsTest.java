@@ -12,10 +12,13 @@ import dev.herald.support.Metrics;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
+import io.prometheus.client.exemplars.ExemplarSampler;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +34,14 @@ class MetricsTest {
     URI base;
 
     private final String token = TestTokens.admin();
+
+    @Inject
+    Optional<ExemplarSampler> exemplars;
+
+    @Test
+    void withTracingOffNoTimerSampleLooksForASpan() {
+        assertTrue(exemplars.isEmpty(), "the Prometheus registry gets no exemplar sampler while tracing is off");
+    }
 
     @Test
     void connectionsSubscriptionsPublishesAndDeliveriesAreCounted() {

@@ -8,6 +8,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * A fresh redis-server and a Vert.x for tests of the Redis broker classes, outside Quarkus: the
@@ -56,7 +57,13 @@ public final class RedisBrokers implements AutoCloseable {
     }
 
     public synchronized RedisBroker broker(Redis client, RedisBrokerSettings settings, BrokerMetrics metrics) {
-        RedisBroker broker = new RedisBroker(vertx, client, settings, metrics);
+        return broker(client, null, settings, metrics);
+    }
+
+    /** A broker whose commands from event loops go through a client per loop made by {@code loopClient}. */
+    public synchronized RedisBroker broker(Redis client, Supplier<Redis> loopClient, RedisBrokerSettings settings,
+                                           BrokerMetrics metrics) {
+        RedisBroker broker = new RedisBroker(vertx, client, loopClient, settings, metrics);
         brokers.add(broker);
         return broker;
     }

@@ -5,7 +5,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -15,7 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Sends one command at a time on a connection borrowed from the client's pool, under a deadline, and
+ * Sends one command at a time on a connection borrowed from the pool of the calling event loop's client
+ * ({@link LoopClients}), under a deadline, and
  * says which of two ways it failed:
  * <ul>
  *   <li>{@link BrokerUnavailableException}: Redis did not run the command. No connection was obtained
@@ -45,11 +45,11 @@ final class PooledCommands {
     private static final long DISCARD_GRACE_MS = 1000;
 
     private final Vertx vertx;
-    private final Redis redis;
+    private final LoopClients clients;
 
-    PooledCommands(Vertx vertx, Redis redis) {
+    PooledCommands(Vertx vertx, LoopClients clients) {
         this.vertx = vertx;
-        this.redis = redis;
+        this.clients = clients;
     }
 
     Uni<Response> send(String name, Request request, Duration deadline) {
@@ -73,7 +73,7 @@ final class PooledCommands {
 
         void start(Duration deadline) {
             timer = vertx.setTimer(Math.max(1, deadline.toMillis()), id -> expire());
-            redis.connect().onComplete(ar -> {
+            clients.current().connect().onComplete(ar -> {
                 if (ar.failed()) {
                     if (state.compareAndSet(WAITING_FOR_CONNECTION, DONE)) {
                         vertx.cancelTimer(timer);

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -65,8 +66,22 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
     private final AtomicBoolean memoryPolicyChecked = new AtomicBoolean();
     private volatile boolean closed;
 
+    private final LoopClients clients;
+
+    /** A broker whose commands all go through {@code redis}'s pool. */
     public RedisBroker(Vertx vertx, Redis redis, RedisBrokerSettings settings, BrokerMetrics metrics) {
-        this.commands = new PooledCommands(vertx, redis);
+        this(vertx, redis, null, settings, metrics);
+    }
+
+    /**
+     * @param redis      the client for pub/sub and for commands from threads that are not event loops
+     * @param loopClient makes a client with {@code redis}'s options, one per event loop on its first command
+     *                   there ({@link LoopClients}), or null to send every command through {@code redis}
+     */
+    public RedisBroker(Vertx vertx, Redis redis, Supplier<Redis> loopClient, RedisBrokerSettings settings,
+                       BrokerMetrics metrics) {
+        this.clients = new LoopClients(redis, loopClient);
+        this.commands = new PooledCommands(vertx, clients);
         this.keys = new RedisKeys(settings.keyPrefix());
         this.settings = settings;
         this.metrics = metrics;
@@ -215,6 +230,7 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
     public void close() {
         closed = true;
         live.close();
+        clients.close();
     }
 
     /**
