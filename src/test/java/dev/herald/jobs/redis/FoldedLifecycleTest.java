@@ -25,6 +25,7 @@ import dev.herald.jobs.Nack;
 import dev.herald.jobs.QueueName;
 import dev.herald.jobs.Settlement;
 import dev.herald.support.BrokerRecorder;
+import dev.herald.support.CountingBrokerMetrics;
 import dev.herald.support.RedisBrokers;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
@@ -34,8 +35,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,34 +82,12 @@ class FoldedLifecycleTest {
         final JobLifecycle lifecycle;
         final RedisBroker follower;
         final BrokerRecorder live = new BrokerRecorder();
-        final Map<String, AtomicInteger> commands = new ConcurrentHashMap<>();
-        final AtomicInteger evictedByBytes = new AtomicInteger();
+        final CountingBrokerMetrics metrics = new CountingBrokerMetrics();
         final Map<String, List<Expected>> expected = new LinkedHashMap<>();
         final Map<String, LeasedJob> leases = new HashMap<>();
         int transitions;
 
         Side(String prefix, boolean fold, Retention retention) {
-            BrokerMetrics metrics = new BrokerMetrics() {
-                @Override
-                public void brokerReconnected(String broker) {
-                }
-
-                @Override
-                public void gapFilled(String broker, int events) {
-                }
-
-                @Override
-                public void brokerCommand(String broker, String command, long nanos) {
-                    commands.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
-                }
-
-                @Override
-                public void historyEvicted(String broker, String reason, int events) {
-                    if (reason.equals("topic-bytes")) {
-                        evictedByBytes.addAndGet(events);
-                    }
-                }
-            };
             RedisBrokerSettings settings = new RedisBrokerSettings(prefix, retention, Duration.ofSeconds(5),
                     Duration.ofHours(1), false);
             Redis client = redis.client(redis.server().url(), 4);
@@ -121,7 +98,7 @@ class FoldedLifecycleTest {
             follower.setListener(live);
             // Redis loads the publish script once (NOSCRIPT, then its text: two timed calls); not counted below.
             done(broker.publish(new PublishRequest(Topic.of("warm"), "t", "{}", null)));
-            commands.clear();
+            metrics.reset();
         }
 
         /** After a transition, its event as the HTTP layer announces it (nothing when the store folded it). */
@@ -204,10 +181,10 @@ class FoldedLifecycleTest {
         assertEquals(retained.get(1).stream().map(e -> e.type() + " " + e.trace()).toList(),
                 retained.get(0).stream().map(e -> e.type() + " " + e.trace()).toList());
         // Counted as publishes are: one timed publish per event, the same entries dropped by the byte bound.
-        assertEquals(published.transitions, published.commands.get("publish").get());
-        assertEquals(published.transitions, folded.commands.get("publish").get());
-        assertTrue(published.evictedByBytes.get() > 0, "the byte bound acted");
-        assertEquals(published.evictedByBytes.get(), folded.evictedByBytes.get());
+        assertEquals(published.transitions, published.metrics.commands("publish"));
+        assertEquals(published.transitions, folded.metrics.commands("publish"));
+        assertTrue(published.metrics.evicted("topic-bytes") > 0, "the byte bound acted");
+        assertEquals(published.metrics.evicted("topic-bytes"), folded.metrics.evicted("topic-bytes"));
     }
 
     private static List<Event> live(Side side, String id) {
