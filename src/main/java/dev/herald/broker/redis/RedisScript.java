@@ -40,7 +40,7 @@ public record RedisScript(String name, String text, String sha) {
     }
 
     /** This script with {@code fragments} before it, in order; named (and timed) as this script. */
-    public RedisScript after(RedisScript... fragments) {
+    private RedisScript after(RedisScript... fragments) {
         StringBuilder b = new StringBuilder();
         for (RedisScript fragment : fragments) {
             b.append(fragment.text()).append('\n');

@@ -2,6 +2,7 @@ package dev.herald.jobs.redis;
 
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.broker.redis.RedisScript;
+import dev.herald.event.TraceParent;
 import dev.herald.jobs.EnqueueRequest;
 import dev.herald.jobs.Enqueued;
 import dev.herald.jobs.JobIds;
@@ -17,8 +18,6 @@ import dev.herald.jobs.QueueCounts;
 import dev.herald.jobs.QueueName;
 import dev.herald.jobs.Settlement;
 import dev.herald.jobs.Settlement.Outcome;
-import dev.herald.event.TraceParent;
-import org.jboss.logging.Logger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
@@ -29,6 +28,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
  * Jobs in Redis (or a Redis Cluster), shared by every node on it and durable as far as Redis is (an
