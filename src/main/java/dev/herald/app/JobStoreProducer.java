@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * The job store on the broker's backend: in memory with the memory broker, in Redis with the Redis broker,
@@ -45,7 +46,10 @@ public class JobStoreProducer {
         // The injected broker is a client proxy: its class says nothing of the backend behind it.
         Broker backend = ClientProxy.unwrap(broker);
         if (backend instanceof RedisBroker redisBroker) {
-            return new RedisJobStore(redisBroker, vertx, redis.get(), policy);
+            // A cluster's slots put a job's keys and its topic's apart: lifecycle events folded only on one Redis.
+            boolean cluster = "cluster".equalsIgnoreCase(ConfigProvider.getConfig()
+                    .getOptionalValue("quarkus.redis.client-type", String.class).orElse("standalone"));
+            return new RedisJobStore(redisBroker, vertx, redis.get(), policy, !cluster);
         }
         if (backend instanceof NatsBroker natsBroker) {
             return new NatsJobStore(natsBroker, policy);
@@ -65,7 +69,7 @@ public class JobStoreProducer {
 
     @Produces
     @ApplicationScoped
-    JobLifecycle lifecycle(Broker broker) {
-        return new JobLifecycle(broker);
+    JobLifecycle lifecycle(Broker broker, JobStore store) {
+        return new JobLifecycle(broker, store.announcesLifecycle());
     }
 }

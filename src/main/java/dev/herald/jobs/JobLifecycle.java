@@ -15,6 +15,10 @@ import org.jboss.logging.Logger;
  * broker is down) is logged and counted, and the request that made the transition still succeeds; a
  * follower then reads the status. Callers publish before they answer, so a worker's later call (an ack
  * after its lease) publishes after the event of the earlier one, and one job's events are in order.
+ *
+ * <p>When the store {@linkplain JobStore#announcesLifecycle announces} the events itself (in each
+ * transition's own call), {@link #announce} publishes nothing: the events are already on the topic, in the
+ * order of the transitions.
  */
 public final class JobLifecycle {
 
@@ -28,9 +32,16 @@ public final class JobLifecycle {
     private static final Logger LOG = Logger.getLogger(JobLifecycle.class);
 
     private final Broker broker;
+    private final boolean storeAnnounces;
 
     public JobLifecycle(Broker broker) {
+        this(broker, false);
+    }
+
+    /** @param storeAnnounces the job store publishes the events itself ({@link JobStore#announcesLifecycle}) */
+    public JobLifecycle(Broker broker, boolean storeAnnounces) {
         this.broker = broker;
+        this.storeAnnounces = storeAnnounces;
     }
 
     /** The event type announcing that a job reached {@code state}. */
@@ -44,8 +55,11 @@ public final class JobLifecycle {
         };
     }
 
-    /** Publishes {@code type} with the status as data; never fails. */
+    /** Publishes {@code type} with the status as data, unless the store did; never fails. */
     public Uni<Void> announce(String type, JobStatus status) {
+        if (storeAnnounces) {
+            return Uni.createFrom().voidItem();
+        }
         return broker.publish(new PublishRequest(JobIds.topic(status.id()), type, status.toJson(), null, status.trace()))
                 .replaceWithVoid()
                 .onFailure().recoverWithItem(failure -> {

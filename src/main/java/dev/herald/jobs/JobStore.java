@@ -39,6 +39,16 @@ public interface JobStore {
     /** The backend's name: {@code memory}, {@code redis} or {@code nats}. */
     String name();
 
+    /**
+     * True when every transition also publishes its own lifecycle event ({@link JobLifecycle}) on the job's
+     * topic, atomically with the transition (the Redis store on a single Redis): then nobody else publishes
+     * them. A transition that fails then published nothing, and a duplicate enqueue publishes nothing.
+     * Otherwise (the default) the caller publishes each event, as {@link JobLifecycle} describes.
+     */
+    default boolean announcesLifecycle() {
+        return false;
+    }
+
     /** Stores a job, queued at once or delayed. */
     Uni<Enqueued> enqueue(EnqueueRequest request);
 

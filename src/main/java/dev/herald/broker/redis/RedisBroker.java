@@ -52,7 +52,7 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
      * cursor into it still gets a reset. Only a cursor older than this could resume without one.
      */
     static final int META_TTL_FACTOR = 30;
-    private static final RedisScript PUBLISH = RedisScript.load("publish.lua");
+    private static final RedisScript PUBLISH = RedisScript.load("publish.lua").afterAppend();
     private static final RedisScript READ = RedisScript.load("read.lua");
 
     private static final Logger LOG = Logger.getLogger(RedisBroker.class);
@@ -251,6 +251,36 @@ public final class RedisBroker implements Broker, LiveChannels.Streams {
                 .onFailure(PooledCommands.OutcomeUnknownException.class).transform(t -> new PublishOutcomeUnknownException(
                         "Redis did not answer in time; the job may or may not be stored: retry with the same "
                                 + "Idempotency-Key", t));
+    }
+
+    /**
+     * What another part's script needs to append events to topics itself, as {@link #publish} would (for
+     * {@code herald_append} of {@link RedisScript#afterAppend}): one argument, the key prefix, then max
+     * events, max age ms, max bytes per topic, PUBLISH or SPUBLISH, the stream's and the meta hash's idle
+     * TTL ms, separated by line breaks. The script builds a topic's keys as {@link RedisKeys} does, so it
+     * may only run on a single Redis, where keys of any slot may be touched by one script.
+     */
+    public String appendOptions() {
+        return String.join("\n", settings.keyPrefix(), String.valueOf(settings.retention().maxEvents()),
+                String.valueOf(settings.retention().maxAge().toMillis()),
+                String.valueOf(settings.retention().bytes().perTopic()),
+                settings.shardedPubSub() ? "SPUBLISH" : "PUBLISH",
+                String.valueOf(settings.idleTopicTtl().toMillis()),
+                String.valueOf(settings.idleTopicTtl().toMillis() * META_TTL_FACTOR));
+    }
+
+    /**
+     * Counts events another part's script appended ({@link #appendOptions}) as publishes are counted: each
+     * timed as a {@code publish} taking the whole script call's {@code nanos}, and the entries the byte
+     * bound dropped.
+     */
+    public void appended(int events, int droppedByBytes, long nanos) {
+        for (int i = 0; i < events; i++) {
+            metrics.brokerCommand(NAME, "publish", nanos);
+        }
+        if (droppedByBytes > 0) {
+            metrics.historyEvicted(NAME, "topic-bytes", droppedByBytes);
+        }
     }
 
     /** The prefix of every key and channel of this deployment. */

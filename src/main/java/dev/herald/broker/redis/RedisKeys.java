@@ -13,6 +13,8 @@ import dev.herald.event.Topic;
  *   <li>{@code <prefix>probe} a channel never subscribed to (the pub/sub liveness probe)</li>
  *   <li>{@code <prefix>{<topic>}:p} presence members, {@code <prefix>{<topic>}:u} their users</li>
  * </ul>
+ * The job store's {@code lifecycle.lua} builds a job topic's stream, meta and channel keys the same way
+ * from {@link RedisBroker#appendOptions}'s prefix (it learns job ids only inside its scripts).
  */
 final class RedisKeys {
 

@@ -48,7 +48,8 @@ public class JobReports {
     /**
      * A job given back unworked. Its {@code job.queued} follows the release, so a worker that leases it at
      * once may announce {@code job.active} first (a reordering retry avoids by announcing first, which a
-     * release cannot: it does not know the job's status before).
+     * release cannot: it does not know the job's status before). Not so when the store announces: the
+     * release's own call appends it.
      */
     public Uni<Settlement> release(String id, String lease) {
         return announced("release", store.release(id, lease), s -> JobLifecycle.QUEUED);

@@ -161,7 +161,9 @@ public class JobRoutes {
     /**
      * A job's {@code job.queued} is published before the job is stored: once stored, a waiting worker may
      * lease it and announce {@code job.active} at once, which must come second. If the store then fails, or
-     * finds the key a duplicate, the event stays on the topic of an id no client was ever given.
+     * finds the key a duplicate, the event stays on the topic of an id no client was ever given. A store that
+     * {@linkplain JobStore#announcesLifecycle announces} appends it in the enqueue's own script call instead
+     * (after storing, before any lease can see the job), and a duplicate then announces nothing.
      */
     private Uni<Void> announceQueued(EnqueueRequest request) {
         return lifecycle.announce(request.expectedStatus(System.currentTimeMillis()));

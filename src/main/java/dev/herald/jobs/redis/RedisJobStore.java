@@ -2,6 +2,7 @@ package dev.herald.jobs.redis;
 
 import dev.herald.broker.redis.RedisBroker;
 import dev.herald.broker.redis.RedisScript;
+import dev.herald.event.TraceParent;
 import dev.herald.jobs.EnqueueRequest;
 import dev.herald.jobs.Enqueued;
 import dev.herald.jobs.JobIds;
@@ -21,10 +22,13 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.RedisClusterClient;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
  * Jobs in Redis (or a Redis Cluster), shared by every node on it and durable as far as Redis is (an
@@ -36,18 +40,37 @@ import java.util.function.Consumer;
  * <p>All keys of a queue and its jobs carry the hash tag {@code {jobs.<tag>}}, where the tag is the one
  * every job id of the queue starts with ({@link JobIds}): a job's keys are found from its id alone, and
  * each script call runs on one cluster shard. Commands go through the broker's connections and deadlines.
+ *
+ * <p>On a single Redis every transition also appends its lifecycle event to the job's topic in the same
+ * script call ({@code lifecycle.lua}, sharing the broker's {@code append.lua}), so the store
+ * {@linkplain #announcesLifecycle announces} and a transition costs one round trip, not two. On a Redis
+ * Cluster the topic's keys are on another slot than the job's: the node publishes the events itself.
  */
 public final class RedisJobStore implements JobStore {
 
-    private static final RedisScript JOBS = RedisScript.load(RedisJobStore.class, "jobs.lua");
+    private static final RedisScript JOBS = RedisScript.load(RedisJobStore.class, "jobs.lua")
+            .afterAppend(RedisScript.load(RedisJobStore.class, "lifecycle.lua"));
+    private static final Logger LOG = Logger.getLogger(RedisJobStore.class);
 
     private final RedisBroker broker;
     private final JobPolicy policy;
     private final String retentionMillis;
     private final QueueNotices notices;
+    /** The last argument of every transition: the broker's append options, or "0" (not folded). */
+    private final String lifecycle;
 
+    /** A store that folds lifecycle events into its transitions unless {@code redis} is a cluster client. */
     public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy) {
+        this(broker, vertx, redis, policy, !(redis instanceof RedisClusterClient));
+    }
+
+    /**
+     * @param singleRedis true when {@code redis} reaches one Redis (standalone, sentinel or replication), not
+     *                    a cluster: only then may a transition's script touch the job topic's keys
+     */
+    public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy, boolean singleRedis) {
         this.broker = broker;
+        this.lifecycle = singleRedis ? broker.appendOptions() : "0";
         this.policy = policy;
         this.retentionMillis = String.valueOf(policy.retention().toMillis());
         this.notices = new QueueNotices(vertx, redis, this::channel);
@@ -56,6 +79,11 @@ public final class RedisJobStore implements JobStore {
     @Override
     public String name() {
         return "redis";
+    }
+
+    @Override
+    public boolean announcesLifecycle() {
+        return !lifecycle.equals("0");
     }
 
     private String base(String tag) {
@@ -88,10 +116,10 @@ public final class RedisJobStore implements JobStore {
                 String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
                 String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
                 request.owner() == null ? "" : request.owner(), request.id(),
-                request.trace() == null ? "" : request.trace()));
+                Objects.requireNonNullElse(TraceParent.orNull(request.trace()), "")));
         // Queue names cannot contain '#': the key cannot be read as another queue's.
         String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
-        return broker.evalStoring(JOBS, List.of(keyKey), args)
+        return transition(List.of(keyKey), args, true)
                 .map(r -> new Enqueued(status(r.get(1).toString(), r.get(2)), r.get(0).toInteger() == 1));
     }
 
@@ -105,7 +133,7 @@ public final class RedisJobStore implements JobStore {
         for (int i = 0; i < request.max(); i++) {
             args.add(JobIds.newLease());
         }
-        return broker.eval(JOBS, List.of(base + "qs:" + queue.name()), args).map(r -> {
+        return transition(List.of(base + "qs:" + queue.name()), args, false).map(r -> {
             List<LeasedJob> jobs = new ArrayList<>();
             for (Response job : r.get(0)) {
                 JobStatus status = status(job.get(0).toString(), job.get(3));
@@ -154,7 +182,7 @@ public final class RedisJobStore implements JobStore {
         List<String> args = args(base, op);
         args.add(id);
         args.addAll(List.of(more));
-        return broker.eval(JOBS, List.of(base + "j:" + id), args).map(r -> {
+        return transition(List.of(base + "j:" + id), args, false).map(r -> {
             String outcome = r.get(0).toString();
             return switch (outcome) {
                 case "missing" -> Settlement.notFound();
@@ -162,6 +190,28 @@ public final class RedisJobStore implements JobStore {
                 case "repeat" -> new Settlement(Outcome.REPEATED, status(id, r.get(1)));
                 default -> new Settlement(Outcome.CONFLICT, status(id, r.get(1)));
             };
+        });
+    }
+
+    /**
+     * One transition's script call, with the lifecycle options last; counts the events it appended as the
+     * broker counts publishes. {@code storing}: an enqueue, whose unanswered call may have stored.
+     */
+    private Uni<Response> transition(List<String> scriptKeys, List<String> args, boolean storing) {
+        args.add(lifecycle);
+        if (!announcesLifecycle()) {
+            return storing ? broker.evalStoring(JOBS, scriptKeys, args) : broker.eval(JOBS, scriptKeys, args);
+        }
+        return Uni.createFrom().deferred(() -> {
+            long start = System.nanoTime();
+            Uni<Response> call = storing ? broker.evalStoring(JOBS, scriptKeys, args) : broker.eval(JOBS, scriptKeys, args);
+            return call.invoke(r -> {
+                Response appended = r.get(r.size() - 1);
+                broker.appended(appended.get(0).toInteger(), appended.get(1).toInteger(), System.nanoTime() - start);
+                if (appended.get(2).toInteger() > 0) {
+                    LOG.debugf("%d lifecycle events of a %s not appended", appended.get(2).toInteger(), args.get(1));
+                }
+            });
         });
     }
 

@@ -16,13 +16,19 @@
 -- Leases: a job's pending entry is given the idle time MAXVIS - visibility whenever it is leased or its
 -- lease extended (XCLAIM ... IDLE), so XAUTOCLAIM with min-idle MAXVIS returns exactly the entries whose
 -- lease has expired, whatever each lease's visibility.
--- ARGV[1] key base '<prefix>{jobs.<tag>}:', ARGV[2] op, ARGV[3] retention ms, then the op's arguments.
+-- ARGV[1] key base '<prefix>{jobs.<tag>}:', ARGV[2] op, ARGV[3] retention ms, then the op's arguments;
+-- the last ARGV of a transition (enqueue, lease and the ops on one job) is its lifecycle options for
+-- herald_lifecycle (lifecycle.lua, before this script), which also writes every event a transition
+-- announces (herald_announce) and adds what it appended to the answer (herald_report).
 local base = ARGV[1]
 local op = ARGV[2]
 local retention = tonumber(ARGV[3])
 local MAXVIS = 43200000
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+if op ~= 'status' and op ~= 'dead' and op ~= 'counts' then
+  herald_lifecycle(ARGV[#ARGV])
+end
 
 local function qk(kind, q) return base .. kind .. ':' .. q end
 local function jk(id) return base .. 'j:' .. id end
@@ -76,14 +82,14 @@ if op == 'enqueue' then
     if seen then
       local h = redis.call('HGETALL', jk(seen))
       if #h > 0 then
-        return {1, seen, h}
+        return herald_report({1, seen, h})
       end
     end
   end
   local id = ARGV[12]
   local j = jk(id)
   if redis.call('EXISTS', j) == 1 then
-    return {1, id, redis.call('HGETALL', j)} -- the same request again
+    return herald_report({1, id, redis.call('HGETALL', j)}) -- the same request again
   end
   redis.call('HSET', j, 'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10],
     'o', ARGV[11], 'c', now, 'u', now, 'p', 0)
@@ -101,7 +107,9 @@ if op == 'enqueue' then
   if ARGV[7] == '1' then
     redis.call('SET', KEYS[1], id, 'PX', retention)
   end
-  return {0, id, redis.call('HGETALL', j)}
+  local h = redis.call('HGETALL', j)
+  herald_announce('job.queued', id, h)
+  return herald_report({0, id, h})
 end
 
 if op == 'lease' then
@@ -137,7 +145,9 @@ if op == 'lease' then
     redis.call('HINCRBY', j, 'a', 1)
     -- each attempt reports its own progress
     redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now, 'sa', now, 'p', 0, 'pm', '', 'pd', '')
-    leased[#leased + 1] = {id, lease, now + v, redis.call('HGETALL', j)}
+    local h = redis.call('HGETALL', j)
+    herald_announce('job.active', id, h)
+    leased[#leased + 1] = {id, lease, now + v, h}
   end
   -- Expired leases first. Redis 7 answers {cursor, entries, deleted ids} and has already dropped deleted
   -- entries (XDEL, trimming) from the pending list. Redis 6.2 answers {cursor, entries}, lists a deleted
@@ -160,7 +170,9 @@ if op == 'lease' then
       elseif tonumber(h[3]) >= tonumber(h[4]) then
         unpend(q, e)
         kill(q, j, id, 'lease expired')
-        expired[#expired + 1] = {id, redis.call('HGETALL', j)}
+        local dead = redis.call('HGETALL', j)
+        herald_announce('job.dead', id, dead)
+        expired[#expired + 1] = {id, dead}
       else
         redis.call('HSET', j, 'er', 'lease expired')
         grant(id, j, e)
@@ -195,7 +207,7 @@ if op == 'lease' then
     end
   end
   local nextDue = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
-  return {leased, expired, redelivered, tonumber(nextDue[2] or '0')}
+  return herald_report({leased, expired, redelivered, tonumber(nextDue[2] or '0')})
 end
 
 if op == 'status' then
@@ -245,28 +257,39 @@ local j = KEYS[1]
 local id = ARGV[4]
 local h = redis.call('HMGET', j, 's', 'l', 'sl', 'so', 'q', 'e', 'v', 'a', 'ma')
 if not h[1] then
-  return {'missing'}
+  return herald_report({'missing'})
 end
 local q = h[5]
 
+local function refused(outcome)
+  return herald_report({outcome, redis.call('HGETALL', j)})
+end
+
+-- The transition applied: its event, then the answer.
+local function applied(etype)
+  local after = redis.call('HGETALL', j)
+  herald_announce(etype, id, after)
+  return herald_report({'ok', after})
+end
+
 if op == 'retry' then
   if h[1] ~= 'dead' then
-    return {'conflict', redis.call('HGETALL', j)}
+    return refused('conflict')
   end
   redis.call('ZREM', qk('qd', q), id)
   redis.call('PERSIST', j)
   redis.call('HSET', j, 'a', 0)
   ready(q, id, j)
-  return {'ok', redis.call('HGETALL', j)}
+  return applied('job.queued')
 end
 
 -- progress, release, ack, nack: ARGV[5] the lease
 local lease = ARGV[5]
 if h[1] ~= 'active' or h[2] ~= lease then
   if (op == 'ack' or op == 'nack') and h[3] == lease and h[4] == op then
-    return {'repeat', redis.call('HGETALL', j)}
+    return refused('repeat')
   end
-  return {'conflict', redis.call('HGETALL', j)}
+  return refused('conflict')
 end
 
 if op == 'progress' then
@@ -274,7 +297,7 @@ if op == 'progress' then
   local v = tonumber(h[7])
   redis.call('XCLAIM', qk('qs', q), 'w', 'c', 0, h[6], 'IDLE', MAXVIS - v, 'JUSTID')
   redis.call('HSET', j, 'p', ARGV[6], 'pm', ARGV[7], 'pd', ARGV[8], 'lu', now + v, 'u', now)
-  return {'ok', redis.call('HGETALL', j)}
+  return applied('job.progress')
 end
 
 unpend(q, h[6])
@@ -283,13 +306,13 @@ if op == 'release' then
   -- given back unworked: the attempt it was leased for does not count
   redis.call('HINCRBY', j, 'a', -1)
   ready(q, id, j)
-  return {'ok', redis.call('HGETALL', j)}
+  return applied('job.queued')
 end
 if op == 'ack' then
   -- ARGV[6] result ('' for none)
   redis.call('HSET', j, 's', 'succeeded', 'r', ARGV[6], 'p', 100)
   finish(q, j, id, 'qf')
-  return {'ok', redis.call('HGETALL', j)}
+  return applied('job.succeeded')
 end
 
 -- nack: ARGV[6] error, [7] '1' to retry, [8] delay ms (-1: backoff), [9] jitter in [0, 1),
@@ -297,7 +320,7 @@ end
 local attempt, maxAttempts = tonumber(h[8]), tonumber(h[9])
 if ARGV[7] ~= '1' or attempt >= maxAttempts then
   kill(q, j, id, ARGV[6])
-  return {'ok', redis.call('HGETALL', j)}
+  return applied('job.dead')
 end
 local delay = tonumber(ARGV[8])
 if delay < 0 then
@@ -309,4 +332,4 @@ end
 redis.call('HSET', j, 's', 'failed', 'er', ARGV[6], 'n', now + delay)
 redis.call('ZADD', qk('qz', q), now + delay, id)
 redis.call('HINCRBY', qk('qm', q), 'f', 1)
-return {'ok', redis.call('HGETALL', j)}
+return applied('job.failed')
