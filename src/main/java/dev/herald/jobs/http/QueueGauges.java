@@ -4,6 +4,7 @@ import dev.herald.config.HeraldConfig;
 import dev.herald.jobs.JobMetrics;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.QueueName;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,6 +22,8 @@ public class QueueGauges {
 
     private static final Logger LOG = Logger.getLogger(QueueGauges.class);
 
+    private volatile long timer = -1;
+
     void start(@Observes StartupEvent event, HeraldConfig config, JobStore store, JobMetrics metrics, Vertx vertx) {
         List<QueueName> queues = config.jobs().gaugeQueues().orElse(List.of()).stream().map(QueueName::of).toList();
         if (queues.isEmpty()) {
@@ -29,6 +32,14 @@ public class QueueGauges {
         Runnable refresh = () -> queues.forEach(queue -> store.counts(queue).subscribe().with(metrics::queueObserved,
                 failure -> LOG.debugf("counts of queue %s not read: %s", queue, failure.getMessage())));
         refresh.run();
-        vertx.setPeriodic(Math.max(100, config.jobs().gaugeInterval().toMillis()), id -> refresh.run());
+        timer = vertx.setPeriodic(Math.max(100, config.jobs().gaugeInterval().toMillis()), id -> refresh.run());
+    }
+
+    /** No count is read once the node stops (the store may be closed, the container gone). */
+    void stop(@Observes ShutdownEvent event, Vertx vertx) {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+            timer = -1;
+        }
     }
 }
