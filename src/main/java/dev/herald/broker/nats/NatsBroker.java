@@ -159,7 +159,7 @@ public final class NatsBroker implements Broker {
 
     @Override
     public Uni<HistoryPage> read(Topic topic, EventId after, int limit) {
-        return Uni.createFrom().completionStage(() -> readPage(topic, after, limit));
+        return CallerContext.complete(() -> readPage(topic, after, limit));
     }
 
     CompletableFuture<HistoryPage> readPage(Topic topic, EventId after, int limit) {
@@ -264,7 +264,7 @@ public final class NatsBroker implements Broker {
 
     @Override
     public Uni<EventId> head(Topic topic) {
-        return Uni.createFrom().completionStage(() -> last(topic).thenApply(e -> e == null ? EventId.ZERO : e.id()));
+        return CallerContext.complete(() -> last(topic).thenApply(e -> e == null ? EventId.ZERO : e.id()));
     }
 
     /** The topic's newest stored event, or null. */
