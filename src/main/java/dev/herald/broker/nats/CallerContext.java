@@ -1,6 +1,7 @@
 package dev.herald.broker.nats;
 
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.concurrent.CompletableFuture;
@@ -43,8 +44,7 @@ final class CallerContext {
         });
     }
 
-    private static <T> void emit(io.smallrye.mutiny.subscription.UniEmitter<? super T> emitter, T item,
-                                 Throwable failure) {
+    private static <T> void emit(UniEmitter<? super T> emitter, T item, Throwable failure) {
         if (failure != null) {
             emitter.fail(failure);
         } else {
