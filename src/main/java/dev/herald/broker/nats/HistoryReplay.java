@@ -32,6 +32,9 @@ import java.util.concurrent.TimeUnit;
 final class HistoryReplay {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ACK_PREFIX = "$JS.ACK.";
+    /** Digits of a token read as a number at most: any 18-digit number fits in a long. */
+    private static final int MAX_DIGITS = 18;
     /** The server deletes a consumer left behind (its delete lost with the connection) once idle this long. */
     private static final Duration IDLE_CONSUMER = Duration.ofSeconds(30);
 
@@ -150,22 +153,49 @@ final class HistoryReplay {
     /**
      * Stream sequence and pending count from a consumed message's reply subject,
      * {@code $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>}; null
-     * when it is not one.
+     * when it is not one. Read in place (no split into strings: this runs for every replayed message).
      */
     static long[] position(String reply) {
-        if (reply == null || !reply.startsWith("$JS.ACK.")) {
+        if (reply == null || !reply.startsWith(ACK_PREFIX)) {
             return null;
         }
-        String[] tokens = reply.split("\\.");
+        int tokens = 1;
+        for (int i = 0; i < reply.length(); i++) {
+            if (reply.charAt(i) == '.') {
+                tokens++;
+            }
+        }
         // v1 (nats-server 2.9): 9 tokens; v2 adds a domain and an account hash after ACK, and a token at the end.
-        int seq = tokens.length == 9 ? 5 : tokens.length >= 12 ? 7 : -1;
+        int seq = tokens == 9 ? 5 : tokens >= 12 ? 7 : -1;
         if (seq < 0) {
             return null;
         }
-        try {
-            return new long[] {Long.parseLong(tokens[seq]), Long.parseLong(tokens[seq + 3])};
-        } catch (NumberFormatException e) {
-            return null;
+        long sequence = token(reply, seq);
+        long pending = token(reply, seq + 3);
+        return sequence < 0 || pending < 0 ? null : new long[] {sequence, pending};
+    }
+
+    /** The number in the {@code index}th dot-separated token of {@code s}, or -1 when it is not one. */
+    private static long token(String s, int index) {
+        int start = 0;
+        for (int t = 0; t < index; t++) {
+            start = s.indexOf('.', start) + 1;
         }
+        int end = s.indexOf('.', start);
+        if (end < 0) {
+            end = s.length();
+        }
+        if (end == start || end - start > MAX_DIGITS) {
+            return -1;
+        }
+        long n = 0;
+        for (int i = start; i < end; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
     }
 }

@@ -38,6 +38,9 @@ import org.jboss.logging.Logger;
  *   <li>Live: the stream republishes each stored event on {@code <prefix>.l.<topic>}; each node
  *   subscribes (core NATS) to the topics with local subscribers ({@link NatsLive}), notices a missed
  *   event by its predecessor's sequence, and fills gaps from the stream.</li>
+ *   <li>Threads: the NATS client completes requests on its own threads; a history read or head answers
+ *   on the Vert.x context that asked ({@link CallerContext}), so what the caller chains on it runs on
+ *   its event loop, as with Redis.</li>
  * </ul>
  * A request NATS did not take fails with {@link BrokerUnavailableException} (503); a publish sent but
  * not acknowledged in time with {@link PublishOutcomeUnknownException} (504).
@@ -159,7 +162,7 @@ public final class NatsBroker implements Broker {
 
     @Override
     public Uni<HistoryPage> read(Topic topic, EventId after, int limit) {
-        return Uni.createFrom().completionStage(() -> readPage(topic, after, limit));
+        return CallerContext.complete(() -> readPage(topic, after, limit));
     }
 
     CompletableFuture<HistoryPage> readPage(Topic topic, EventId after, int limit) {
@@ -264,7 +267,7 @@ public final class NatsBroker implements Broker {
 
     @Override
     public Uni<EventId> head(Topic topic) {
-        return Uni.createFrom().completionStage(() -> last(topic).thenApply(e -> e == null ? EventId.ZERO : e.id()));
+        return CallerContext.complete(() -> last(topic).thenApply(e -> e == null ? EventId.ZERO : e.id()));
     }
 
     /** The topic's newest stored event, or null. */

@@ -2,6 +2,7 @@ package dev.herald.broker.nats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.awaitility.Awaitility;
@@ -15,11 +16,15 @@ import dev.herald.event.Topic;
 import dev.herald.support.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -151,6 +156,37 @@ class NatsBrokerContractTest extends BrokerContractTest {
 
         assertEquals(published, ids(await(broker.read(topic, EventId.ZERO, 100)).events()));
         assertEquals(0, count("replay"));
+    }
+
+    @Test
+    void aReadStartedOnAVertxContextIsAnsweredOnThatContext() throws Exception {
+        Broker broker = node();
+        Topic topic = topic("on-context");
+        List<EventId> published = new ArrayList<>();
+        for (int i = 0; i < 20; i++) { // beyond the direct gets: the page's rest comes through a replay
+            published.add(publish(broker, topic, "{\"n\":" + i + "}").id());
+        }
+        Vertx vertx = Vertx.vertx();
+        try {
+            Context context = vertx.getOrCreateContext();
+            CompletableFuture<Context> pageOn = new CompletableFuture<>();
+            CompletableFuture<Context> headOn = new CompletableFuture<>();
+            CompletableFuture<HistoryPage> page = new CompletableFuture<>();
+            context.runOnContext(v -> {
+                broker.read(topic, EventId.ZERO, 100).subscribe().with(p -> {
+                    pageOn.complete(Vertx.currentContext());
+                    page.complete(p);
+                }, page::completeExceptionally);
+                broker.head(topic).subscribe().with(h -> headOn.complete(Vertx.currentContext()),
+                        headOn::completeExceptionally);
+            });
+
+            assertEquals(published, ids(page.get(10, TimeUnit.SECONDS).events()));
+            assertSame(context, pageOn.get(10, TimeUnit.SECONDS));
+            assertSame(context, headOn.get(10, TimeUnit.SECONDS));
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
     }
 
     private int count(String command) {
