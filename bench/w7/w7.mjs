@@ -1,7 +1,7 @@
 // W7: jobs end to end (enqueue, lease, ack) with 4 workers, on Herald (HTTP, authentication on) or on
 // BullMQ (its own Node workers), against the same Redis. Prints one JSON line.
 //
-//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--ack batch|each] [--jobs 20000 | --rate R --seconds S]
+//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--ack batch|each|ws] [--jobs 20000 | --rate R --seconds S]
 //   node w7.mjs bullmq --redis-port 6390 [--jobs 20000 | --rate R --seconds S]
 //
 // Closed loop (--jobs): enqueue N jobs as fast as 16 producers can while 4 workers take and acknowledge
@@ -10,6 +10,9 @@
 // latency when it receives the job; the enqueue call's own time to its answer is enqueue_p50/p99_ms.
 // Each worker has up to 10 jobs in flight (Herald: leases of up to 10; BullMQ: concurrency 10). A Herald worker acknowledges the jobs of a lease in one POST /v1/jobs/acks once
 // all are done (--ack batch, the default), or each with its own POST /v1/jobs/{id}/ack (--ack each).
+// With --ack ws the workers are WebSocket consumers instead (`consume` with prefetch 10 on /v1/ws, jobs
+// pushed as they arrive, one `ack` message per job on the same connection; Node 20 needs
+// --experimental-websocket, which bench/w7/run passes).
 // Lost = enqueued (202 / added) but never received; duplicate = received twice.
 import { Queue, Worker } from 'bullmq';
 
@@ -104,6 +107,9 @@ async function herald() {
   const workAuth = { authorization: `Bearer ${opt('work-token')}`, 'content-type': 'application/json' };
   const ackMode = opt('ack', 'batch');
   let running = true;
+  if (ackMode === 'ws') {
+    return wsHerald(url, enqueueAuth);
+  }
   const enqueueOne = async (t) => {
     const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
       method: 'POST', headers: enqueueAuth, body: JSON.stringify({ type: 'w7', data: { t } }),
@@ -157,6 +163,40 @@ async function herald() {
   running = false;
   await Promise.all(workers);
   report(start, { ack: ackMode });
+}
+
+async function wsHerald(url, enqueueAuth) {
+  const enqueueOne = async (t) => {
+    const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
+      method: 'POST', headers: enqueueAuth, body: JSON.stringify({ type: 'w7', data: { t } }),
+    });
+    if (r.status !== 202) throw new Error(`enqueue ${r.status}`);
+    await r.arrayBuffer();
+  };
+  const wsUrl = `${url.replace(/^http/, 'ws')}/v1/ws?access_token=${opt('work-token')}`;
+  const sockets = await Promise.all(Array.from({ length: WORKERS }, () => new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.type === 'consuming') {
+        resolve(ws);
+      } else if (msg.type === 'job') {
+        receive(msg.job.id, msg.job.data.t);
+        ws.send(JSON.stringify({ op: 'ack', id: msg.job.id, lease: msg.job.lease }));
+      } else if (msg.type === 'acked') {
+        acked++;
+        lastAck = Date.now();
+      } else if (msg.type === 'error') {
+        reject(new Error(m.data));
+      }
+    };
+    ws.onopen = () => ws.send(JSON.stringify({ op: 'consume', queue: queueName, prefetch: IN_FLIGHT, ref: 'c' }));
+    ws.onerror = (e) => reject(new Error(`WebSocket: ${e.message}`));
+  })));
+  const start = await produce(enqueueOne);
+  await drained(60_000);
+  for (const ws of sockets) ws.close();
+  report(start, { ack: 'ws' });
 }
 
 async function bullmq() {

@@ -9,10 +9,10 @@ import org.awaitility.Awaitility;
 
 import dev.herald.broker.Broker;
 import dev.herald.broker.BrokerContractTest;
-import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.HistoryPage;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
+import dev.herald.support.CountingBrokerMetrics;
 import dev.herald.support.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
@@ -21,11 +21,8 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -43,21 +40,7 @@ class NatsBrokerContractTest extends BrokerContractTest {
     private static NatsServer server;
     private final List<String> streams = new ArrayList<>();
     /** The brokers' commands by name ("get", "replay", ...), counted. */
-    private final Map<String, AtomicInteger> counted = new ConcurrentHashMap<>();
-    private final BrokerMetrics commands = new BrokerMetrics() {
-        @Override
-        public void brokerReconnected(String broker) {
-        }
-
-        @Override
-        public void gapFilled(String broker, int events) {
-        }
-
-        @Override
-        public void brokerCommand(String broker, String command, long nanos) {
-            counted.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
-        }
-    };
+    private final CountingBrokerMetrics commands = new CountingBrokerMetrics();
 
     @BeforeAll
     static void startNats() {
@@ -190,7 +173,6 @@ class NatsBrokerContractTest extends BrokerContractTest {
     }
 
     private int count(String command) {
-        AtomicInteger n = counted.get(command);
-        return n == null ? 0 : n.get();
+        return commands.commands(command);
     }
 }
