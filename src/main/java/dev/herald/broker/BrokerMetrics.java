@@ -2,17 +2,20 @@ package dev.herald.broker;
 
 import java.util.function.LongSupplier;
 
-/** What a broker reports about itself; implemented by the node's metrics. */
+/** What a broker reports about itself; implemented by the node's metrics. Every report is ignored by default. */
 public interface BrokerMetrics {
 
     /** The broker's live connection came back after a loss. */
-    void brokerReconnected(String broker);
+    default void brokerReconnected(String broker) {
+    }
 
     /** Events recovered from history after a reconnect and handed to the listener. */
-    void gapFilled(String broker, int events);
+    default void gapFilled(String broker, int events) {
+    }
 
     /** One command to the backend finished (successfully or not) after {@code nanos}. */
-    void brokerCommand(String broker, String command, long nanos);
+    default void brokerCommand(String broker, String command, long nanos) {
+    }
 
     /**
      * {@code events} were dropped from history by a byte bound ({@link Retention.ByteLimits}) rather
@@ -37,16 +40,5 @@ public interface BrokerMetrics {
     }
 
     BrokerMetrics NONE = new BrokerMetrics() {
-        @Override
-        public void brokerReconnected(String broker) {
-        }
-
-        @Override
-        public void gapFilled(String broker, int events) {
-        }
-
-        @Override
-        public void brokerCommand(String broker, String command, long nanos) {
-        }
     };
 }

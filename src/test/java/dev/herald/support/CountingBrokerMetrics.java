@@ -12,14 +12,6 @@ public final class CountingBrokerMetrics implements BrokerMetrics {
     private final Map<String, AtomicInteger> evicted = new ConcurrentHashMap<>();
 
     @Override
-    public void brokerReconnected(String broker) {
-    }
-
-    @Override
-    public void gapFilled(String broker, int events) {
-    }
-
-    @Override
     public void brokerCommand(String broker, String command, long nanos) {
         commands.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
     }

@@ -42,18 +42,6 @@ class MemoryBrokerBudgetTest {
     private final Map<String, Long> counted = new ConcurrentHashMap<>();
     private final BrokerMetrics metrics = new BrokerMetrics() {
         @Override
-        public void brokerReconnected(String broker) {
-        }
-
-        @Override
-        public void gapFilled(String broker, int events) {
-        }
-
-        @Override
-        public void brokerCommand(String broker, String command, long nanos) {
-        }
-
-        @Override
         public void historyEvicted(String broker, String reason, int events) {
             counted.merge(broker + ":" + reason, (long) events, Long::sum);
         }
