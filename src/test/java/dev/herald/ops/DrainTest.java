@@ -82,6 +82,7 @@ class DrainTest {
         open.close();
 
         Management.given().get("/q/health/ready").then().statusCode(503);
+        given().get("/q/health/ready").then().statusCode(503).body("status", equalTo("DOWN"));
         given().get("/v1/stats").then().statusCode(200).header("Connection", "close").body("draining", equalTo(true));
         try (SseClient late = SseClient.open(base, List.of("drain:a"), token, "kept-by-the-client")) {
             assertEquals(200, late.status(), "EventSource gives up on a non-200");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.hamcrest.Matchers.hasItem;
 
 import dev.herald.support.HttpApi;
 import dev.herald.support.Management;
@@ -119,10 +120,18 @@ class MetricsTest {
     }
 
     @Test
-    void probesAndMetricsAreServedOnTheManagementPortAndNotOnTheApiPort() {
+    void metricsAndFullReportsAreOnTheManagementPortAndTheApiPortAnswersTheProbesVerdictsOnly() {
         for (String path : List.of("/q/metrics", "/q/health", "/q/health/ready", "/q/health/live", "/q/health/started")) {
             Management.given().get(path).then().statusCode(200);
+        }
+        for (String path : List.of("/q/metrics", "/q/health", "/q/health/well")) {
             given().get(path).then().statusCode(404);
+        }
+        Management.given().get("/q/health/ready").then().body("checks.name", hasItem("herald-broker"));
+        for (String probe : List.of("ready", "live", "started")) {
+            String body = given().get("/q/health/" + probe).then().statusCode(200)
+                    .header("Cache-Control", "no-store").contentType("application/json").extract().asString();
+            assertEquals("{\"status\":\"UP\"}", body, "the verdict alone, no checks or data");
         }
         Management.given().get("/v1/stats").then().statusCode(404);
         given().get("/v1/stats").then().statusCode(200);

@@ -2,7 +2,10 @@ package dev.herald.ops;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
@@ -53,13 +56,15 @@ class ProdProfileIT {
     }
 
     @Test
-    void probesAndMetricsAreServedOnTheManagementPortOnly() {
+    void metricsAndFullProbeReportsAreOnTheManagementPortOnly() {
         URI management = TestKeyResource.management();
         for (String probe : List.of("live", "ready", "started")) {
             given().baseUri(management.toString()).get("/q/health/" + probe).then().statusCode(200)
-                    .body("status", equalTo("UP"));
-            given().get("/q/health/" + probe).then().statusCode(404);
+                    .body("status", equalTo("UP")).body("checks", not(empty()));
+            given().get("/q/health/" + probe).then().statusCode(200).body("status", equalTo("UP"))
+                    .body("checks", nullValue());
         }
+        given().get("/q/health").then().statusCode(404);
         given().baseUri(management.toString()).get("/q/metrics").then().statusCode(200)
                 .body(containsString("herald_events_published_total"));
         given().get("/q/metrics").then().statusCode(404);

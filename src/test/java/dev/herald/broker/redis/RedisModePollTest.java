@@ -67,6 +67,7 @@ class RedisModePollTest {
         redis.stop();
         try {
             await().atMost(WAIT).until(() -> Management.given().get("/q/health/ready").statusCode() == 503);
+            assertEquals(503, given().get("/q/health/ready").statusCode(), "the API port gives the same verdict");
             Answer answer = poll(topic).timeout(5).send();
             assertEquals(503, answer.status(), answer.body());
             assertTrue(answer.header("Content-Type").startsWith("application/problem+json"));
