@@ -49,6 +49,16 @@ public interface JobStore {
         return false;
     }
 
+    /**
+     * Whether the store can take jobs now; readiness is DOWN until it can. A backend that must first create
+     * what it keeps jobs in (NATS: a stream and buckets, whose replicas a cluster elects) creates it here,
+     * so that a new node's first jobs do not wait for that. Never fails: false when not ready (yet). The
+     * default: ready whenever the broker is.
+     */
+    default Uni<Boolean> ready() {
+        return Uni.createFrom().item(true);
+    }
+
     /** Stores a job, queued at once or delayed. */
     Uni<Enqueued> enqueue(EnqueueRequest request);
 

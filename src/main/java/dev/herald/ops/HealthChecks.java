@@ -1,6 +1,7 @@
 package dev.herald.ops;
 
 import dev.herald.broker.Broker;
+import dev.herald.jobs.JobStore;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,15 +12,22 @@ import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.health.Startup;
 
-/** Kubernetes probes: liveness reflects the process only; readiness the broker and shutdown. */
+/**
+ * Kubernetes probes: liveness reflects the process only; readiness the broker, the job store (which on
+ * NATS first creates its stream and buckets) and shutdown.
+ */
 @ApplicationScoped
 public class HealthChecks {
 
+    private static final Duration WITHIN = Duration.ofSeconds(2);
+
     private final Broker broker;
+    private final JobStore jobs;
     private final Drain drain;
 
-    public HealthChecks(Broker broker, Drain drain) {
+    public HealthChecks(Broker broker, JobStore jobs, Drain drain) {
         this.broker = broker;
+        this.jobs = jobs;
         this.drain = drain;
     }
 
@@ -43,16 +51,21 @@ public class HealthChecks {
                 return Uni.createFrom().item(HealthCheckResponse.named("herald-broker").down()
                         .withData("shutting-down", true).build());
             }
-            return brokerAvailable()
-                    .map(up -> HealthCheckResponse.named("herald-broker").status(up)
-                            .withData("broker", broker.name()).build());
+            return brokerAvailable().chain(up -> (up ? jobsReady() : Uni.createFrom().item(false))
+                    .map(jobsUp -> HealthCheckResponse.named("herald-broker").status(up && jobsUp)
+                            .withData("broker", broker.name()).withData("jobs", jobsUp).build()));
         };
+    }
+
+    /** Whether the job store is ready within 2 seconds; what it creates meanwhile goes on after a timeout. */
+    private Uni<Boolean> jobsReady() {
+        return jobs.ready().ifNoItem().after(WITHIN).recoverWithItem(false).onFailure().recoverWithItem(false);
     }
 
     /** Whether the broker answers within 2 seconds (false on failure or silence): readiness and /v1/stats. */
     public Uni<Boolean> brokerAvailable() {
         return broker.isAvailable()
-                .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem(false)
+                .ifNoItem().after(WITHIN).recoverWithItem(false)
                 .onFailure().recoverWithItem(false);
     }
 }

@@ -66,6 +66,7 @@ public final class NatsJobStore implements JobStore {
      * Whether the job stream and buckets exist (created if needed): a store answers before that too, but its
      * first call then waits for them, which on a cluster takes the elections of their replicas.
      */
+    @Override
     public Uni<Boolean> ready() {
         return blocking(() -> {
             space.ready();

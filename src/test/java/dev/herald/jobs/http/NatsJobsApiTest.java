@@ -10,14 +10,20 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.JobsApi;
+import dev.herald.support.Management;
 import dev.herald.support.NatsServer;
 import dev.herald.support.NatsTestResource;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
 import io.restassured.response.Response;
 import java.time.Duration;
 import java.util.HashSet;
@@ -29,11 +35,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /** The jobs API with the NATS store (one node, a real nats-server that the tests kill and start). */
 @QuarkusTest
 @TestProfile(NatsJobsApiTest.NatsMode.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NatsJobsApiTest {
 
     public static class NatsMode implements QuarkusTestProfile {
@@ -44,7 +54,9 @@ class NatsJobsApiTest {
 
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.nats.request-timeout", "1s", "herald.nats.publish-timeout", "1s");
+            // No gauged queue: its counts would create the job stream at startup, before readiness does.
+            return Map.of("herald.nats.request-timeout", "1s", "herald.nats.publish-timeout", "1s",
+                    "herald.jobs.gauge-queues", "");
         }
     }
 
@@ -58,6 +70,21 @@ class NatsJobsApiTest {
     void stopPool() {
         pool.shutdownNow();
         NatsTestResource.server().start();
+    }
+
+    /** First, on the fresh nats-server of this class: nothing has used jobs yet. */
+    @Test
+    @Order(1)
+    void readinessCreatesTheJobStreamAndBucketsBeforeTheFirstJob() throws Exception {
+        List<String> jobSpace = List.of("HERALD_jobq", "KV_HERALD_jobs", "KV_HERALD_jobs_done", "KV_HERALD_jobs_keys");
+        try (Connection nats = Nats.connect(NatsTestResource.server().url())) {
+            JetStreamManagement jsm = nats.jetStreamManagement();
+            assertFalse(jsm.getStreamNames().stream().anyMatch(jobSpace::contains), "no job stream before: " + jsm.getStreamNames());
+            await().atMost(Duration.ofSeconds(20)).until(() -> Management.given().get("/q/health/ready").statusCode() == 200);
+            Management.given().get("/q/health/ready").then()
+                    .body("checks.find { it.name == 'herald-broker' }.data.jobs", equalTo(true));
+            assertTrue(jsm.getStreamNames().containsAll(jobSpace), "created for readiness: " + jsm.getStreamNames());
+        }
     }
 
     @Test
