@@ -1,7 +1,7 @@
 // W7: jobs end to end (enqueue, lease, ack) with 4 workers, on Herald (HTTP, authentication on) or on
 // BullMQ (its own Node workers), against the same Redis. Prints one JSON line.
 //
-//   node w7.mjs herald --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--ack batch|each|ws] [--jobs 20000 | --rate R --seconds S]
+//   node w7.mjs herald [--workers 4] --url http://127.0.0.1:18090 --enqueue-token T --work-token T [--ack batch|each|ws] [--jobs 20000 | --rate R --seconds S]
 //   node w7.mjs bullmq --redis-port 6390 [--jobs 20000 | --rate R --seconds S]
 //
 // Closed loop (--jobs): enqueue N jobs as fast as 16 producers can while 4 workers take and acknowledge
@@ -22,7 +22,8 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const WORKERS = 4;
+// --workers 0: enqueues alone (no worker takes them), to measure what the enqueue path costs by itself.
+const WORKERS = Number(opt('workers', 4));
 const IN_FLIGHT = 10;
 const PRODUCERS = 16;
 const jobs = Number(opt('jobs', 0));
@@ -52,6 +53,7 @@ async function produce(enqueueCall) {
   const enqueueOne = async (t) => {
     await enqueueCall(t);
     enqueueLatencies.push(Date.now() - t);
+    if (WORKERS === 0) lastAck = Date.now();
   };
   const start = Date.now();
   if (jobs > 0) {
@@ -83,7 +85,7 @@ async function produce(enqueueCall) {
 
 async function drained(deadlineMs) {
   const until = Date.now() + deadlineMs;
-  while (Date.now() < until && acked < enqueued) await new Promise((r) => setTimeout(r, 50));
+  while (WORKERS > 0 && Date.now() < until && acked < enqueued) await new Promise((r) => setTimeout(r, 50));
 }
 
 function report(start, extra) {
@@ -92,10 +94,11 @@ function report(start, extra) {
   const quantile = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] : null);
   const q = (p) => quantile(latencies, p);
   const elapsed = (lastAck - start) / 1000;
+  const done = WORKERS > 0 ? acked : enqueued;
   console.log(JSON.stringify({
-    workload: 'W7', system: mode, mode: jobs > 0 ? 'closed' : 'open', target_rate: rate || null,
-    enqueued, enqueue_errors: enqueueErrors, acked, lost: enqueued - received.size, duplicates,
-    seconds: Number(elapsed.toFixed(3)), jobs_per_s: Number((acked / elapsed).toFixed(1)),
+    workload: 'W7', system: mode, mode: jobs > 0 ? 'closed' : 'open', target_rate: rate || null, workers: WORKERS,
+    enqueued, enqueue_errors: enqueueErrors, acked, lost: WORKERS > 0 ? enqueued - received.size : null, duplicates,
+    seconds: Number(elapsed.toFixed(3)), jobs_per_s: Number((done / elapsed).toFixed(1)),
     lease_p50_ms: q(0.5), lease_p99_ms: q(0.99), lease_max_ms: latencies.at(-1) ?? null,
     enqueue_p50_ms: quantile(enqueueLatencies, 0.5), enqueue_p99_ms: quantile(enqueueLatencies, 0.99), ...extra,
   }));
