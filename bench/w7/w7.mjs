@@ -8,6 +8,7 @@
 // them; jobs/s is N over the time until the last ack. Open loop (--rate): enqueue R jobs per second for
 // S seconds. Either way every job carries its enqueue time, and each worker records enqueue-to-lease
 // latency when it receives the job; the enqueue call's own time to its answer is enqueue_p50/p99_ms.
+// Herald's HTTP calls use an undici Pool (keep-alive); BullMQ talks to Redis through ioredis.
 // Each worker has up to 10 jobs in flight (Herald: leases of up to 10; BullMQ: concurrency 10). A Herald worker acknowledges the jobs of a lease in one POST /v1/jobs/acks once
 // all are done (--ack batch, the default), or each with its own POST /v1/jobs/{id}/ack (--ack each).
 // With --ack ws the workers are WebSocket consumers instead (`consume` with prefetch 10 on /v1/ws, jobs
@@ -15,6 +16,7 @@
 // --experimental-websocket, which bench/w7/run passes).
 // Lost = enqueued (202 / added) but never received; duplicate = received twice.
 import { Queue, Worker } from 'bullmq';
+import { Pool } from 'undici';
 
 const args = process.argv.slice(2);
 const mode = args.shift();
@@ -104,8 +106,23 @@ function report(start, extra) {
   }));
 }
 
+// Herald's HTTP calls go through one keep-alive undici Pool: Node's fetch spent about 0.65 ms of the load's
+// core per Herald job (more than Herald itself), so the load generator, not Herald, set the pace.
+let pool;
+
+async function post(path, headers, body) {
+  const { statusCode, body: answer } = await pool.request({ path, method: 'POST', headers, body });
+  return { status: statusCode, text: await answer.text() };
+}
+
+const enqueueOne = (enqueueAuth) => async (t) => {
+  const r = await post(`/v1/queues/${queueName}/jobs`, enqueueAuth, JSON.stringify({ type: 'w7', data: { t } }));
+  if (r.status !== 202) throw new Error(`enqueue ${r.status}`);
+};
+
 async function herald() {
   const url = opt('url');
+  pool = new Pool(url, { connections: PRODUCERS + 2 * WORKERS });
   const enqueueAuth = { authorization: `Bearer ${opt('enqueue-token')}`, 'content-type': 'application/json' };
   const workAuth = { authorization: `Bearer ${opt('work-token')}`, 'content-type': 'application/json' };
   const ackMode = opt('ack', 'batch');
@@ -113,33 +130,22 @@ async function herald() {
   if (ackMode === 'ws') {
     return wsHerald(url, enqueueAuth);
   }
-  const enqueueOne = async (t) => {
-    const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
-      method: 'POST', headers: enqueueAuth, body: JSON.stringify({ type: 'w7', data: { t } }),
-    });
-    if (r.status !== 202) throw new Error(`enqueue ${r.status}`);
-    await r.arrayBuffer();
-  };
   const workers = Array.from({ length: WORKERS }, async () => {
     while (running) {
-      const r = await fetch(`${url}/v1/queues/${queueName}/leases?max=${IN_FLIGHT}&wait=1`, { method: 'POST', headers: workAuth });
+      const r = await post(`/v1/queues/${queueName}/leases?max=${IN_FLIGHT}&wait=1`, workAuth);
       if (r.status !== 200) {
-        await r.arrayBuffer();
         await new Promise((res) => setTimeout(res, 100));
         continue;
       }
-      const { jobs: leased } = await r.json();
+      const { jobs: leased } = JSON.parse(r.text);
       if (ackMode === 'batch') {
         if (leased.length === 0) continue;
         for (const job of leased) receive(job.id, job.data.t);
-        const a = await fetch(`${url}/v1/jobs/acks`, {
-          method: 'POST', headers: workAuth, body: JSON.stringify({ acks: leased.map((job) => ({ id: job.id, lease: job.lease })) }),
-        });
+        const a = await post('/v1/jobs/acks', workAuth, JSON.stringify({ acks: leased.map((job) => ({ id: job.id, lease: job.lease })) }));
         if (a.status !== 200) {
-          await a.arrayBuffer();
           continue;
         }
-        const { results } = await a.json();
+        const { results } = JSON.parse(a.text);
         for (const result of results) {
           if (result.status === 200) {
             acked++;
@@ -150,10 +156,7 @@ async function herald() {
       }
       await Promise.all(leased.map(async (job) => {
         receive(job.id, job.data.t);
-        const a = await fetch(`${url}/v1/jobs/${job.id}/ack`, {
-          method: 'POST', headers: workAuth, body: JSON.stringify({ lease: job.lease }),
-        });
-        await a.arrayBuffer();
+        const a = await post(`/v1/jobs/${job.id}/ack`, workAuth, JSON.stringify({ lease: job.lease }));
         if (a.status === 200) {
           acked++;
           lastAck = Date.now();
@@ -161,7 +164,7 @@ async function herald() {
       }));
     }
   });
-  const start = await produce(enqueueOne);
+  const start = await produce(enqueueOne(enqueueAuth));
   await drained(60_000);
   running = false;
   await Promise.all(workers);
@@ -169,13 +172,7 @@ async function herald() {
 }
 
 async function wsHerald(url, enqueueAuth) {
-  const enqueueOne = async (t) => {
-    const r = await fetch(`${url}/v1/queues/${queueName}/jobs`, {
-      method: 'POST', headers: enqueueAuth, body: JSON.stringify({ type: 'w7', data: { t } }),
-    });
-    if (r.status !== 202) throw new Error(`enqueue ${r.status}`);
-    await r.arrayBuffer();
-  };
+  pool = new Pool(url, { connections: PRODUCERS });
   const wsUrl = `${url.replace(/^http/, 'ws')}/v1/ws?access_token=${opt('work-token')}`;
   const sockets = await Promise.all(Array.from({ length: WORKERS }, () => new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl);
@@ -196,7 +193,7 @@ async function wsHerald(url, enqueueAuth) {
     ws.onopen = () => ws.send(JSON.stringify({ op: 'consume', queue: queueName, prefetch: IN_FLIGHT, ref: 'c' }));
     ws.onerror = (e) => reject(new Error(`WebSocket: ${e.message}`));
   })));
-  const start = await produce(enqueueOne);
+  const start = await produce(enqueueOne(enqueueAuth));
   await drained(60_000);
   for (const ws of sockets) ws.close();
   report(start, { ack: 'ws' });
