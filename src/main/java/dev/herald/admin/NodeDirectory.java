@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.broker.Broker;
 import dev.herald.broker.PresenceStore;
 import dev.herald.event.Topic;
+import dev.herald.hub.Shared;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
@@ -110,7 +111,7 @@ public class NodeDirectory {
         long now = System.currentTimeMillis();
         Uni<List<NodeSample>> shared = read;
         if (shared == null || now - readAt > READ_MILLIS) {
-            shared = presence.members(TOPIC).map(this::parse).memoize().indefinitely();
+            shared = Shared.of(presence.members(TOPIC).map(this::parse)).uni();
             read = shared;
             readAt = now;
         }

@@ -244,17 +244,15 @@ public final class Hub implements BrokerListener {
         List<Uni<Void>> ready = new ArrayList<>();
         for (Topic topic : subscription.topics()) {
             TopicSubscribers ts = topics.compute(topic, (t, current) -> {
-                if (current == null || (current.subscribeFailed && current.subscriptions.isEmpty())) {
+                if (current == null || (current.subscribeFailed() && current.subscriptions.isEmpty())) {
                     TopicSubscribers fresh = new TopicSubscribers();
-                    Uni<Void> subscribed = broker.subscribe(t).memoize().indefinitely();
-                    subscribed.subscribe().with(ok -> { }, failure -> fresh.subscribeFailed = true);
-                    fresh.brokerSubscribed = subscribed;
+                    fresh.brokerSubscribed = Shared.of(broker.subscribe(t));
                     current = fresh;
                 }
                 current.subscriptions.add(subscription);
                 return current;
             });
-            ready.add(ts.brokerSubscribed);
+            ready.add(ts.brokerSubscribed.uni());
         }
         metrics.subscriptionsAdded(subscription.topics().size());
         return Uni.join().all(ready).andFailFast().replaceWithVoid();
@@ -271,7 +269,7 @@ public final class Hub implements BrokerListener {
                 if (!current.subscriptions.isEmpty()) {
                     return current;
                 }
-                if (!linger.isZero() && !current.subscribeFailed) {
+                if (!linger.isZero() && !current.subscribeFailed()) {
                     int emptied = ++current.emptied;
                     timer.schedule(linger, () -> expire(t, emptied));
                     return current;

@@ -25,7 +25,7 @@ final class SharedReads {
     private static final class SharedRead {
         /** When the broker read was issued (System.nanoTime), 0 while it waits for the one before. */
         volatile long startedAt;
-        Uni<HistoryPage> page;
+        final Shared<HistoryPage> page = new Shared<>();
         /** The read queued behind this one for subscriptions that registered after it started. */
         SharedRead next;
     }
@@ -45,13 +45,13 @@ final class SharedReads {
     Uni<HistoryPage> read(Topic topic, EventId after, int limit, long registeredAt) {
         ReadKey key = new ReadKey(topic, after, limit);
         SharedRead[] joined = new SharedRead[1];
+        // Reads start after compute: a broker may answer at once, and the answer leaves the map.
+        Runnable[] start = new Runnable[1];
         reads.compute(key, (k, current) -> {
             if (current == null) {
                 SharedRead fresh = new SharedRead();
                 fresh.startedAt = System.nanoTime();
-                fresh.page = broker.read(topic, after, limit)
-                        .onTermination().invoke(() -> reads.remove(k, fresh))
-                        .memoize().indefinitely();
+                start[0] = () -> issue(k, fresh);
                 joined[0] = fresh;
                 return fresh;
             }
@@ -62,20 +62,25 @@ final class SharedReads {
             SharedRead next = current.next;
             if (next == null || (next.startedAt != 0 && next.startedAt < registeredAt)) {
                 SharedRead queued = new SharedRead();
-                queued.page = current.page.onItemOrFailure().transformToUni((item, failure) -> {
-                            queued.startedAt = System.nanoTime();
-                            reads.replace(k, current, queued);
-                            return broker.read(topic, after, limit);
-                        })
-                        .onTermination().invoke(() -> reads.remove(k, queued))
-                        .memoize().indefinitely();
+                start[0] = () -> current.page.whenDone(() -> {
+                    queued.startedAt = System.nanoTime();
+                    reads.replace(k, current, queued);
+                    issue(k, queued);
+                });
                 current.next = queued;
                 next = queued;
             }
             joined[0] = next;
             return current;
         });
-        return joined[0].page;
+        if (start[0] != null) {
+            start[0].run();
+        }
+        return joined[0].page.uni();
     }
 
+    private void issue(ReadKey key, SharedRead read) {
+        read.page.subscribeTo(broker.read(key.topic(), key.after(), key.limit())
+                .onTermination().invoke(() -> reads.remove(key, read)));
+    }
 }
