@@ -8,6 +8,8 @@ import java.util.Map;
  * 20 events, so that a page that stops reading is dropped as a slow consumer after a short burst, and
  * a WebSocket idle timeout longer than such a pause, so that the drop is the slow-consumer one; and at
  * most 2 polls held at once, so that a test can fill the node and make it refuse a page's poll (503).
+ * The slow-consumer tests of the transports (SlowConsumerTest, WebSocketSlowConsumerTest) run on it
+ * too, for its small queues: their stalled clients are dropped well within the idle timeout.
  */
 public class BrowserProfile implements QuarkusTestProfile {
     @Override

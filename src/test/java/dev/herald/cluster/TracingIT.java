@@ -15,6 +15,8 @@ import dev.herald.support.PollClient;
 import dev.herald.support.RedisServer;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -56,13 +58,24 @@ class TracingIT {
                 "quarkus.otel.sdk.disabled", "false",
                 "quarkus.otel.exporter.otlp.traces.protocol", "http/protobuf",
                 "quarkus.otel.exporter.otlp.traces.endpoint", collector.endpoint(),
-                "quarkus.otel.bsp.schedule.delay", "100ms",
-                // Closing a test SSE client waits for its reader, which wakes at the next heartbeat.
-                "herald.sse.heartbeat", "1s"));
-        config.put("herald.node-name", "trace-a");
-        a = HeraldProcess.start("tracing-a", config);
-        config.put("herald.node-name", "trace-b");
-        b = HeraldProcess.start("tracing-b", config);
+                "quarkus.otel.bsp.schedule.delay", "100ms"));
+        Map<String, String> configA = new HashMap<>(config);
+        configA.put("herald.node-name", "trace-a");
+        Map<String, String> configB = new HashMap<>(config);
+        configB.put("herald.node-name", "trace-b");
+        // Both at once: two JVMs starting side by side take little longer than one.
+        CompletableFuture<HeraldProcess> startingB = CompletableFuture.supplyAsync(() -> {
+            try {
+                return HeraldProcess.start("tracing-b", configB);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            a = HeraldProcess.start("tracing-a", configA);
+        } finally {
+            b = startingB.join(); // closed by stopNodes() when a did not start
+        }
     }
 
     @AfterAll

@@ -1,5 +1,10 @@
 package dev.herald.support;
 
+import io.nats.client.Connection;
+import io.nats.client.JetStreamOptions;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,10 +35,12 @@ public final class NatsCluster implements AutoCloseable {
                         "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes", routes)));
             }
             servers.forEach(NatsServer::start);
-            // On a loaded two-core machine, right after another cluster's test, an election took over 30 s.
+            // Ready once every server answers a JetStream API request, which needs the metadata leader.
+            // (Each server's log naming the leader is no sign: a server that joins after two others
+            // elected one does not log it, and a loaded machine spreads the starts out that far.)
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
-                if (servers.stream().allMatch(s -> s.log().contains("metadata leader"))) {
+                if (servers.stream().allMatch(NatsCluster::answersJetStream)) {
                     return new NatsCluster(servers);
                 }
                 TimeUnit.MILLISECONDS.sleep(100);
@@ -42,6 +49,21 @@ public final class NatsCluster implements AutoCloseable {
         } catch (RuntimeException | InterruptedException e) {
             servers.forEach(NatsServer::close);
             throw new IllegalStateException("cannot start a NATS cluster: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean answersJetStream(NatsServer server) {
+        Options options = Options.builder().server(server.url()).connectionTimeout(Duration.ofSeconds(2))
+                .maxReconnects(0).build();
+        try (Connection connection = Nats.connect(options)) {
+            connection.jetStreamManagement(JetStreamOptions.builder().requestTimeout(Duration.ofSeconds(2)).build())
+                    .getAccountStatistics();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception notYet) {
+            return false;
         }
     }
 

@@ -17,8 +17,9 @@ public final class Profiles {
 
     /**
      * Redis mode on a real redis-server ({@link RedisTestResource}, one per application instance): a
-     * short command timeout and linger (RedisModeTest watches the node leave a topic at the broker), a
-     * short presence TTL (the chat scenarios of RedisWebSocketChatTest watch a dead connection leave).
+     * short command timeout (RedisJobsApiTest and RedisModePollTest stop Redis and expect answers soon)
+     * and linger (RedisModeTest watches the node leave a topic at the broker), a short presence TTL (the
+     * chat scenarios of RedisWebSocketChatTest watch a dead connection leave).
      */
     public static class RedisMode implements QuarkusTestProfile {
         @Override
@@ -30,18 +31,6 @@ public final class Profiles {
         public Map<String, String> getConfigOverrides() {
             return Map.of("herald.redis.command-timeout", "1s", "herald.subscription.linger", "1s",
                     "herald.presence.ttl", "3s");
-        }
-    }
-
-    /**
-     * Subscriber queues of 20 events, so a client that stops reading is dropped soon (SSE and
-     * WebSocket slow-consumer tests); the stalled WebSocket client answers no ping either, so the idle
-     * timeout is kept out of the way.
-     */
-    public static class SmallQueue implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.subscriber.queue-size", "20", "herald.ws.idle-timeout", "5m");
         }
     }
 

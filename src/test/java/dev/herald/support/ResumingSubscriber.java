@@ -127,9 +127,9 @@ public final class ResumingSubscriber implements AutoCloseable {
     }
 
     /**
-     * Stops them all at once and waits at most 2 s in all. Closing a stream waits for its reader, which
-     * may sit in a read until the next heartbeat: one {@link #close} after another took over a minute for
-     * 40 subscribers. A subscriber still reading then ends when its connection does (its node stopping).
+     * Stops them all at once and waits at most 2 s in all for their threads to end (one {@link #close}
+     * after another waits up to 5 s each). A subscriber still running then ends when its connection does
+     * (its node stopping).
      */
     public static void closeAll(java.util.Collection<ResumingSubscriber> subscribers) {
         subscribers.forEach(s -> s.stopped = true);

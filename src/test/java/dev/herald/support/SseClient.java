@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +30,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Each frame also keeps the raw lines it was parsed from, so that tests can check the wire itself
  * (one {@code data:} line per event, no injected field). {@link #request} builds a request with the
  * token in the header, the cookie or the query, and {@link Request#openRaw} sends it over a plain
- * socket, byte for byte, for headers that {@link HttpURLConnection} refuses to send (CR, LF).
+ * socket, byte for byte, for headers that the JDK's HTTP client refuses to send (CR, LF).
+ *
+ * <p>{@link Request#open} goes through {@link HttpClient} (HTTP/1.1), whose body stream closes at once
+ * even while the reader thread waits in a read. {@code HttpURLConnection} could not: its chunked stream
+ * takes one lock for read and close, so each {@link #close} waited for the next frame, a heartbeat
+ * (1s in the test profile, 15s in prod), or longer when the reader took the lock back first.
  */
 public final class SseClient implements AutoCloseable {
 
@@ -51,6 +58,9 @@ public final class SseClient implements AutoCloseable {
             return lines.stream().filter(l -> l.startsWith(field + ":")).toList();
         }
     }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     /** Where a request carries its token. */
     public enum TokenIn { HEADER, COOKIE, QUERY }
@@ -175,16 +185,18 @@ public final class SseClient implements AutoCloseable {
         }
 
         public SseClient open() {
+            HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(target()))
+                    .timeout(Duration.ofSeconds(60)); // for the response head; the body streams on
+            allHeaders().forEach(request::header);
             try {
-                HttpURLConnection c = (HttpURLConnection) base.resolve(target()).toURL().openConnection();
-                c.setConnectTimeout(5000);
-                c.setReadTimeout(60_000);
-                allHeaders().forEach(c::setRequestProperty);
-                int status = c.getResponseCode();
-                InputStream body = status == 200 ? c.getInputStream() : c.getErrorStream();
-                return new SseClient(c::disconnect, status, c.getHeaderFields(), body);
+                HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+                InputStream body = response.body();
+                return new SseClient(body, response.statusCode(), response.headers().map(), body);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot open SSE stream: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while opening an SSE stream", e);
             }
         }
 

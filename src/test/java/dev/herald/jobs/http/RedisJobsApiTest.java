@@ -13,17 +13,16 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.herald.support.JobsApi;
+import dev.herald.support.Profiles;
 import dev.herald.support.RedisServer;
 import dev.herald.support.RedisTestResource;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -34,20 +33,8 @@ import org.junit.jupiter.api.Test;
 
 /** The jobs API with the Redis store (one node, a real redis-server that the tests stop and start). */
 @QuarkusTest
-@TestProfile(RedisJobsApiTest.RedisMode.class)
+@TestProfile(Profiles.RedisMode.class)
 class RedisJobsApiTest {
-
-    public static class RedisMode implements QuarkusTestProfile {
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(RedisTestResource.class));
-        }
-
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("herald.redis.command-timeout", "1s");
-        }
-    }
 
     private final String queue = "mail:" + UUID.randomUUID().toString().substring(0, 8);
     private final String client = TestTokens.queues("carol", List.of("mail:*"), List.of(), List.of());

@@ -4,9 +4,9 @@ import static dev.herald.support.HttpApi.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.browser.BrowserProfile;
 import dev.herald.support.HttpApi;
 import dev.herald.support.Metrics;
-import dev.herald.support.Profiles;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** A subscriber that never reads is dropped once its outbound queue (20 here) is full; others go on. */
 @QuarkusTest
-@TestProfile(Profiles.SmallQueue.class)
+@TestProfile(BrowserProfile.class)
 class SlowConsumerTest {
 
     static final Duration WAIT = Duration.ofSeconds(5);

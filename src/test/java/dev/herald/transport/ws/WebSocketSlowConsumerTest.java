@@ -5,8 +5,8 @@ import static dev.herald.support.HttpApi.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.herald.browser.BrowserProfile;
 import dev.herald.support.Metrics;
-import dev.herald.support.Profiles;
 import dev.herald.support.RawWebSocket;
 import dev.herald.support.TestTokens;
 import dev.herald.support.WsClient;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * another client of the same topic keeps receiving every event as it is published.
  */
 @QuarkusTest
-@TestProfile(Profiles.SmallQueue.class)
+@TestProfile(BrowserProfile.class)
 class WebSocketSlowConsumerTest {
 
     static final String ADMIN = TestTokens.admin();
