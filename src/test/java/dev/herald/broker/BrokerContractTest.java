@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.herald.event.Event;
 import dev.herald.event.EventId;
 import dev.herald.event.Topic;
-import dev.herald.support.BesideQuarkusTests;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +35,6 @@ import org.junit.jupiter.api.Test;
  * factory for n nodes sharing one backend: the memory broker returns one broker n times, the Redis
  * broker n brokers on one Redis. Tests use a unique topic prefix, so a shared backend needs no flush.
  */
-@BesideQuarkusTests
 public abstract class BrokerContractTest {
 
     /**

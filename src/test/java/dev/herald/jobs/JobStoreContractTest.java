@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.jobs.Settlement.Outcome;
-import dev.herald.support.BesideQuarkusTests;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +31,6 @@ import org.junit.jupiter.api.Test;
  * factory for n nodes sharing one backend. Tests use a unique queue per test, so a shared backend needs
  * no flush.
  */
-@BesideQuarkusTests
 public abstract class JobStoreContractTest {
 
     /** Quick retries, so that retry tests finish in a moment; a day of retention. */
