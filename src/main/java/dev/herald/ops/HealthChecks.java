@@ -59,13 +59,16 @@ public class HealthChecks {
 
     /** Whether the job store is ready within 2 seconds; what it creates meanwhile goes on after a timeout. */
     private Uni<Boolean> jobsReady() {
-        return jobs.ready().ifNoItem().after(WITHIN).recoverWithItem(false).onFailure().recoverWithItem(false);
+        return within(jobs.ready());
     }
 
     /** Whether the broker answers within 2 seconds (false on failure or silence): readiness and /v1/stats. */
     public Uni<Boolean> brokerAvailable() {
-        return broker.isAvailable()
-                .ifNoItem().after(WITHIN).recoverWithItem(false)
-                .onFailure().recoverWithItem(false);
+        return within(broker.isAvailable());
+    }
+
+    /** The check's answer if it comes within 2 seconds, else (or on failure) false. */
+    private static Uni<Boolean> within(Uni<Boolean> check) {
+        return check.ifNoItem().after(WITHIN).recoverWithItem(false).onFailure().recoverWithItem(false);
     }
 }

@@ -75,23 +75,9 @@ class NatsNodesIT {
                 "herald.nats.replicas", "3",
                 "herald.nats.subject-prefix", stream.toLowerCase());
         // Both at once: each waits for the stream, which a cluster just restarted takes a while to serve.
-        var a = java.util.concurrent.CompletableFuture.supplyAsync(() -> start("nats-node-a", config));
-        var b = java.util.concurrent.CompletableFuture.supplyAsync(() -> start("nats-node-b", config));
-        try {
-            nodeA = a.join();
-            nodeB = b.join();
-        } catch (RuntimeException e) {
-            stopNodes();
-            throw e;
-        }
-    }
-
-    private static HeraldProcess start(String name, Map<String, String> config) {
-        try {
-            return HeraldProcess.start(name, config);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        List<HeraldProcess> both = HeraldProcess.startBoth("nats-node-a", config, "nats-node-b", config);
+        nodeA = both.get(0);
+        nodeB = both.get(1);
     }
 
     @AfterEach

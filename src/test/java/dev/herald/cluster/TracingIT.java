@@ -15,8 +15,6 @@ import dev.herald.support.PollClient;
 import dev.herald.support.RedisServer;
 import dev.herald.support.SseClient;
 import dev.herald.support.TestTokens;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -63,19 +61,9 @@ class TracingIT {
         configA.put("herald.node-name", "trace-a");
         Map<String, String> configB = new HashMap<>(config);
         configB.put("herald.node-name", "trace-b");
-        // Both at once: two JVMs starting side by side take little longer than one.
-        CompletableFuture<HeraldProcess> startingB = CompletableFuture.supplyAsync(() -> {
-            try {
-                return HeraldProcess.start("tracing-b", configB);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        try {
-            a = HeraldProcess.start("tracing-a", configA);
-        } finally {
-            b = startingB.join(); // closed by stopNodes() when a did not start
-        }
+        List<HeraldProcess> both = HeraldProcess.startBoth("tracing-a", configA, "tracing-b", configB);
+        a = both.get(0);
+        b = both.get(1);
     }
 
     @AfterAll

@@ -1,12 +1,10 @@
 package dev.herald.support;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Two Herald nodes (processes of the packaged jar) on one fresh redis-server, with a key prefix of
@@ -30,39 +28,14 @@ public final class HeraldNodes implements AutoCloseable {
             all.put("herald.broker", "redis");
             all.put("quarkus.redis.hosts", nodes.redis.url());
             all.put("herald.redis.key-prefix", name + UUID.randomUUID().toString().substring(0, 6) + ":");
-            // Both at once: two JVMs starting side by side take little longer than one.
-            CompletableFuture<HeraldProcess> a = CompletableFuture.supplyAsync(() -> startNode(name + "-a", all));
-            CompletableFuture<HeraldProcess> b = CompletableFuture.supplyAsync(() -> startNode(name + "-b", all));
-            try {
-                CompletableFuture.allOf(a, b).join(); // returns or throws once both are done
-            } finally {
-                nodes.a = started(a);
-                nodes.b = started(b);
-            }
+            List<HeraldProcess> both = HeraldProcess.startBoth(name + "-a", all, name + "-b", all);
+            nodes.a = both.get(0);
+            nodes.b = both.get(1);
             return nodes;
-        } catch (CompletionException e) {
-            nodes.close();
-            if (e.getCause() instanceof UncheckedIOException io) {
-                throw io.getCause();
-            }
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             nodes.close();
             throw e;
         }
-    }
-
-    private static HeraldProcess startNode(String name, Map<String, String> config) {
-        try {
-            return HeraldProcess.start(name, config);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The node, or null when it did not start. */
-    private static HeraldProcess started(CompletableFuture<HeraldProcess> node) {
-        return node.isDone() && !node.isCompletedExceptionally() ? node.join() : null;
     }
 
     public RedisServer redis() {

@@ -1,6 +1,7 @@
 package dev.herald.support;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;
@@ -10,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,6 +38,39 @@ public final class HeraldProcess implements AutoCloseable {
     /** Starts the application with the test key and {@code config} as system properties; waits until it is ready. */
     public static HeraldProcess start(String name, Map<String, String> config) throws IOException {
         return start(name, config, List.of());
+    }
+
+    /**
+     * Starts two nodes at once: two JVMs starting side by side take little longer than one. When either
+     * does not start, the other is closed and the failure thrown. Returns them in order.
+     */
+    public static List<HeraldProcess> startBoth(String nameA, Map<String, String> configA, String nameB,
+                                                Map<String, String> configB) throws IOException {
+        CompletableFuture<HeraldProcess> a = CompletableFuture.supplyAsync(() -> startUnchecked(nameA, configA));
+        CompletableFuture<HeraldProcess> b = CompletableFuture.supplyAsync(() -> startUnchecked(nameB, configB));
+        try {
+            return List.of(a.join(), b.join());
+        } catch (CompletionException e) {
+            for (CompletableFuture<HeraldProcess> node : List.of(a, b)) {
+                try {
+                    node.join().close();
+                } catch (CompletionException notStarted) {
+                    // nothing to close
+                }
+            }
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    private static HeraldProcess startUnchecked(String name, Map<String, String> config) {
+        try {
+            return start(name, config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
