@@ -1,10 +1,15 @@
 -- Herald's append of one event to a topic (a fragment: RedisScript puts it before the scripts that use
 -- it, publish.lua and the job store's transitions): XADD to the topic's stream with retention by count,
 -- age and bytes, the floor moved past what is dropped, then the live publish.
--- herald_append(s, m, c, o, type, data, trace) with s the stream, m the meta hash (h = head id,
--- f = floor id, b = bytes of the retained entries), c the live channel, trace the traceparent or '', and
--- o the options: maxlen, maxage (ms), maxbytes, pub (PUBLISH or SPUBLISH), ttl (stream, ms), metattl (ms).
+-- herald_append(s, m, c, o, type, data, trace, now) with s the stream, m the meta hash (h = head id,
+-- f = floor id, b = bytes of the retained entries, o = an id no newer than the oldest retained entry),
+-- c the live channel, trace the traceparent or '', o the options: maxlen, maxage (ms), maxbytes, pub
+-- (PUBLISH or SPUBLISH), ttl (stream, ms), metattl (ms), and now the caller's TIME in ms (nil: asked here).
 -- Returns the new id and how many entries the byte bound dropped.
+-- Every call of redis.call costs about as much as a small command itself, so the common append makes few:
+-- the age bound reads the stream only when the meta's 'o' does not show the oldest entry young enough.
+-- 'o' stays a lower bound whatever drops entries (trimming here, read.lua's age trim, expiry), since
+-- entries only ever leave from the front.
 -- An entry's bytes: its field names and values plus what Redis spends per entry besides them
 -- (measured on Redis 7.0: 18 to 60 bytes for up to 100 bytes of data; allocator size classes add up
 -- to a third more for larger entries). The same in read.lua.
@@ -15,12 +20,16 @@ local function herald_cost(fields)
   end
   return n
 end
-local function herald_append(s, m, c, o, etype, data, trace)
+local function herald_ms(id)
+  return tonumber(string.match(id, '^(%d+)'))
+end
+local function herald_append(s, m, c, o, etype, data, trace, now)
   local maxlen = tonumber(o.maxlen)
   local maxbytes = tonumber(o.maxbytes)
   local len = redis.call('XLEN', s)
-  local meta = redis.call('HMGET', m, 'h', 'b')
+  local meta = redis.call('HMGET', m, 'h', 'b', 'o')
   local bytes = tonumber(meta[2])
+  local oldest = meta[3]
   if len == 0 then
     -- A topic whose stream expired (idle) but whose meta survives: everything up to the old head is
     -- gone, so the old head becomes the floor and a cursor into it gets a reset, not a silent gap.
@@ -60,11 +69,20 @@ local function herald_append(s, m, c, o, etype, data, trace)
     dropped = dropped + #batch
     return #batch
   end
-  -- Age: entries older than max age.
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local minid = tostring(now - tonumber(o.maxage)) .. '-0'
-  repeat until drop(100, '(' .. minid) < 100
+  -- Age: entries older than max age, looked for only when the oldest entry may be that old.
+  if not now then
+    local time = redis.call('TIME')
+    now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  end
+  local minms = now - tonumber(o.maxage)
+  if len > 0 and (not oldest or herald_ms(oldest) < minms) then
+    local first = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)
+    oldest = first[1] and first[1][1]
+    if oldest and herald_ms(oldest) < minms then
+      repeat until drop(100, '(' .. tostring(minms) .. '-0') < 100
+      oldest = floor -- the entries left are newer than the newest dropped; the next append looks again
+    end
+  end
   -- Count: room for the new entry.
   if len - dropped >= maxlen then
     drop(len - dropped - maxlen + 1, '+')
@@ -104,7 +122,10 @@ local function herald_append(s, m, c, o, etype, data, trace)
     bytes = 0
     byBytes = byBytes + 1
   end
-  redis.call('HSET', m, 'h', id, 'b', bytes)
+  if len - dropped == 0 or not oldest then
+    oldest = id -- the new entry is the oldest (or, dropped by the byte bound, older than any to come)
+  end
+  redis.call('HSET', m, 'h', id, 'b', bytes, 'o', oldest)
   -- The meta hash outlives the stream (metattl) so that an expired topic still knows its old head.
   redis.call('PEXPIRE', s, o.ttl)
   redis.call('PEXPIRE', m, o.metattl)

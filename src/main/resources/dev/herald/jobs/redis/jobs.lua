@@ -20,6 +20,9 @@
 -- the last ARGV of a transition (enqueue, lease and the ops on one job) is its lifecycle options for
 -- herald_lifecycle (lifecycle.lua, before this script), which also writes every event a transition
 -- announces (herald_announce) and adds what it appended to the answer (herald_report).
+-- Each redis.call costs Redis about as much again as the command itself (arguments and reply converted
+-- between Lua and Redis): a transition reads a job's hash once, writes it once, and builds its answer and
+-- its event from the table it keeps in step (set), rather than reading the hash back.
 local base = ARGV[1]
 local op = ARGV[2]
 local retention = tonumber(ARGV[3])
@@ -33,6 +36,33 @@ end
 local function qk(kind, q) return base .. kind .. ':' .. q end
 local function jk(id) return base .. 'j:' .. id end
 
+-- A hash as a table (field = value) from HGETALL's field, value, ... ; and back, for an answer.
+local function fields(flat)
+  local t = {}
+  for i = 1, #flat, 2 do
+    t[flat[i]] = flat[i + 1]
+  end
+  return t
+end
+local function flat(t)
+  local out = {}
+  for k, v in pairs(t) do
+    out[#out + 1] = k
+    out[#out + 1] = v
+  end
+  return out
+end
+
+-- HSET of field, value, ... on the job's hash j, kept in step in its table hv (values as Redis stores them).
+local function set(j, hv, ...)
+  local kv = {...}
+  for i = 2, #kv, 2 do
+    kv[i] = tostring(kv[i])
+    hv[kv[i - 1]] = kv[i]
+  end
+  redis.call('HSET', j, unpack(kv))
+end
+
 local function ensureGroup(s)
   if redis.call('EXISTS', s) == 0 then
     redis.call('XGROUP', 'CREATE', s, 'w', '0', 'MKSTREAM')
@@ -44,26 +74,39 @@ local function trimFinished(q)
   redis.call('ZREMRANGEBYSCORE', qk('qf', q), '-inf', now - retention)
 end
 
-local function ready(q, id, j)
+-- Puts job id on its queue's stream; returns the entry id for the job's 'e'.
+local function push(q, id)
   local s = qk('qs', q)
   ensureGroup(s)
   local e = redis.call('XADD', s, '*', 'j', id)
-  redis.call('HSET', j, 's', 'queued', 'e', e, 'n', 0, 'u', now)
   redis.call('HINCRBY', qk('qm', q), 'q', 1)
   redis.call('PUBLISH', qk('qn', q), q)
+  return e
 end
 
-local function finish(q, j, id, set)
+-- Queues job id again, with further fields of the same transition (field, value, ...).
+local function ready(q, id, j, hv, ...)
+  local e = push(q, id)
+  set(j, hv, 's', 'queued', 'e', e, 'n', 0, 'u', now, ...)
+end
+
+-- A finished job (succeeded or dead) goes into its finished set and expires after the retention.
+-- The sets are trimmed of jobs older than the retention every 64th finish (and before counts and the dead
+-- list are read), not at every one: two commands a job saved, a few dozen stale members at most.
+local function finish(q, j, id, which)
   -- Jobs finishing in the same millisecond keep their order (the dead list is newest first): a per-queue
   -- sequence adds thousandths to the time, which a double holds exactly enough at epoch milliseconds.
   local seq = redis.call('HINCRBY', qk('qm', q), 'fs', 1)
-  redis.call('ZADD', qk(set, q), now + (seq % 1000) / 1000, id)
+  redis.call('ZADD', qk(which, q), now + (seq % 1000) / 1000, id)
   redis.call('PEXPIRE', j, retention)
-  trimFinished(q)
+  if seq % 64 == 0 then
+    trimFinished(q)
+  end
 end
 
-local function kill(q, j, id, err)
-  redis.call('HSET', j, 's', 'dead', 'er', err, 'l', '', 'lu', 0, 'n', 0, 'u', now)
+-- A job that dies, with further fields of the same transition (field, value, ...).
+local function kill(q, j, id, hv, err, ...)
+  set(j, hv, 's', 'dead', 'er', err, 'l', '', 'lu', 0, 'n', 0, 'u', now, ...)
   finish(q, j, id, 'qd')
 end
 
@@ -91,25 +134,31 @@ if op == 'enqueue' then
   if redis.call('EXISTS', j) == 1 then
     return herald_report({1, id, redis.call('HGETALL', j)}) -- the same request again
   end
-  redis.call('HSET', j, 'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10],
-    'o', ARGV[11], 'c', now, 'u', now, 'p', 0)
-  if ARGV[13] ~= nil and ARGV[13] ~= '' then
-    redis.call('HSET', j, 'tp', ARGV[13])
-  end
+  local kv = {'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10], 'o', ARGV[11],
+    'c', now, 'u', now, 'p', 0}
   local delay = tonumber(ARGV[8])
+  local state
   if delay > 0 then
-    redis.call('HSET', j, 's', 'delayed', 'n', now + delay)
+    state = {'s', 'delayed', 'n', now + delay}
     redis.call('ZADD', qk('qz', q), now + delay, id)
     redis.call('HINCRBY', qk('qm', q), 'd', 1)
   else
-    ready(q, id, j)
+    state = {'s', 'queued', 'e', push(q, id), 'n', 0}
   end
+  if ARGV[13] ~= nil and ARGV[13] ~= '' then
+    state[#state + 1] = 'tp'
+    state[#state + 1] = ARGV[13]
+  end
+  for _, x in ipairs(state) do
+    kv[#kv + 1] = x
+  end
+  local hv = {}
+  set(j, hv, unpack(kv))
   if ARGV[7] == '1' then
     redis.call('SET', KEYS[1], id, 'PX', retention)
   end
-  local h = redis.call('HGETALL', j)
-  herald_announce('job.queued', id, h)
-  return herald_report({0, id, h})
+  herald_announce('job.queued', id, hv, now)
+  return herald_report({0, id, flat(hv)})
 end
 
 if op == 'lease' then
@@ -125,29 +174,29 @@ if op == 'lease' then
     local st = redis.call('HGET', j, 's')
     if st == 'delayed' then
       redis.call('HINCRBY', m, 'd', -1)
-      ready(q, id, j)
+      ready(q, id, j, {})
     elseif st == 'failed' then
       redis.call('HINCRBY', m, 'f', -1)
-      ready(q, id, j)
+      ready(q, id, j, {})
     end
   end
   local leased, expired = {}, {}
   local redelivered = 0
   local token = 7
-  local function grant(id, j, e)
-    local to = tonumber(redis.call('HGET', j, 'to') or '0')
+  -- Leases job id (its hash j as the table hv, its stream entry e), with further fields (field, value, ...).
+  local function grant(id, j, e, hv, ...)
+    local to = tonumber(hv.to or '0')
     local v = vis
     if to > 0 then v = to end
     if v > MAXVIS then v = MAXVIS end
     local lease = ARGV[token]
     token = token + 1
     redis.call('XCLAIM', s, 'w', 'c', 0, e, 'IDLE', MAXVIS - v, 'JUSTID')
-    redis.call('HINCRBY', j, 'a', 1)
     -- each attempt reports its own progress
-    redis.call('HSET', j, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now, 'sa', now, 'p', 0, 'pm', '', 'pd', '')
-    local h = redis.call('HGETALL', j)
-    herald_announce('job.active', id, h)
-    leased[#leased + 1] = {id, lease, now + v, h}
+    set(j, hv, 'a', tonumber(hv.a or '0') + 1, 's', 'active', 'l', lease, 'lu', now + v, 'v', v, 'u', now,
+      'sa', now, 'p', 0, 'pm', '', 'pd', '', ...)
+    herald_announce('job.active', id, hv, now)
+    leased[#leased + 1] = {id, lease, now + v, flat(hv)}
   end
   -- Expired leases first. Redis 7 answers {cursor, entries, deleted ids} and has already dropped deleted
   -- entries (XDEL, trimming) from the pending list. Redis 6.2 answers {cursor, entries}, lists a deleted
@@ -164,18 +213,16 @@ if op == 'lease' then
       local e = entry[1]
       local id = entry[2][2]
       local j = jk(id)
-      local h = redis.call('HMGET', j, 's', 'e', 'a', 'ma')
-      if h[1] ~= 'active' or h[2] ~= e then
+      local hv = fields(redis.call('HGETALL', j))
+      if hv.s ~= 'active' or hv.e ~= e then
         unpend(q, e)
-      elseif tonumber(h[3]) >= tonumber(h[4]) then
+      elseif tonumber(hv.a) >= tonumber(hv.ma) then
         unpend(q, e)
-        kill(q, j, id, 'lease expired')
-        local dead = redis.call('HGETALL', j)
-        herald_announce('job.dead', id, dead)
-        expired[#expired + 1] = {id, dead}
+        kill(q, j, id, hv, 'lease expired')
+        herald_announce('job.dead', id, hv, now)
+        expired[#expired + 1] = {id, flat(hv)}
       else
-        redis.call('HSET', j, 'er', 'lease expired')
-        grant(id, j, e)
+        grant(id, j, e, hv, 'er', 'lease expired')
         redelivered = redelivered + 1
       end
     end
@@ -192,14 +239,15 @@ if op == 'lease' then
   if #leased < max then
     local read = redis.call('XREADGROUP', 'GROUP', 'w', 'c', 'COUNT', max - #leased, 'STREAMS', s, '>')
     if read then
-      for _, entry in ipairs(read[1][2]) do
-        redis.call('HINCRBY', m, 'q', -1)
+      local entries = read[1][2]
+      redis.call('HINCRBY', m, 'q', -#entries)
+      for _, entry in ipairs(entries) do
         local e = entry[1]
         local id = entry[2][2]
         local j = jk(id)
-        local h = redis.call('HMGET', j, 's', 'e')
-        if h[1] == 'queued' and h[2] == e then
-          grant(id, j, e)
+        local hv = fields(redis.call('HGETALL', j))
+        if hv.s == 'queued' and hv.e == e then
+          grant(id, j, e, hv)
         else
           unpend(q, e) -- a job forgotten or moved on since it was queued
         end
@@ -255,38 +303,36 @@ end
 -- The ops below act on one job: KEYS[1] its hash, ARGV[4] its id.
 local j = KEYS[1]
 local id = ARGV[4]
-local h = redis.call('HMGET', j, 's', 'l', 'sl', 'so', 'q', 'e', 'v', 'a', 'ma')
-if not h[1] then
+local hv = fields(redis.call('HGETALL', j))
+if not hv.s then
   return herald_report({'missing'})
 end
-local q = h[5]
+local q = hv.q
 
 local function refused(outcome)
-  return herald_report({outcome, redis.call('HGETALL', j)})
+  return herald_report({outcome, flat(hv)})
 end
 
 -- The transition applied: its event, then the answer.
 local function applied(etype)
-  local after = redis.call('HGETALL', j)
-  herald_announce(etype, id, after)
-  return herald_report({'ok', after})
+  herald_announce(etype, id, hv, now)
+  return herald_report({'ok', flat(hv)})
 end
 
 if op == 'retry' then
-  if h[1] ~= 'dead' then
+  if hv.s ~= 'dead' then
     return refused('conflict')
   end
   redis.call('ZREM', qk('qd', q), id)
   redis.call('PERSIST', j)
-  redis.call('HSET', j, 'a', 0)
-  ready(q, id, j)
+  ready(q, id, j, hv, 'a', 0)
   return applied('job.queued')
 end
 
 -- progress, release, ack, nack: ARGV[5] the lease
 local lease = ARGV[5]
-if h[1] ~= 'active' or h[2] ~= lease then
-  if (op == 'ack' or op == 'nack') and h[3] == lease and h[4] == op then
+if hv.s ~= 'active' or hv.l ~= lease then
+  if (op == 'ack' or op == 'nack') and hv.sl == lease and hv.so == op then
     return refused('repeat')
   end
   return refused('conflict')
@@ -294,32 +340,32 @@ end
 
 if op == 'progress' then
   -- ARGV[6] progress, [7] message, [8] data ('' for none)
-  local v = tonumber(h[7])
-  redis.call('XCLAIM', qk('qs', q), 'w', 'c', 0, h[6], 'IDLE', MAXVIS - v, 'JUSTID')
-  redis.call('HSET', j, 'p', ARGV[6], 'pm', ARGV[7], 'pd', ARGV[8], 'lu', now + v, 'u', now)
+  local v = tonumber(hv.v)
+  redis.call('XCLAIM', qk('qs', q), 'w', 'c', 0, hv.e, 'IDLE', MAXVIS - v, 'JUSTID')
+  set(j, hv, 'p', ARGV[6], 'pm', ARGV[7], 'pd', ARGV[8], 'lu', now + v, 'u', now)
   return applied('job.progress')
 end
 
-unpend(q, h[6])
-redis.call('HSET', j, 'sl', lease, 'so', op, 'l', '', 'lu', 0, 'u', now)
+unpend(q, hv.e)
+-- the lease that settled it and how, in the same HSET as the rest of the transition
+local settled = {'sl', lease, 'so', op, 'l', '', 'lu', 0}
 if op == 'release' then
   -- given back unworked: the attempt it was leased for does not count
-  redis.call('HINCRBY', j, 'a', -1)
-  ready(q, id, j)
+  ready(q, id, j, hv, 'a', tonumber(hv.a) - 1, unpack(settled))
   return applied('job.queued')
 end
 if op == 'ack' then
   -- ARGV[6] result ('' for none)
-  redis.call('HSET', j, 's', 'succeeded', 'r', ARGV[6], 'p', 100)
+  set(j, hv, 's', 'succeeded', 'r', ARGV[6], 'p', 100, 'u', now, unpack(settled))
   finish(q, j, id, 'qf')
   return applied('job.succeeded')
 end
 
 -- nack: ARGV[6] error, [7] '1' to retry, [8] delay ms (-1: backoff), [9] jitter in [0, 1),
 -- [10] backoff base ms, [11] backoff max ms
-local attempt, maxAttempts = tonumber(h[8]), tonumber(h[9])
+local attempt, maxAttempts = tonumber(hv.a), tonumber(hv.ma)
 if ARGV[7] ~= '1' or attempt >= maxAttempts then
-  kill(q, j, id, ARGV[6])
+  kill(q, j, id, hv, ARGV[6], unpack(settled))
   return applied('job.dead')
 end
 local delay = tonumber(ARGV[8])
@@ -329,7 +375,7 @@ if delay < 0 then
   if attempt < 40 then exp = math.min(cap, b * 2 ^ math.max(0, attempt - 1)) end
   delay = math.floor(exp / 2) + math.floor(exp / 2 * tonumber(ARGV[9]))
 end
-redis.call('HSET', j, 's', 'failed', 'er', ARGV[6], 'n', now + delay)
+set(j, hv, 's', 'failed', 'er', ARGV[6], 'n', now + delay, 'u', now, unpack(settled))
 redis.call('ZADD', qk('qz', q), now + delay, id)
 redis.call('HINCRBY', qk('qm', q), 'f', 1)
 return applied('job.failed')

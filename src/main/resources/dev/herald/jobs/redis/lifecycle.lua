@@ -45,12 +45,8 @@ local function herald_num(v)
   return math.floor(x)
 end
 
--- The status document of job id from its hash (HGETALL: field, value, ...), and its traceparent or ''.
-local function herald_status(id, h)
-  local f = {}
-  for i = 1, #h, 2 do
-    f[h[i]] = h[i + 1]
-  end
+-- The status document of job id from its hash (a table of field = value), and its traceparent or ''.
+local function herald_status(id, f)
   local function n(k)
     return string.format('%d', herald_num(f[k]))
   end
@@ -77,16 +73,17 @@ local function herald_status(id, h)
   return table.concat(b), f.tp or ''
 end
 
--- Appends event etype of job id, whose hash after the transition is h. An append that fails is counted,
--- not raised: the transition stands (as when a node's own publish of the event fails).
-local function herald_announce(etype, id, h)
+-- Appends event etype of job id, whose hash after the transition is h (field = value), at time now (ms).
+-- An append that fails is counted, not raised: the transition stands (as when a node's own publish of the
+-- event fails).
+local function herald_announce(etype, id, h, now)
   if not herald_options then
     return
   end
   local doc, trace = herald_status(id, h)
   local base = herald_options.prefix .. '{job:' .. id .. '}:'
   local ok, _, byBytes = pcall(herald_append, base .. 's', base .. 'm', base .. 'c', herald_options, etype, doc,
-    trace)
+    trace, now)
   if ok then
     herald_folded[1] = herald_folded[1] + 1
     herald_folded[2] = herald_folded[2] + byBytes

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.broker.BrokerMetrics;
 import dev.herald.broker.BrokerUnavailableException;
+import dev.herald.broker.HistoryPage;
 import dev.herald.broker.PublishRequest;
 import dev.herald.broker.PublishResult;
 import dev.herald.broker.Retention;
@@ -207,6 +208,36 @@ class RedisMemoryBoundTest {
         Awaitility.await().atMost(TIMEOUT).until(() ->
                 broker.read(topic, EventId.ZERO, 10).await().atMost(TIMEOUT).events().isEmpty());
         assertEquals(0, bytes(topic));
+    }
+
+    /**
+     * A publish drops the entries past max age as each ages, though it reads the stream for them only when
+     * the meta's mark of the oldest entry says one may be that old: after the oldest goes, the next is
+     * looked up, and goes in its turn.
+     */
+    @Test
+    void publishesDropEntriesPastMaxAgeOneByOneAsTheyAge() {
+        long maxAge = 2000;
+        RedisBroker broker = broker(Duration.ofMillis(maxAge));
+        Topic topic = Topic.of("room:aging-by-publish");
+        EventId a = publish(broker, topic, "\"a\"", null).id();
+        untilPast(a.millis() + maxAge / 2);
+        EventId b = publish(broker, topic, "\"b\"", null).id();
+        untilPast(a.millis() + maxAge);
+        EventId c = publish(broker, topic, "\"c\"", null).id();
+        HistoryPage page = broker.read(topic, EventId.ZERO, 10).await().atMost(TIMEOUT);
+        assertEquals(List.of(b, c), page.events().stream().map(e -> e.id()).toList(), "a aged out, b did not yet");
+        assertTrue(page.truncated(), "the floor moved past a: a cursor before it gets a reset");
+        assertEquals(2 * (2 + "message".length() + 3 + 40), bytes(topic), "a's bytes given back");
+        untilPast(b.millis() + maxAge);
+        EventId d = publish(broker, topic, "\"d\"", null).id();
+        assertEquals(List.of(c, d), broker.read(topic, EventId.ZERO, 10).await().atMost(TIMEOUT).events().stream()
+                .map(e -> e.id()).toList(), "b aged out at the next publish");
+    }
+
+    /** Waits until the clock (Redis's is this machine's) is past {@code millis}. */
+    private static void untilPast(long millis) {
+        Awaitility.await().atMost(TIMEOUT.multipliedBy(2)).until(() -> System.currentTimeMillis() > millis + 20);
     }
 
     /** A topic written before bytes were counted (or whose count was lost) is counted on its next publish. */
