@@ -80,6 +80,22 @@ public interface JobStore {
     /** The job succeeded, with an optional result (compact JSON, or null). */
     Uni<Settlement> ack(String id, String lease, String result);
 
+    /** One ack of {@link #ackAll}: the job, its lease, the result (compact JSON, or null). */
+    record Ack(String id, String lease, String result) {
+    }
+
+    /**
+     * Several acks, each settled as {@link #ack} settles it, answered in their order. A store may settle
+     * them in fewer round trips than one per ack; this one sends them all at once. Fails as a whole when
+     * the backend fails (some acks may have been applied then: acking again answers them as repeated).
+     */
+    default Uni<List<Settlement>> ackAll(List<Ack> acks) {
+        if (acks.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return Uni.join().all(acks.stream().map(a -> ack(a.id(), a.lease(), a.result())).toList()).andFailFast();
+    }
+
     /** The job's attempt failed: queued again after a backoff, or dead. */
     Uni<Settlement> nack(String id, String lease, Nack nack);
 

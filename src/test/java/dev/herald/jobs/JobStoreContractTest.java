@@ -105,6 +105,38 @@ public abstract class JobStoreContractTest {
     }
 
     @Test
+    void severalAcksAreEachSettledAsTheirOwnAckWouldBeAndAnsweredInOrder() {
+        JobStore store = node();
+        QueueName other = QueueName.of("r" + queue.name().substring(1));
+        String a = enqueue(store, "1").id();
+        String b = enqueue(store, "2").id();
+        String d = enqueue(store, "3").id();
+        String c = done(store.enqueue(EnqueueRequest.of(other, "resize", "4", 3))).id();
+        List<LeasedJob> leased = lease(store, 3, VISIBILITY).jobs();
+        assertEquals(List.of(a, b, d), leased.stream().map(LeasedJob::id).toList());
+        LeasedJob cJob = done(store.lease(new LeaseRequest(other, 1, VISIBILITY))).jobs().get(0);
+        assertEquals(Outcome.APPLIED, done(store.ack(b, leased.get(1).lease(), null)).outcome());
+
+        List<Settlement> settled = done(store.ackAll(List.of(
+                new JobStore.Ack(a, leased.get(0).lease(), "{\"r\":1}"),
+                new JobStore.Ack(b, leased.get(1).lease(), null),
+                new JobStore.Ack(c, cJob.lease(), null),
+                new JobStore.Ack(JobIds.newId(queue), leased.get(2).lease(), null),
+                new JobStore.Ack(d, JobIds.newLease(), null),
+                new JobStore.Ack(a, leased.get(0).lease(), "{\"r\":1}"))));
+        assertEquals(List.of(Outcome.APPLIED, Outcome.REPEATED, Outcome.APPLIED, Outcome.NOT_FOUND, Outcome.CONFLICT,
+                Outcome.REPEATED), settled.stream().map(Settlement::outcome).toList());
+        assertEquals(JobState.SUCCEEDED, settled.get(0).status().state());
+        assertEquals("{\"r\":1}", settled.get(0).status().result());
+        assertEquals(c, settled.get(2).status().id());
+        assertEquals(JobState.ACTIVE, settled.get(4).status().state(), "a stale lease changes nothing");
+        assertEquals(JobState.ACTIVE, done(store.status(d)).state());
+        assertEquals(2, done(store.counts(queue)).succeeded());
+        assertEquals(1, done(store.counts(other)).succeeded());
+        assertEquals(List.of(), done(store.ackAll(List.of())));
+    }
+
+    @Test
     void theSameIdempotencyKeyAnswersWithTheFirstJobAndStoresNothing() {
         JobStore store = node();
         EnqueueRequest request = new EnqueueRequest(queue, "mail", "1", "order-42", Duration.ZERO, 3, null, "alice");

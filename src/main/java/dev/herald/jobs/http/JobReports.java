@@ -11,6 +11,7 @@ import dev.herald.tracing.Tracing;
 import java.time.Instant;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -39,6 +40,20 @@ public class JobReports {
 
     public Uni<Settlement> ack(String id, String lease, String result) {
         return announced("ack", store.ack(id, lease, result), s -> JobLifecycle.typeOf(s.state()));
+    }
+
+    /** Several acks settled together ({@link JobStore#ackAll}), each then announced and counted as {@link #ack}. */
+    public Uni<List<Settlement>> ackAll(List<JobStore.Ack> acks) {
+        Instant started = tracing.enabled() ? Instant.now() : null;
+        return store.ackAll(acks).call(settled -> {
+            if (settled.isEmpty()) {
+                return Uni.createFrom().voidItem();
+            }
+            return Uni.join().all(settled.stream()
+                    .map(s -> afterwards("ack", started, s, s.outcome() == Settlement.Outcome.APPLIED
+                            ? JobLifecycle.typeOf(s.status().state()) : null))
+                    .toList()).andFailFast().replaceWithVoid();
+        });
     }
 
     public Uni<Settlement> nack(String id, String lease, Nack nack) {
@@ -74,22 +89,26 @@ public class JobReports {
 
     private Uni<Settlement> announced(String operation, Uni<Settlement> settled, Function<JobStatus, String> eventType) {
         Instant started = tracing.enabled() ? Instant.now() : null;
-        return settled.call(s -> {
-            if (started != null && s.status() != null && s.status().trace() != null) {
-                // A child of the job's enqueue span, known only now that the store answered.
-                JobStatus status = s.status();
-                tracing.job(operation, status.queue().name(), status.id(), status.trace(), null, started)
-                        .attribute("herald.outcome", s.outcome().name().toLowerCase(java.util.Locale.ROOT)).end();
+        return settled.call(s -> afterwards(operation, started, s,
+                s.outcome() == Settlement.Outcome.APPLIED ? eventType.apply(s.status()) : null));
+    }
+
+    /** A settlement's span (when traced), count and event ({@code eventType}, when it changed the job). */
+    private Uni<Void> afterwards(String operation, Instant started, Settlement s, String eventType) {
+        if (started != null && s.status() != null && s.status().trace() != null) {
+            // A child of the job's enqueue span, known only now that the store answered.
+            JobStatus status = s.status();
+            tracing.job(operation, status.queue().name(), status.id(), status.trace(), null, started)
+                    .attribute("herald.outcome", s.outcome().name().toLowerCase(java.util.Locale.ROOT)).end();
+        }
+        if (s.outcome() != Settlement.Outcome.APPLIED) {
+            if (s.outcome() == Settlement.Outcome.CONFLICT) {
+                metrics.staleLease();
             }
-            if (s.outcome() != Settlement.Outcome.APPLIED) {
-                if (s.outcome() == Settlement.Outcome.CONFLICT) {
-                    metrics.staleLease();
-                }
-                return Uni.createFrom().voidItem();
-            }
-            count(s.status());
-            return lifecycle.announce(eventType.apply(s.status()), s.status());
-        });
+            return Uni.createFrom().voidItem();
+        }
+        count(s.status());
+        return lifecycle.announce(eventType, s.status());
     }
 
     private void count(JobStatus status) {

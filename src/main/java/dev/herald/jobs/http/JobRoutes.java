@@ -31,6 +31,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.NotFoundException;
 import dev.herald.tracing.Tracing;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -145,7 +147,7 @@ public class JobRoutes {
             // All are validated and authorized before any is stored.
             requests.forEach(r -> requireEnqueue(principal, r.queue()));
             List<Tracing.Span> spans = requests.stream().map(r -> enqueueSpan(r, ctx)).toList();
-            List<EnqueueRequest> traced = new java.util.ArrayList<>(requests.size());
+            List<EnqueueRequest> traced = new ArrayList<>(requests.size());
             for (int i = 0; i < requests.size(); i++) {
                 traced.add(spans.get(i) == null ? requests.get(i) : requests.get(i).withTrace(spans.get(i).traceparent()));
             }
@@ -268,33 +270,67 @@ public class JobRoutes {
 
     /**
      * Several jobs' acks in one request, each settled as its own {@code POST /v1/jobs/{id}/ack} would be
-     * (the job looked up, {@code work} on its queue, its current lease), concurrently. 200 with one result
-     * per ack, in order: its status code and the status document, or the problem that ack met.
+     * (the job looked up, {@code work} on its queue, its current lease). The acks allowed are settled
+     * together ({@link JobReports#ackAll}: one store call per queue where the store can). 200 with one
+     * result per ack, in order: its status code and the status document, or the problem that ack met.
      */
     private void ackBatch(RoutingContext ctx) {
         withBody(ctx, principal -> {
         }, (principal, body) -> {
-            List<Uni<String>> results = parser.acks(body).stream().map(ack -> ackOne(principal, ack)).toList();
-            Uni.join().all(results).andFailFast().subscribe().with(
-                    r -> routes.json(ctx, 200, "{\"results\":[" + String.join(",", r) + "]}"),
-                    f -> routes.refuse(ctx, f));
+            List<JobParser.Ack> acks = parser.acks(body);
+            Uni.join().all(acks.stream().map(ack -> refusal(principal, ack.id())).toList()).andFailFast()
+                    .chain(refusals -> settleAllowed(acks, refusals))
+                    .subscribe().with(r -> routes.json(ctx, 200, "{\"results\":[" + String.join(",", r) + "]}"),
+                            f -> routes.refuse(ctx, f));
         });
     }
 
-    private Uni<String> ackOne(Principal principal, JobParser.Ack ack) {
-        String id = ack.id();
-        return jobQueues.of(id).chain(queue -> {
+    /** Empty when the principal may ack job {@code id}, else that ack's result: 404 or 403. */
+    private Uni<String> refusal(Principal principal, String id) {
+        return jobQueues.of(id).map(queue -> {
             requireWork(principal, queue);
-            return reports.ack(id, ack.report().lease(), ack.report().result());
-        }).map(s -> switch (s.outcome()) {
-            case NOT_FOUND -> throw new NotFoundException();
-            case CONFLICT -> throw conflict(s);
-            default -> "{\"id\":\"" + id + "\",\"status\":200,\"job\":" + s.status().toJson() + "}";
+            return "";
+        }).onFailure().recoverWithItem(f -> ackProblem(id, f));
+    }
+
+    /** Settles the acks without a refusal in one batch; every ack's result, in order. */
+    private Uni<List<String>> settleAllowed(List<JobParser.Ack> acks, List<String> refusals) {
+        List<JobStore.Ack> allowed = new ArrayList<>();
+        for (int i = 0; i < acks.size(); i++) {
+            if (refusals.get(i).isEmpty()) {
+                JobParser.Ack ack = acks.get(i);
+                allowed.add(new JobStore.Ack(ack.id(), ack.report().lease(), ack.report().result()));
+            }
+        }
+        Uni<List<Settlement>> settled = allowed.isEmpty() ? Uni.createFrom().item(List.of()) : reports.ackAll(allowed);
+        return settled.map(done -> {
+            List<String> out = new ArrayList<>(acks.size());
+            Iterator<Settlement> next = done.iterator();
+            for (int i = 0; i < acks.size(); i++) {
+                out.add(refusals.get(i).isEmpty() ? ackResult(acks.get(i).id(), next.next()) : refusals.get(i));
+            }
+            return out;
         }).onFailure().recoverWithItem(f -> {
-            ProblemMapping.Mapped mapped = ProblemMapping.map(ProblemMapping.unwrap(f));
-            return "{\"id\":\"" + id + "\",\"status\":" + mapped.problem().status() + ",\"problem\":"
-                    + RouteProblems.body(mapper, mapped.problem()) + "}";
+            List<String> out = new ArrayList<>(acks.size());
+            for (int i = 0; i < acks.size(); i++) {
+                out.add(refusals.get(i).isEmpty() ? ackProblem(acks.get(i).id(), f) : refusals.get(i));
+            }
+            return out;
         });
+    }
+
+    private String ackResult(String id, Settlement s) {
+        return switch (s.outcome()) {
+            case NOT_FOUND -> ackProblem(id, new NotFoundException());
+            case CONFLICT -> ackProblem(id, conflict(s));
+            default -> "{\"id\":\"" + id + "\",\"status\":200,\"job\":" + s.status().toJson() + "}";
+        };
+    }
+
+    private String ackProblem(String id, Throwable failure) {
+        ProblemMapping.Mapped mapped = ProblemMapping.map(ProblemMapping.unwrap(failure));
+        return "{\"id\":\"" + id + "\",\"status\":" + mapped.problem().status() + ",\"problem\":"
+                + RouteProblems.body(mapper, mapped.problem()) + "}";
     }
 
     private static ConflictException conflict(Settlement s) {

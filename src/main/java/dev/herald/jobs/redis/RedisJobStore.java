@@ -24,7 +24,9 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.RedisClusterClient;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
@@ -182,15 +184,50 @@ public final class RedisJobStore implements JobStore {
         List<String> args = args(base, op);
         args.add(id);
         args.addAll(List.of(more));
-        return transition(List.of(base + "j:" + id), args, false).map(r -> {
-            String outcome = r.get(0).toString();
-            return switch (outcome) {
-                case "missing" -> Settlement.notFound();
-                case "ok" -> new Settlement(Outcome.APPLIED, status(id, r.get(1)));
-                case "repeat" -> new Settlement(Outcome.REPEATED, status(id, r.get(1)));
-                default -> new Settlement(Outcome.CONFLICT, status(id, r.get(1)));
-            };
+        return transition(List.of(base + "j:" + id), args, false).map(r -> settlement(id, r));
+    }
+
+    /** One job op's answer: {@code missing}, or the outcome and the job's hash after it. */
+    private static Settlement settlement(String id, Response r) {
+        String outcome = r.get(0).toString();
+        return switch (outcome) {
+            case "missing" -> Settlement.notFound();
+            case "ok" -> new Settlement(Outcome.APPLIED, status(id, r.get(1)));
+            case "repeat" -> new Settlement(Outcome.REPEATED, status(id, r.get(1)));
+            default -> new Settlement(Outcome.CONFLICT, status(id, r.get(1)));
+        };
+    }
+
+    /**
+     * One script call per queue's hash tag (a queue's jobs share one, so one call per queue on a cluster too),
+     * settling its acks in order; the calls for several tags run side by side.
+     */
+    @Override
+    public Uni<List<Settlement>> ackAll(List<Ack> acks) {
+        if (acks.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        Map<String, List<Integer>> byTag = new LinkedHashMap<>();
+        for (int i = 0; i < acks.size(); i++) {
+            byTag.computeIfAbsent(JobIds.tagOf(acks.get(i).id()), t -> new ArrayList<>()).add(i);
+        }
+        Settlement[] out = new Settlement[acks.size()];
+        List<Uni<Void>> calls = new ArrayList<>(byTag.size());
+        byTag.forEach((tag, indices) -> {
+            String base = base(tag);
+            List<String> args = args(base, "acks");
+            for (int i : indices) {
+                Ack ack = acks.get(i);
+                args.addAll(List.of(ack.id(), ack.lease(), ack.result() == null ? "" : ack.result()));
+            }
+            calls.add(transition(List.of(base + "j:" + acks.get(indices.get(0)).id()), args, false).invoke(r -> {
+                for (int k = 0; k < indices.size(); k++) {
+                    int i = indices.get(k);
+                    out[i] = settlement(acks.get(i).id(), r.get(k));
+                }
+            }).replaceWithVoid());
         });
+        return Uni.join().all(calls).andFailFast().map(done -> List.of(out));
     }
 
     /**

@@ -300,82 +300,96 @@ if op == 'counts' then
     tonumber(meta[3] or '0'), redis.call('ZCARD', qk('qd', q)), oldest}
 end
 
--- The ops below act on one job: KEYS[1] its hash, ARGV[4] its id.
-local j = KEYS[1]
-local id = ARGV[4]
-local hv = fields(redis.call('HGETALL', j))
-if not hv.s then
-  return herald_report({'missing'})
-end
-local q = hv.q
+-- The ops below act on one job: onJob(j, id, op, a) with j its hash, a the op's arguments (ARGV[5] on, for
+-- a single op); its answer: {'missing'}, or the outcome and the job's hash after it.
+local function onJob(j, id, op, a)
+  local hv = fields(redis.call('HGETALL', j))
+  if not hv.s then
+    return {'missing'}
+  end
+  local q = hv.q
 
-local function refused(outcome)
-  return herald_report({outcome, flat(hv)})
-end
+  local function refused(outcome)
+    return {outcome, flat(hv)}
+  end
 
--- The transition applied: its event, then the answer.
-local function applied(etype)
-  herald_announce(etype, id, hv, now)
-  return herald_report({'ok', flat(hv)})
-end
+  -- The transition applied: its event, then the answer.
+  local function applied(etype)
+    herald_announce(etype, id, hv, now)
+    return {'ok', flat(hv)}
+  end
 
-if op == 'retry' then
-  if hv.s ~= 'dead' then
+  if op == 'retry' then
+    if hv.s ~= 'dead' then
+      return refused('conflict')
+    end
+    redis.call('ZREM', qk('qd', q), id)
+    redis.call('PERSIST', j)
+    ready(q, id, j, hv, 'a', 0)
+    return applied('job.queued')
+  end
+
+  -- progress, release, ack, nack: a[1] the lease
+  local lease = a[1]
+  if hv.s ~= 'active' or hv.l ~= lease then
+    if (op == 'ack' or op == 'nack') and hv.sl == lease and hv.so == op then
+      return refused('repeat')
+    end
     return refused('conflict')
   end
-  redis.call('ZREM', qk('qd', q), id)
-  redis.call('PERSIST', j)
-  ready(q, id, j, hv, 'a', 0)
-  return applied('job.queued')
-end
 
--- progress, release, ack, nack: ARGV[5] the lease
-local lease = ARGV[5]
-if hv.s ~= 'active' or hv.l ~= lease then
-  if (op == 'ack' or op == 'nack') and hv.sl == lease and hv.so == op then
-    return refused('repeat')
+  if op == 'progress' then
+    -- a[2] progress, [3] message, [4] data ('' for none)
+    local v = tonumber(hv.v)
+    redis.call('XCLAIM', qk('qs', q), 'w', 'c', 0, hv.e, 'IDLE', MAXVIS - v, 'JUSTID')
+    set(j, hv, 'p', a[2], 'pm', a[3], 'pd', a[4], 'lu', now + v, 'u', now)
+    return applied('job.progress')
   end
-  return refused('conflict')
+
+  unpend(q, hv.e)
+  -- the lease that settled it and how, in the same HSET as the rest of the transition
+  local settled = {'sl', lease, 'so', op, 'l', '', 'lu', 0}
+  if op == 'release' then
+    -- given back unworked: the attempt it was leased for does not count
+    ready(q, id, j, hv, 'a', tonumber(hv.a) - 1, unpack(settled))
+    return applied('job.queued')
+  end
+  if op == 'ack' then
+    -- a[2] result ('' for none)
+    set(j, hv, 's', 'succeeded', 'r', a[2], 'p', 100, 'u', now, unpack(settled))
+    finish(q, j, id, 'qf')
+    return applied('job.succeeded')
+  end
+
+  -- nack: a[2] error, [3] '1' to retry, [4] delay ms (-1: backoff), [5] jitter in [0, 1),
+  -- [6] backoff base ms, [7] backoff max ms
+  local attempt, maxAttempts = tonumber(hv.a), tonumber(hv.ma)
+  if a[3] ~= '1' or attempt >= maxAttempts then
+    kill(q, j, id, hv, a[2], unpack(settled))
+    return applied('job.dead')
+  end
+  local delay = tonumber(a[4])
+  if delay < 0 then
+    local b, cap = tonumber(a[6]), tonumber(a[7])
+    local exp = cap
+    if attempt < 40 then exp = math.min(cap, b * 2 ^ math.max(0, attempt - 1)) end
+    delay = math.floor(exp / 2) + math.floor(exp / 2 * tonumber(a[5]))
+  end
+  set(j, hv, 's', 'failed', 'er', a[2], 'n', now + delay, 'u', now, unpack(settled))
+  redis.call('ZADD', qk('qz', q), now + delay, id)
+  redis.call('HINCRBY', qk('qm', q), 'f', 1)
+  return applied('job.failed')
 end
 
-if op == 'progress' then
-  -- ARGV[6] progress, [7] message, [8] data ('' for none)
-  local v = tonumber(hv.v)
-  redis.call('XCLAIM', qk('qs', q), 'w', 'c', 0, hv.e, 'IDLE', MAXVIS - v, 'JUSTID')
-  set(j, hv, 'p', ARGV[6], 'pm', ARGV[7], 'pd', ARGV[8], 'lu', now + v, 'u', now)
-  return applied('job.progress')
+if op == 'acks' then
+  -- Several acks of one queue's jobs (one hash tag) in one call, each as its own ack would be, in order:
+  -- ARGV[4..] each ack's job id, lease and result ('' for none); KEYS[1] the first job's hash.
+  local out = {}
+  for i = 4, #ARGV - 1, 3 do
+    out[#out + 1] = onJob(jk(ARGV[i]), ARGV[i], 'ack', {ARGV[i + 1], ARGV[i + 2]})
+  end
+  return herald_report(out)
 end
 
-unpend(q, hv.e)
--- the lease that settled it and how, in the same HSET as the rest of the transition
-local settled = {'sl', lease, 'so', op, 'l', '', 'lu', 0}
-if op == 'release' then
-  -- given back unworked: the attempt it was leased for does not count
-  ready(q, id, j, hv, 'a', tonumber(hv.a) - 1, unpack(settled))
-  return applied('job.queued')
-end
-if op == 'ack' then
-  -- ARGV[6] result ('' for none)
-  set(j, hv, 's', 'succeeded', 'r', ARGV[6], 'p', 100, 'u', now, unpack(settled))
-  finish(q, j, id, 'qf')
-  return applied('job.succeeded')
-end
-
--- nack: ARGV[6] error, [7] '1' to retry, [8] delay ms (-1: backoff), [9] jitter in [0, 1),
--- [10] backoff base ms, [11] backoff max ms
-local attempt, maxAttempts = tonumber(hv.a), tonumber(hv.ma)
-if ARGV[7] ~= '1' or attempt >= maxAttempts then
-  kill(q, j, id, hv, ARGV[6], unpack(settled))
-  return applied('job.dead')
-end
-local delay = tonumber(ARGV[8])
-if delay < 0 then
-  local b, cap = tonumber(ARGV[10]), tonumber(ARGV[11])
-  local exp = cap
-  if attempt < 40 then exp = math.min(cap, b * 2 ^ math.max(0, attempt - 1)) end
-  delay = math.floor(exp / 2) + math.floor(exp / 2 * tonumber(ARGV[9]))
-end
-set(j, hv, 's', 'failed', 'er', ARGV[6], 'n', now + delay, 'u', now, unpack(settled))
-redis.call('ZADD', qk('qz', q), now + delay, id)
-redis.call('HINCRBY', qk('qm', q), 'f', 1)
-return applied('job.failed')
+-- KEYS[1] the job's hash, ARGV[4] its id
+return herald_report(onJob(KEYS[1], ARGV[4], op, {unpack(ARGV, 5)}))

@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.JobsApi;
 import dev.herald.support.Profiles;
@@ -62,6 +63,51 @@ class RedisJobsApiTest {
         List<String> types = given().header("Authorization", "Bearer " + client)
                 .get("/v1/topics/{topic}/events", "job:" + id).then().statusCode(200).extract().path("events.type");
         assertEquals(List.of("job.queued", "job.active", "job.succeeded"), types);
+    }
+
+    /**
+     * A batch of acks is settled in one script call per queue on Redis, each job's lifecycle event appended in
+     * it; while Redis is down every ack of the batch answers the outage, and none is applied.
+     */
+    @Test
+    void batchAcksSettleEachJobWithItsEventAndAnOutageAnswersEveryAckOfTheBatch() {
+        List<String> ids = List.of(enqueueOk(client, queue, "1"), enqueueOk(client, queue, "2"),
+                enqueueOk(client, queue, "3"));
+        Response leased = lease(worker, queue, "max=3");
+        assertEquals(ids, leased.jsonPath().getList("jobs.id"));
+        List<String> leases = leased.jsonPath().getList("jobs.lease");
+        String staleLease = "0".repeat(32);
+        String batch = "{\"acks\":[" + ack(ids.get(0), leases.get(0)) + "," + ack(ids.get(1), staleLease) + ","
+                + ack(ids.get(2), leases.get(2)) + "]}";
+
+        RedisServer redis = RedisTestResource.server();
+        redis.stop();
+        List<Integer> down = acks(batch).then().statusCode(200).extract().path("results.status");
+        assertEquals(3, down.size());
+        down.forEach(status -> assertTrue(status == 503 || status == 504, "the outage, for every ack: " + down));
+        redis.start();
+
+        // Once Redis is back the same batch applies (an ack repeated answers as the first did).
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> acks(batch).jsonPath().getList("results.status").equals(List.of(200, 409, 200)));
+        for (String id : List.of(ids.get(0), ids.get(2))) {
+            assertEquals(List.of("job.queued", "job.active", "job.succeeded"), eventTypes(id), "job " + id);
+        }
+        assertEquals(List.of("job.queued", "job.active"), eventTypes(ids.get(1)), "a stale lease announces nothing");
+    }
+
+    private static String ack(String id, String lease) {
+        return "{\"id\":\"" + id + "\",\"lease\":\"" + lease + "\",\"result\":\"ok\"}";
+    }
+
+    private Response acks(String body) {
+        return given().header("Authorization", "Bearer " + worker).contentType("application/json").body(body)
+                .post("/v1/jobs/acks");
+    }
+
+    private List<String> eventTypes(String id) {
+        return given().header("Authorization", "Bearer " + client).get("/v1/topics/{topic}/events", "job:" + id)
+                .then().statusCode(200).extract().path("events.type");
     }
 
     @Test
