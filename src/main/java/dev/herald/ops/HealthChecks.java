@@ -51,9 +51,13 @@ public class HealthChecks {
                 return Uni.createFrom().item(HealthCheckResponse.named("herald-broker").down()
                         .withData("shutting-down", true).build());
             }
-            return brokerAvailable().chain(up -> (up ? jobsReady() : Uni.createFrom().item(false))
-                    .map(jobsUp -> HealthCheckResponse.named("herald-broker").status(up && jobsUp)
-                            .withData("broker", broker.name()).withData("jobs", jobsUp).build()));
+            // The job store is asked only when the broker answers: with the broker down, "jobs" is left out
+            // rather than reported false without having been asked.
+            return brokerAvailable().chain(up -> up
+                    ? jobsReady().map(jobsUp -> HealthCheckResponse.named("herald-broker").status(jobsUp)
+                            .withData("broker", broker.name()).withData("jobs", jobsUp).build())
+                    : Uni.createFrom().item(HealthCheckResponse.named("herald-broker").down()
+                            .withData("broker", broker.name()).build()));
         };
     }
 

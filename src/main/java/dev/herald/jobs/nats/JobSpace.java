@@ -131,6 +131,11 @@ final class JobSpace {
         }
     }
 
+    /** Whether {@link #ready} has created (or found) the stream and buckets: no call to NATS. */
+    boolean isReady() {
+        return keys != null;
+    }
+
     /** Creates the stream and buckets once (again after a failure), and sets the retention on them. */
     void ready() throws IOException, JetStreamApiException {
         if (keys != null) {

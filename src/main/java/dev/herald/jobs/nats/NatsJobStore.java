@@ -64,10 +64,14 @@ public final class NatsJobStore implements JobStore {
 
     /**
      * Whether the job stream and buckets exist (created if needed): a store answers before that too, but its
-     * first call then waits for them, which on a cluster takes the elections of their replicas.
+     * first call then waits for them, which on a cluster takes the elections of their replicas. Once they
+     * exist, answered at once (no hop to a worker thread per probe).
      */
     @Override
     public Uni<Boolean> ready() {
+        if (space.isReady()) {
+            return Uni.createFrom().item(true);
+        }
         return blocking(() -> {
             space.ready();
             return true;

@@ -21,6 +21,7 @@ import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +69,10 @@ class RedisModePollTest {
         try {
             await().atMost(WAIT).until(() -> Management.given().get("/q/health/ready").statusCode() == 503);
             assertEquals(503, given().get("/q/health/ready").statusCode(), "the API port gives the same verdict");
+            Map<String, Object> check = Management.given().get("/q/health/ready").jsonPath()
+                    .getMap("checks.find { it.name == 'herald-broker' }.data");
+            assertEquals("redis", check.get("broker"));
+            assertFalse(check.containsKey("jobs"), "the job store is not asked while the broker is down: " + check);
             Answer answer = poll(topic).timeout(5).send();
             assertEquals(503, answer.status(), answer.body());
             assertTrue(answer.header("Content-Type").startsWith("application/problem+json"));
