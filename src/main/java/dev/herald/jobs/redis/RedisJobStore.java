@@ -22,7 +22,6 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
-import io.vertx.redis.client.impl.RedisClusterClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,14 +60,11 @@ public final class RedisJobStore implements JobStore {
     /** The last argument of every transition: the broker's append options, or "0" (not folded). */
     private final String lifecycle;
 
-    /** A store that folds lifecycle events into its transitions unless {@code redis} is a cluster client. */
-    public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy) {
-        this(broker, vertx, redis, policy, !(redis instanceof RedisClusterClient));
-    }
-
     /**
      * @param singleRedis true when {@code redis} reaches one Redis (standalone, sentinel or replication), not
-     *                    a cluster: only then may a transition's script touch the job topic's keys
+     *                    a cluster: only then may a transition's script touch the job topic's keys. The caller
+     *                    knows (the node from {@code quarkus.redis.client-type}); the client object does not
+     *                    say so reliably (Quarkus hands out a wrapper whatever the client type)
      */
     public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy, boolean singleRedis) {
         this.broker = broker;

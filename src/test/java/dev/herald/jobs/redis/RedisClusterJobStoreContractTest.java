@@ -60,7 +60,7 @@ class RedisClusterJobStoreContractTest extends JobStoreContractTest {
                     RedisJobStoreContractTest.RETENTION, Duration.ofSeconds(5), Duration.ofHours(1), false),
                     BrokerMetrics.NONE);
             brokers.add(broker);
-            stores.add(new RedisJobStore(broker, vertx, client, policy));
+            stores.add(new RedisJobStore(broker, vertx, client, policy, false));
         }
         return stores;
     }

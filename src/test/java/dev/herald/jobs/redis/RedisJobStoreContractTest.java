@@ -74,7 +74,7 @@ class RedisJobStoreContractTest extends JobStoreContractTest {
                     RETENTION, Duration.ofSeconds(5), Duration.ofHours(1), false),
                     BrokerMetrics.NONE);
             brokers.add(broker);
-            stores.add(new RedisJobStore(broker, vertx, client, policy));
+            stores.add(new RedisJobStore(broker, vertx, client, policy, true));
         }
         return stores;
     }
