@@ -39,7 +39,9 @@ import java.util.function.Consumer;
  * queue's line also looks every {@code herald.jobs.poll-interval}, for what no notice announces: expired
  * leases, due retries and delayed jobs, notices lost while Redis was unreachable. A notice wakes one waiter
  * (not all: with thousands waiting, all would race for one job); a waiter that filled its {@code max} wakes
- * the next, since more jobs may be there.
+ * the next, since more jobs may be there. A lease that arrives while others of its queue wait idle joins
+ * them without a store call: at low rates a worker's next lease would otherwise cost a call that finds
+ * nothing.
  *
  * <p>Waiting leases are bounded ({@code herald.jobs.max-waiting-leases}): beyond it, a lease that would wait
  * gets 503 with Retry-After. At shutdown they are answered at once, empty.
@@ -167,6 +169,10 @@ public class LeaseWaiters {
             return notices;
         }
 
+        synchronized boolean hasIdleWaiter() {
+            return waiters.stream().anyMatch(Waiter::idle);
+        }
+
         /** Adds a waiter; false when the line is closed (emptied and dropped meanwhile): take a new one. */
         synchronized boolean add(Waiter waiter) {
             if (closed) {
@@ -201,15 +207,22 @@ public class LeaseWaiters {
             }
         }
 
+        /**
+         * Counts a notice and starts one idle waiter's lease call. Two notices at once may pick the same
+         * waiter: the one that loses the race goes on to the next idle waiter, so no notice is lost.
+         */
         void wakeOne() {
-            Waiter next;
             synchronized (this) {
                 notices++;
-                next = waiters.stream().filter(Waiter::idle).findFirst().orElse(null);
             }
-            if (next != null) {
-                next.attempt();
+            Waiter next;
+            while ((next = firstIdle()) != null && !next.attempt()) {
+                // started by another notice meanwhile (no longer idle): the next one
             }
+        }
+
+        private synchronized Waiter firstIdle() {
+            return waiters.stream().filter(Waiter::idle).findFirst().orElse(null);
         }
     }
 
@@ -243,9 +256,21 @@ public class LeaseWaiters {
         void first() {
             Line watching = lines.get(request.queue());
             seen = watching == null ? -1 : watching.notices();
+            if (watching != null && watching.hasIdleWaiter() && System.currentTimeMillis() < deadline) {
+                // Others wait for this queue with no call in flight: it had no job when they last looked,
+                // and each notice since woke one of them. This lease waits behind them without a store call
+                // of its own; what comes without a notice (due, expired) the line's poll finds, as for them.
+                startWaiting();
+                return;
+            }
             leaseOnce(request).subscribe().with(jobs -> context.runOnContext(v -> {
                 if (!jobs.isEmpty() || System.currentTimeMillis() >= deadline) {
                     answer(jobs);
+                    // Notices that came during the call may announce jobs it missed: a waiter looks.
+                    Line now = lines.get(request.queue());
+                    if (!jobs.isEmpty() && now != null && now == watching && now.notices() != seen) {
+                        now.wakeOne();
+                    }
                 } else {
                     startWaiting();
                 }
@@ -281,19 +306,21 @@ public class LeaseWaiters {
             }
         }
 
-        void attempt() {
+        /** Starts a lease call unless one is in flight or the waiter is done; whether it started one. */
+        boolean attempt() {
             if (!inFlight.compareAndSet(false, true)) {
-                return;
+                return false;
             }
             if (done.get()) {
-                return;
+                return false;
             }
             seen = line.notices();
             leaseOnce(request).subscribe().with(jobs -> context.runOnContext(v -> {
                 inFlight.set(false);
                 if (!jobs.isEmpty()) {
                     answer(jobs);
-                    if (jobs.size() == request.max()) {
+                    // More may be there: it took all it could, or notices came that its call may have missed.
+                    if (jobs.size() == request.max() || line.notices() != seen) {
                         line.wakeOne();
                     }
                 } else if (expired) {
@@ -305,6 +332,7 @@ public class LeaseWaiters {
                 inFlight.set(false);
                 fail(failure);
             }));
+            return true;
         }
 
         /** The wait is over (its time passed, or the node shuts down): answers empty unless a lease is in flight. */

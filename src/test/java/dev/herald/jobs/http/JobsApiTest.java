@@ -30,6 +30,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -124,6 +126,37 @@ class JobsApiTest {
         await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 1);
         String id = enqueueOk(alice, queue, "{\"n\":1}");
         waiting.join().then().statusCode(200).body("jobs", hasSize(1)).body("jobs[0].id", equalTo(id));
+    }
+
+    /**
+     * A lease that arrives while another of its queue waits joins the line without a store call of its own;
+     * enqueues still wake both, and a delayed job that falls due (no notice) is found by the line's poll.
+     */
+    @Test
+    void leasesThatJoinAWaitingLeaseAreWokenByEnqueuesAndFindDueJobs() {
+        CompletableFuture<Response> first = CompletableFuture.supplyAsync(() -> lease(worker, queue, "wait=30"), pool);
+        await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 1);
+        CompletableFuture<Response> second = CompletableFuture.supplyAsync(() -> lease(worker, queue, "wait=30"), pool);
+        await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 2);
+        Set<String> enqueued = Set.of(enqueueOk(alice, queue, "1"), enqueueOk(alice, queue, "2"));
+        Set<String> leased = new HashSet<>();
+        for (CompletableFuture<Response> lease : List.of(first, second)) {
+            List<String> ids = lease.join().then().statusCode(200).extract().path("jobs.id");
+            assertEquals(1, ids.size(), "one job each: " + ids);
+            leased.addAll(ids);
+        }
+        assertEquals(enqueued, leased);
+
+        CompletableFuture<Response> third = CompletableFuture.supplyAsync(() -> lease(worker, queue, "wait=30"), pool);
+        await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 1);
+        CompletableFuture<Response> fourth = CompletableFuture.supplyAsync(() -> lease(worker, queue, "wait=30"), pool);
+        await().atMost(WAIT).until(() -> counts(admin, queue).then().extract().<Integer>path("waitingWorkers") == 2);
+        String later = given().header("Authorization", "Bearer " + alice).contentType("application/json")
+                .body("{\"data\":3,\"delay\":0.3}").post("/v1/queues/{q}/jobs", queue)
+                .then().statusCode(202).extract().path("id");
+        CompletableFuture<Object> answered = CompletableFuture.anyOf(third, fourth);
+        Response got = (Response) answered.join();
+        assertEquals(List.of(later), got.then().statusCode(200).extract().path("jobs.id"));
     }
 
     @Test
