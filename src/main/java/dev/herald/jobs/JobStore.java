@@ -85,15 +85,14 @@ public interface JobStore {
     }
 
     /**
-     * Several acks, each settled as {@link #ack} settles it, answered in their order. A store may settle
-     * them in fewer round trips than one per ack; this one sends them all at once. Fails as a whole when
-     * the backend fails (some acks may have been applied then: acking again answers them as repeated).
+     * Several acks, each settled as {@link #ack} settles it, one after another in their order (the same job
+     * twice: applied, then repeated), answered in that order. A store may settle them in fewer round trips
+     * than one per ack. Fails as a whole when the backend fails (some acks may have been applied then:
+     * acking again answers them as repeated).
      */
     default Uni<List<Settlement>> ackAll(List<Ack> acks) {
-        if (acks.isEmpty()) {
-            return Uni.createFrom().item(List.of());
-        }
-        return Uni.join().all(acks.stream().map(a -> ack(a.id(), a.lease(), a.result())).toList()).andFailFast();
+        return Multi.createFrom().iterable(acks).onItem()
+                .transformToUniAndConcatenate(a -> ack(a.id(), a.lease(), a.result())).collect().asList();
     }
 
     /** The job's attempt failed: queued again after a backoff, or dead. */
