@@ -34,6 +34,7 @@ import dev.herald.tracing.Tracing;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The jobs API (README, "Jobs"): enqueue, status, worker reports (progress, ack, nack), retry, dead list
@@ -304,19 +305,19 @@ public class JobRoutes {
         }
         Uni<List<Settlement>> settled = allowed.isEmpty() ? Uni.createFrom().item(List.of()) : reports.ackAll(allowed);
         return settled.map(done -> {
-            List<String> out = new ArrayList<>(acks.size());
             Iterator<Settlement> next = done.iterator();
-            for (int i = 0; i < acks.size(); i++) {
-                out.add(refusals.get(i).isEmpty() ? ackResult(acks.get(i).id(), next.next()) : refusals.get(i));
-            }
-            return out;
-        }).onFailure().recoverWithItem(f -> {
-            List<String> out = new ArrayList<>(acks.size());
-            for (int i = 0; i < acks.size(); i++) {
-                out.add(refusals.get(i).isEmpty() ? ackProblem(acks.get(i).id(), f) : refusals.get(i));
-            }
-            return out;
-        });
+            return results(acks, refusals, id -> ackResult(id, next.next()));
+        }).onFailure().recoverWithItem(f -> results(acks, refusals, id -> ackProblem(id, f)));
+    }
+
+    /** Each ack's result in order: its refusal, or what {@code allowed} makes of it (called in order). */
+    private static List<String> results(List<JobParser.Ack> acks, List<String> refusals,
+                                        Function<String, String> allowed) {
+        List<String> out = new ArrayList<>(acks.size());
+        for (int i = 0; i < acks.size(); i++) {
+            out.add(refusals.get(i).isEmpty() ? allowed.apply(acks.get(i).id()) : refusals.get(i));
+        }
+        return out;
     }
 
     private String ackResult(String id, Settlement s) {

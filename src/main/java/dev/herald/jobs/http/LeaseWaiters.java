@@ -169,10 +169,6 @@ public class LeaseWaiters {
             return notices;
         }
 
-        synchronized boolean hasIdleWaiter() {
-            return waiters.stream().anyMatch(Waiter::idle);
-        }
-
         /** Adds a waiter; false when the line is closed (emptied and dropped meanwhile): take a new one. */
         synchronized boolean add(Waiter waiter) {
             if (closed) {
@@ -256,7 +252,7 @@ public class LeaseWaiters {
         void first() {
             Line watching = lines.get(request.queue());
             seen = watching == null ? -1 : watching.notices();
-            if (watching != null && watching.hasIdleWaiter() && System.currentTimeMillis() < deadline) {
+            if (watching != null && watching.firstIdle() != null && System.currentTimeMillis() < deadline) {
                 // Others wait for this queue with no call in flight: it had no job when they last looked,
                 // and each notice since woke one of them. This lease waits behind them without a store call
                 // of its own; what comes without a notice (due, expired) the line's poll finds, as for them.
