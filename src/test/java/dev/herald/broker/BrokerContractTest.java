@@ -438,6 +438,44 @@ public abstract class BrokerContractTest {
 
     // ---- history ----
 
+    /**
+     * Publishes to one topic at once through several nodes, then a resume from each stored event: every
+     * cursor reads exactly the events after it, never a reset. (On a JetStream cluster of nats-server
+     * before 2.9.21 two such publishes can both be stored naming the same predecessor; a resume from the
+     * first of them was answered as truncated.)
+     */
+    @Test
+    void publishesToOneTopicAtOnceThroughSeveralNodesResumeFromEveryEventWithoutAReset() throws Exception {
+        List<Broker> brokers = nodes(3);
+        Topic topic = topic("raced");
+        int rounds = 25;
+        Set<EventId> accepted = new HashSet<>();
+        accepted.add(publish(brokers.get(0), topic, "{\"round\":-1}").id()); // the first await sets Mutiny up, alone
+        for (int round = 0; round < rounds; round++) {
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(brokers.size());
+            List<Future<PublishResult>> calls = new ArrayList<>();
+            for (Broker broker : brokers) {
+                String data = "{\"round\":" + round + "}";
+                calls.add(pool.submit(() -> {
+                    together.await();
+                    return publish(broker, topic, data);
+                }));
+            }
+            for (Future<PublishResult> call : calls) {
+                assertTrue(accepted.add(call.get(10, TimeUnit.SECONDS).id()), "each publish stored once");
+            }
+        }
+        List<EventId> stored = ids(readAll(brokers.get(0), topic, EventId.ZERO));
+        assertEquals(1 + rounds * brokers.size(), stored.size());
+        assertEquals(accepted, new HashSet<>(stored));
+        assertStrictlyIncreasing(stored);
+        for (int i = 0; i < stored.size(); i++) {
+            HistoryPage page = await(brokers.get(i % brokers.size()).read(topic, stored.get(i), 500));
+            assertFalse(page.truncated(), "a resume from " + stored.get(i) + " (event " + i + ") is no reset");
+            assertEquals(stored.subList(i + 1, stored.size()), ids(page.events()));
+        }
+    }
+
     @Test
     void readReturnsExactlyTheEventsAfterAPositionOldestFirst() {
         Broker broker = node();
@@ -840,6 +878,32 @@ public abstract class BrokerContractTest {
     // ---- presence ----
 
     private record PresenceNotice(Topic topic, String type, String data) {
+    }
+
+    /** Joins of one topic at once on several nodes: every member is kept (none overwritten by another's). */
+    @Test
+    void presenceJoinsAtOnceOnSeveralNodesAreAllKept() throws Exception {
+        List<Broker> nodes = nodes(3);
+        Topic topic = topic("crowd");
+        await(nodes.get(0).presence().join(topic, "n0:first", "u-first")); // the first await sets Mutiny up, alone
+        int rounds = 10;
+        for (int round = 0; round < rounds; round++) {
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(nodes.size());
+            List<Future<Void>> calls = new ArrayList<>();
+            for (int n = 0; n < nodes.size(); n++) {
+                PresenceStore presence = nodes.get(n).presence();
+                String member = "n" + n + ":r" + round;
+                calls.add(pool.submit(() -> {
+                    together.await();
+                    return await(presence.join(topic, member, "u-" + member));
+                }));
+            }
+            for (Future<Void> call : calls) {
+                call.get(10, TimeUnit.SECONDS);
+            }
+        }
+        assertEquals(1 + rounds * nodes.size(), await(nodes.get(1).presence().members(topic)).size(),
+                "every joined member is present");
     }
 
     @Test

@@ -450,6 +450,59 @@ public abstract class JobStoreContractTest {
         stores.get(1).unwatch(queue);
     }
 
+    /**
+     * One lease settled at once through several nodes, as by a worker that retried its ack through another
+     * node while the first was still on its way, or acked and nacked in two threads: of the calls made at
+     * once, exactly one changes the job, and the job's state is that one's. (A JetStream cluster of
+     * nats-server before 2.9.21 stored two such writes when the store relied on the revision check alone.)
+     */
+    @Test
+    void callsSettlingOneLeaseAtOnceThroughSeveralNodesApplyOnce() throws Exception {
+        List<JobStore> stores = nodes(3, CONTRACT_POLICY);
+        int jobs = 20;
+        int callsPerJob = 6;
+        for (int i = 0; i < jobs; i++) {
+            enqueue(stores.get(i % 3), String.valueOf(i));
+        }
+        List<LeasedJob> leased = new ArrayList<>();
+        while (leased.size() < jobs) {
+            List<LeasedJob> batch = lease(stores.get(0), jobs - leased.size(), VISIBILITY).jobs();
+            assertFalse(batch.isEmpty(), "every enqueued job is leased");
+            leased.addAll(batch);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(callsPerJob);
+        try {
+            for (LeasedJob job : leased) {
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(callsPerJob);
+                List<Future<Settlement>> calls = new ArrayList<>();
+                for (int c = 0; c < callsPerJob; c++) {
+                    JobStore store = stores.get(c % 3);
+                    boolean ack = c % 2 == 0;
+                    calls.add(pool.submit(() -> {
+                        together.await();
+                        return done(ack ? store.ack(job.id(), job.lease(), "ok")
+                                : store.nack(job.id(), job.lease(), new Nack("failed", false, null)));
+                    }));
+                }
+                List<Outcome> acks = new ArrayList<>();
+                List<Outcome> nacks = new ArrayList<>();
+                for (int c = 0; c < callsPerJob; c++) {
+                    (c % 2 == 0 ? acks : nacks).add(calls.get(c).get(20, TimeUnit.SECONDS).outcome());
+                }
+                long applied = acks.stream().filter(o -> o == Outcome.APPLIED).count()
+                        + nacks.stream().filter(o -> o == Outcome.APPLIED).count();
+                assertEquals(1, applied, "one call applied for " + job.id() + ": acks " + acks + ", nacks " + nacks);
+                JobState expected = acks.contains(Outcome.APPLIED) ? JobState.SUCCEEDED : JobState.DEAD;
+                assertEquals(expected, done(stores.get(1).status(job.id())).state(),
+                        "the job's state is the applied call's: acks " + acks + ", nacks " + nacks);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        QueueCounts counts = done(stores.get(0).counts(queue));
+        assertEquals(jobs, counts.succeeded() + counts.dead(), "each job finished once: " + counts);
+    }
+
     @Test
     void concurrentWorkersOnSeveralNodesLeaseEachJobOnce() throws Exception {
         List<JobStore> stores = nodes(3, CONTRACT_POLICY);

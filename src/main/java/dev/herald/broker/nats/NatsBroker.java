@@ -179,9 +179,12 @@ public final class NatsBroker implements Broker {
                 if (first == null) { // the head expired meanwhile
                     return page(List.of(), true, head.id());
                 }
-                // The first event after the position must name the position as its predecessor, else
-                // events in between were trimmed; and it must be within the byte bound.
-                boolean truncated = first.prev() != afterSeq;
+                // The first event after the position names a predecessor after the position when events
+                // in between were trimmed; and it must be within the byte bound. A predecessor before the
+                // position is no loss: the position is not an event of the topic, or it and the first one
+                // were stored at once naming the same predecessor (a JetStream cluster of nats-server before
+                // 2.9.21 can store two publishes that expect one last sequence, nats-server#4320).
+                boolean truncated = first.prev() > afterSeq;
                 return retained(topic, first, head, perTopic).thenCompose(from -> {
                     if (from == null) {
                         return page(List.of(), true, head.id());

@@ -182,6 +182,7 @@ final class NatsConnection {
                     .ttl(ttl.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : ttl).build());
             LOG.infof("NATS key-value bucket %s created", settings.bucket());
         }
+        KeyValueSwap.narrowWindow(conn.jetStreamManagement(), settings.bucket());
         return conn.keyValue(settings.bucket());
     }
 
@@ -243,6 +244,10 @@ final class NatsConnection {
             throw new BrokerUnavailableException("the broker is unavailable; retry later");
         }
         return kv;
+    }
+
+    NatsBrokerSettings settings() {
+        return settings;
     }
 
     Connection current() {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herald.broker.BrokerUnavailableException;
 import dev.herald.broker.PresenceStore;
 import dev.herald.event.Topic;
-import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.impl.Headers;
@@ -24,7 +23,7 @@ import java.util.function.Function;
 
 /**
  * Presence in a NATS key-value bucket: one entry per topic, a JSON object member → {@code [expiry, user]},
- * changed by compare-and-set on the entry's revision (retried when another node changed it first), so a
+ * changed by compare-and-set on the entry's revision ({@link KeyValueSwap}; retried when another node changed it first), so a
  * user's join (first member anywhere) and leave (last member gone) are each announced exactly once per
  * change, on the topic's presence subject. An entry holds every member of its topic, so NATS's maximum
  * message size (1 MiB by default) bounds a topic to about ten thousand members.
@@ -107,13 +106,8 @@ final class NatsPresence implements PresenceStore {
                     return null;
                 }
                 byte[] value = JSON.writeValueAsBytes(after);
-                try {
-                    if (entry == null) {
-                        kv.create(key, value);
-                    } else {
-                        kv.update(key, value, entry.getRevision());
-                    }
-                } catch (JetStreamApiException conflict) {
+                long revision = entry == null ? 0 : entry.getRevision();
+                if (KeyValueSwap.swap(nats.current(), nats.settings().bucket(), key, value, revision, "") < 0) {
                     continue; // another node changed the topic's members first: start over from theirs
                 }
                 Set<String> now = users(after);

@@ -32,9 +32,6 @@ import org.jboss.logging.Logger;
 final class JobDocs {
 
     private static final Logger LOG = Logger.getLogger(JobDocs.class);
-    /** JetStream's "wrong last sequence": the entry changed since it was read (or exists, for a create). */
-    static final int WRONG_REVISION = 10071;
-
     /** A document as read, with the revision a compare-and-set names, and whether it came from the done bucket. */
     record Stored(NatsJob job, long revision, boolean finished) {
     }
@@ -62,26 +59,21 @@ final class JobDocs {
 
     /** Compare-and-set of a job's document: its new revision, or -1 when it changed since {@code revision}. */
     long update(NatsJob job, long revision) throws IOException, JetStreamApiException {
-        try {
-            return space.jobs().update(JobSpace.jobKey(job.id), job.toBytes(), revision);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == WRONG_REVISION) {
-                return -1;
-            }
-            throw e;
-        }
+        return space.swapJob(JobSpace.jobKey(job.id), job.toBytes(), revision, "");
     }
 
-    /** Inserts a job's document unless there is one: its revision, or -1. */
+    /** Inserts a new job's document unless there is one: its revision, or -1. */
     long create(NatsJob job) throws IOException, JetStreamApiException {
-        try {
-            return space.jobs().create(JobSpace.jobKey(job.id), job.toBytes());
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == WRONG_REVISION) {
-                return -1;
-            }
-            throw e;
-        }
+        return space.swapJob(JobSpace.jobKey(job.id), job.toBytes(), 0, "");
+    }
+
+    /**
+     * Inserts the document of a finished job taken back from the done bucket, where it was at
+     * {@code doneRevision}, unless the jobs bucket has one: its revision, or -1. Two retries of that same
+     * finished version are rivals; a retry of a later one (the job ran and finished again) is not.
+     */
+    long recreate(NatsJob job, long doneRevision) throws IOException, JetStreamApiException {
+        return space.swapJob(JobSpace.jobKey(job.id), job.toBytes(), 0, "/" + doneRevision);
     }
 
     /**

@@ -70,22 +70,15 @@ final class JobIntake {
     private Stored claim(String key, String id) throws IOException, JetStreamApiException {
         byte[] value = id.getBytes(StandardCharsets.US_ASCII);
         for (int attempt = 0; attempt < MAX_CAS; attempt++) {
-            try {
-                KeyValueEntry held = space.keys().get(key);
-                if (held == null || held.getValue() == null) {
-                    space.keys().create(key, value);
-                    return null;
-                }
+            KeyValueEntry held = space.keys().get(key);
+            if (held != null && held.getValue() != null) {
                 Stored first = docs.find(new String(held.getValue(), StandardCharsets.US_ASCII));
                 if (first != null) {
                     return first;
                 }
-                space.keys().update(key, value, held.getRevision());
+            }
+            if (space.swapKey(key, value, held == null ? 0 : held.getRevision()) >= 0) {
                 return null;
-            } catch (JetStreamApiException e) {
-                if (e.getApiErrorCode() != JobDocs.WRONG_REVISION) {
-                    throw e;
-                }
             }
         }
         throw new BrokerUnavailableException("idempotency key changed too often; retry later");

@@ -1,5 +1,6 @@
 package dev.herald.jobs.nats;
 
+import dev.herald.broker.nats.KeyValueSwap;
 import dev.herald.broker.nats.NatsBroker;
 import dev.herald.broker.nats.NatsBrokerSettings;
 import dev.herald.jobs.JobIds;
@@ -163,6 +164,8 @@ final class JobSpace {
             bucket(kvm, name, null);
             bucket(kvm, name + "_done", policy.retention());
             bucket(kvm, name + "_keys", policy.retention());
+            KeyValueSwap.narrowWindow(jsm, name);
+            KeyValueSwap.narrowWindow(jsm, name + "_keys");
             jobs = conn.keyValue(name);
             done = conn.keyValue(name + "_done");
             keys = conn.keyValue(name + "_keys");
@@ -188,6 +191,18 @@ final class JobSpace {
             kvm.create(config.build());
             LOG.infof("NATS key-value bucket %s created", name);
         }
+    }
+
+    /** Compare-and-set of one entry of the jobs bucket ({@link KeyValueSwap}): its new revision, or -1. */
+    long swapJob(String key, byte[] value, long revision, String claim) throws IOException, JetStreamApiException {
+        ready();
+        return KeyValueSwap.swap(connection(), settings.stream() + "_jobs", key, value, revision, claim);
+    }
+
+    /** Compare-and-set of one entry of the idempotency-key bucket ({@link KeyValueSwap}): as {@link #swapJob}. */
+    long swapKey(String key, byte[] value, long revision) throws IOException, JetStreamApiException {
+        ready();
+        return KeyValueSwap.swap(connection(), settings.stream() + "_jobs_keys", key, value, revision, "");
     }
 
     /**

@@ -211,7 +211,7 @@ public final class NatsJobStore implements JobStore {
                 byte[] before = job.toBytes();
                 job.attempt = 0;
                 job.queue(System.currentTimeMillis());
-                long revision = stored.finished() ? docs.create(job) : docs.update(job, stored.revision());
+                long revision = stored.finished() ? docs.recreate(job, stored.revision()) : docs.update(job, stored.revision());
                 if (revision < 0) {
                     continue;
                 }
@@ -237,7 +237,7 @@ public final class NatsJobStore implements JobStore {
             if (stored.finished()) {
                 space.forget(stored.job().id, revision);
             } else {
-                space.jobs().update(JobSpace.jobKey(stored.job().id), before, revision);
+                space.swapJob(JobSpace.jobKey(stored.job().id), before, revision, "");
             }
         } catch (IOException | JetStreamApiException | RuntimeException ignored) {
             // the job stays queued without a ticket until retried by an operator after the fact

@@ -169,21 +169,14 @@ final class TicketLeaser {
         byte[] value = String.valueOf(at).getBytes(StandardCharsets.US_ASCII);
         for (int attempt = 0; attempt < MAX_CAS; attempt++) {
             KeyValueEntry entry = space.jobs().get(key);
-            try {
-                if (entry == null || entry.getValue() == null) {
-                    space.jobs().create(key, value);
-                    return;
-                }
+            if (entry != null && entry.getValue() != null) {
                 long recorded = Long.parseLong(new String(entry.getValue(), StandardCharsets.US_ASCII));
                 if (recorded > System.currentTimeMillis() && recorded <= at) {
                     return;
                 }
-                space.jobs().update(key, value, entry.getRevision());
+            }
+            if (space.swapJob(key, value, entry == null ? 0 : entry.getRevision(), "") >= 0) {
                 return;
-            } catch (JetStreamApiException e) {
-                if (e.getApiErrorCode() != JobDocs.WRONG_REVISION) {
-                    throw e;
-                }
             }
         }
     }
