@@ -1,5 +1,6 @@
 package dev.herald.broker.nats;
 
+import dev.herald.broker.BrokerUnavailableException;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
@@ -39,10 +40,14 @@ public final class KeyValueSwap {
 
     /**
      * Writes {@code value} at {@code key} of {@code bucket} only if the key's last revision is
-     * {@code revision} (0: the key has none): the new revision, or -1 when the key changed since.
+     * {@code revision} (0: the key has none): the new revision, or -1 when the key changed since. Without
+     * a connection: {@link BrokerUnavailableException}.
      */
     public static long swap(Connection conn, String bucket, String key, byte[] value, long revision, String claim)
             throws IOException, JetStreamApiException {
+        if (conn == null) {
+            throw new BrokerUnavailableException("the broker is unavailable; retry later");
+        }
         PublishOptions options = PublishOptions.builder().expectedLastSubjectSequence(revision)
                 .messageId(key + "@" + revision + claim).build();
         try {

@@ -211,7 +211,9 @@ public final class NatsJobStore implements JobStore {
                 byte[] before = job.toBytes();
                 job.attempt = 0;
                 job.queue(System.currentTimeMillis());
-                long revision = stored.finished() ? docs.recreate(job, stored.revision()) : docs.update(job, stored.revision());
+                long revision = stored.finished()
+                        ? docs.recreate(job, stored.revision())
+                        : docs.update(job, stored.revision());
                 if (revision < 0) {
                     continue;
                 }
