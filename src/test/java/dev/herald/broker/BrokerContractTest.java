@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -452,7 +453,7 @@ public abstract class BrokerContractTest {
         Set<EventId> accepted = new HashSet<>();
         accepted.add(publish(brokers.get(0), topic, "{\"round\":-1}").id()); // the first await sets Mutiny up, alone
         for (int round = 0; round < rounds; round++) {
-            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(brokers.size());
+            CyclicBarrier together = new CyclicBarrier(brokers.size());
             List<Future<PublishResult>> calls = new ArrayList<>();
             for (Broker broker : brokers) {
                 String data = "{\"round\":" + round + "}";
@@ -889,7 +890,7 @@ public abstract class BrokerContractTest {
         await(nodes.get(0).presence().join(topic, "n0:first", "u-first")); // the first await sets Mutiny up, alone
         int rounds = 10;
         for (int round = 0; round < rounds; round++) {
-            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(nodes.size());
+            CyclicBarrier together = new CyclicBarrier(nodes.size());
             List<Future<Void>> calls = new ArrayList<>();
             for (int n = 0; n < nodes.size(); n++) {
                 PresenceStore presence = nodes.get(n).presence();

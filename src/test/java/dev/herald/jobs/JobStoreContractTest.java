@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutorService;
@@ -473,7 +474,7 @@ public abstract class JobStoreContractTest {
         ExecutorService pool = Executors.newFixedThreadPool(callsPerJob);
         try {
             for (LeasedJob job : leased) {
-                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(callsPerJob);
+                CyclicBarrier together = new CyclicBarrier(callsPerJob);
                 List<Future<Settlement>> calls = new ArrayList<>();
                 for (int c = 0; c < callsPerJob; c++) {
                     JobStore store = stores.get(c % 3);

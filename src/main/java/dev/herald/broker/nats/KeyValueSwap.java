@@ -1,7 +1,6 @@
 package dev.herald.broker.nats;
 
-import dev.herald.broker.BrokerUnavailableException;
-import io.nats.client.Connection;
+import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.PublishOptions;
@@ -40,18 +39,14 @@ public final class KeyValueSwap {
 
     /**
      * Writes {@code value} at {@code key} of {@code bucket} only if the key's last revision is
-     * {@code revision} (0: the key has none): the new revision, or -1 when the key changed since. Without
-     * a connection: {@link BrokerUnavailableException}.
+     * {@code revision} (0: the key has none): the new revision, or -1 when the key changed since.
      */
-    public static long swap(Connection conn, String bucket, String key, byte[] value, long revision, String claim)
+    public static long swap(JetStream js, String bucket, String key, byte[] value, long revision, String claim)
             throws IOException, JetStreamApiException {
-        if (conn == null) {
-            throw new BrokerUnavailableException("the broker is unavailable; retry later");
-        }
         PublishOptions options = PublishOptions.builder().expectedLastSubjectSequence(revision)
                 .messageId(key + "@" + revision + claim).build();
         try {
-            PublishAck ack = conn.jetStream().publish("$KV." + bucket + "." + key, value, options);
+            PublishAck ack = js.publish("$KV." + bucket + "." + key, value, options);
             return ack.isDuplicate() ? -1 : ack.getSeqno();
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() == WRONG_REVISION) {

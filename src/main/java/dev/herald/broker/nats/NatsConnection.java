@@ -228,12 +228,21 @@ final class NatsConnection {
 
     /** The JetStream context, when connected and the stream is there. */
     CompletableFuture<JetStream> jetStream() {
+        try {
+            return CompletableFuture.completedFuture(readyJetStream());
+        } catch (BrokerUnavailableException unavailable) {
+            return CompletableFuture.failedFuture(unavailable);
+        }
+    }
+
+    /** The JetStream context, when connected and the stream is there; else {@link BrokerUnavailableException}. */
+    JetStream readyJetStream() {
         Connection conn = connection;
         JetStream js = jetStream;
         if (closed || conn == null || js == null || conn.getStatus() != Connection.Status.CONNECTED) {
-            return CompletableFuture.failedFuture(new BrokerUnavailableException("the broker is unavailable; retry later"));
+            throw new BrokerUnavailableException("the broker is unavailable; retry later");
         }
-        return CompletableFuture.completedFuture(js);
+        return js;
     }
 
     /** The presence bucket, when ready. */

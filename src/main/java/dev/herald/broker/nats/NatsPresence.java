@@ -107,7 +107,7 @@ final class NatsPresence implements PresenceStore {
                 }
                 byte[] value = JSON.writeValueAsBytes(after);
                 long revision = entry == null ? 0 : entry.getRevision();
-                if (KeyValueSwap.swap(nats.current(), nats.settings().bucket(), key, value, revision, "") < 0) {
+                if (KeyValueSwap.swap(nats.readyJetStream(), nats.settings().bucket(), key, value, revision, "") < 0) {
                     continue; // another node changed the topic's members first: start over from theirs
                 }
                 Set<String> now = users(after);

@@ -44,16 +44,14 @@ public class JobReports {
 
     /** Several acks settled together ({@link JobStore#ackAll}), each then announced and counted as {@link #ack}. */
     public Uni<List<Settlement>> ackAll(List<JobStore.Ack> acks) {
+        if (acks.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
         Instant started = tracing.enabled() ? Instant.now() : null;
-        return store.ackAll(acks).call(settled -> {
-            if (settled.isEmpty()) {
-                return Uni.createFrom().voidItem();
-            }
-            return Uni.join().all(settled.stream()
-                    .map(s -> afterwards("ack", started, s, s.outcome() == Settlement.Outcome.APPLIED
-                            ? JobLifecycle.typeOf(s.status().state()) : null))
-                    .toList()).andFailFast().replaceWithVoid();
-        });
+        return store.ackAll(acks).call(settled -> Uni.join().all(settled.stream()
+                .map(s -> afterwards("ack", started, s, s.outcome() == Settlement.Outcome.APPLIED
+                        ? JobLifecycle.typeOf(s.status().state()) : null))
+                .toList()).andFailFast().replaceWithVoid());
     }
 
     public Uni<Settlement> nack(String id, String lease, Nack nack) {

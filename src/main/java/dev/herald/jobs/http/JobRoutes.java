@@ -303,8 +303,7 @@ public class JobRoutes {
                 allowed.add(new JobStore.Ack(ack.id(), ack.report().lease(), ack.report().result()));
             }
         }
-        Uni<List<Settlement>> settled = allowed.isEmpty() ? Uni.createFrom().item(List.of()) : reports.ackAll(allowed);
-        return settled.map(done -> {
+        return reports.ackAll(allowed).map(done -> {
             Iterator<Settlement> next = done.iterator();
             return results(acks, refusals, id -> ackResult(id, next.next()));
         }).onFailure().recoverWithItem(f -> results(acks, refusals, id -> ackProblem(id, f)));

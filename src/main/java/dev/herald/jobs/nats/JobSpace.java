@@ -7,6 +7,7 @@ import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobPolicy;
 import dev.herald.jobs.QueueName;
 import io.nats.client.Connection;
+import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
@@ -56,6 +57,8 @@ final class JobSpace {
     private volatile KeyValue jobs;
     private volatile KeyValue done;
     private volatile KeyValue keys;
+    /** For compare-and-set ({@link KeyValueSwap}), made with the buckets. */
+    private volatile JetStream jetStream;
 
     JobSpace(NatsBroker broker, JobPolicy policy) {
         this.broker = broker;
@@ -166,6 +169,7 @@ final class JobSpace {
             bucket(kvm, name + "_keys", policy.retention());
             KeyValueSwap.narrowWindow(jsm, name);
             KeyValueSwap.narrowWindow(jsm, name + "_keys");
+            jetStream = conn.jetStream();
             jobs = conn.keyValue(name);
             done = conn.keyValue(name + "_done");
             keys = conn.keyValue(name + "_keys");
@@ -196,13 +200,13 @@ final class JobSpace {
     /** Compare-and-set of one entry of the jobs bucket ({@link KeyValueSwap}): its new revision, or -1. */
     long swapJob(String key, byte[] value, long revision, String claim) throws IOException, JetStreamApiException {
         ready();
-        return KeyValueSwap.swap(connection(), settings.stream() + "_jobs", key, value, revision, claim);
+        return KeyValueSwap.swap(jetStream, settings.stream() + "_jobs", key, value, revision, claim);
     }
 
     /** Compare-and-set of one entry of the idempotency-key bucket ({@link KeyValueSwap}): as {@link #swapJob}. */
     long swapKey(String key, byte[] value, long revision) throws IOException, JetStreamApiException {
         ready();
-        return KeyValueSwap.swap(connection(), settings.stream() + "_jobs_keys", key, value, revision, "");
+        return KeyValueSwap.swap(jetStream, settings.stream() + "_jobs_keys", key, value, revision, "");
     }
 
     /**
