@@ -141,6 +141,32 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
     }
 
     /**
+     * The buckets written by compare-and-set keep each write's message id ({@link
+     * dev.herald.broker.nats.KeyValueSwap}) for 30 s, or the bucket's max age when shorter, not the two
+     * minutes of a bucket's default: every id held costs the servers memory.
+     */
+    @Test
+    void bucketsWrittenByCompareAndSetRememberMessageIdsForThirtySecondsAtMost() throws Exception {
+        done(node().enqueue(EnqueueRequest.of(queue, "t", "1", 1)));
+        List<JobStore> shortLived = nodes(1, new JobPolicy(Duration.ofSeconds(5), Duration.ofMillis(50),
+                Duration.ofMillis(200)));
+        done(shortLived.get(0).enqueue(EnqueueRequest.of(queue, "t", "1", 1)));
+        try (Connection admin = Nats.connect(servers().get(0))) {
+            var jsm = admin.jetStreamManagement();
+            String stream = streams.get(0);
+            assertEquals(Duration.ofSeconds(30), jsm.getStreamInfo("KV_" + stream + "_jobs").getConfiguration()
+                    .getDuplicateWindow());
+            assertEquals(Duration.ofSeconds(30), jsm.getStreamInfo("KV_" + stream + "_jobs_keys").getConfiguration()
+                    .getDuplicateWindow());
+            assertEquals(Duration.ofSeconds(30), jsm.getStreamInfo("KV_" + stream + "_presence").getConfiguration()
+                    .getDuplicateWindow());
+            String retained = streams.get(1);
+            assertEquals(Duration.ofSeconds(5), jsm.getStreamInfo("KV_" + retained + "_jobs_keys").getConfiguration()
+                    .getDuplicateWindow(), "no longer than the bucket's max age");
+        }
+    }
+
+    /**
      * Every delayed job a lease has seen is a pending acknowledgement of its queue's consumer: past NATS's
      * default bound (1,000) the consumer would hand out nothing more, and queued jobs behind them would wait.
      */
