@@ -14,8 +14,6 @@ import dev.herald.event.EventId;
 import dev.herald.event.Topic;
 import dev.herald.support.CountingBrokerMetrics;
 import dev.herald.support.NatsServer;
-import io.nats.client.Connection;
-import io.nats.client.Nats;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -25,20 +23,22 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The broker contract against the NATS broker: n nodes are n brokers, each with its own connection, on
- * one real nats-server with JetStream. Each test gets its own stream, subject prefix and bucket. Beyond the
- * contract: long reads go through one consumer per page rather than one direct get per event.
+ * one real nats-server with JetStream. The tests of a class share one stream, subject prefix and presence
+ * bucket (created by the first test, gone with the server), as the Redis suites share one server: the
+ * contract isolates tests by topic name, and a new replicated stream per test cost a cluster seconds.
+ * Beyond the contract: long reads go through one consumer per page rather than one direct get per event.
  */
 class NatsBrokerContractTest extends BrokerContractTest {
 
     private static NatsServer server;
-    private final List<String> streams = new ArrayList<>();
+    /** The class's stream name (its subject prefix is the same in lower case); null before the first test. */
+    private static String stream;
     /** The brokers' commands by name ("get", "replay", ...), counted. */
     private final CountingBrokerMetrics commands = new CountingBrokerMetrics();
 
@@ -46,6 +46,7 @@ class NatsBrokerContractTest extends BrokerContractTest {
     static void startNats() {
         Assumptions.assumeTrue(NatsServer.available(), "no nats-server");
         server = NatsServer.startNew();
+        stream = null;
     }
 
     @AfterAll
@@ -66,37 +67,19 @@ class NatsBrokerContractTest extends BrokerContractTest {
 
     @Override
     protected List<Broker> brokers(int n) {
-        String id = UUID.randomUUID().toString().substring(0, 8);
-        String stream = "T" + id;
-        streams.add(stream);
+        if (stream == null) {
+            stream = "T" + UUID.randomUUID().toString().substring(0, 8);
+        }
         List<Broker> brokers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            NatsBroker broker = new NatsBroker(NatsBrokerSettings.of(servers(), "t" + id, stream, replicas(), retention()),
-                    commands);
+            NatsBroker broker = new NatsBroker(NatsBrokerSettings.of(servers(), stream.toLowerCase(), stream, replicas(),
+                    retention()), commands);
             brokers.add(broker);
         }
         for (Broker b : brokers) {
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> b.isAvailable().await().atMost(Duration.ofSeconds(5)));
         }
         return brokers;
-    }
-
-    @AfterEach
-    void deleteStreams() throws Exception {
-        if (streams.isEmpty()) {
-            return;
-        }
-        try (Connection admin = Nats.connect(servers().get(0))) {
-            for (String stream : streams) {
-                try {
-                    admin.jetStreamManagement().deleteStream(stream);
-                    admin.keyValueManagement().delete(stream + "_presence");
-                } catch (Exception gone) {
-                    // never created, or already deleted
-                }
-            }
-        }
-        streams.clear();
     }
 
     // NATS 2.9 has no batched direct get: a long page is read through one consumer, not one get per event.

@@ -21,9 +21,11 @@ import io.nats.client.Nats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
@@ -36,9 +38,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The job store contract on one real nats-server with JetStream: n nodes are n stores, each on its own
- * broker and connection. Each call of {@link #stores} gets its own stream name and subject prefix, so its
- * job stream and buckets are new (with the policy's retention) and are deleted after the test. Beyond the
- * contract: what the store leaves in NATS, and an idempotency key raced by several nodes.
+ * broker and connection. The tests of a class that use one policy share a stream name and subject prefix,
+ * so one job stream and set of buckets (with the policy's retention, gone with the server), as the Redis
+ * suites share one server: the contract isolates tests by queue name, and new replicated streams and
+ * buckets per test cost a cluster seconds. Beyond the contract: what the store leaves in NATS (in streams
+ * of its own), and an idempotency key raced by several nodes.
  */
 class NatsJobStoreContractTest extends JobStoreContractTest {
 
@@ -46,13 +50,17 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
     static final Retention RETENTION = new Retention(200, Duration.ofHours(1), 100_000, Duration.ofMinutes(5));
 
     private static NatsServer server;
+    /** The class's stream name per policy (its subject prefix is the same in lower case). */
+    private static final Map<JobPolicy, String> SHARED = new ConcurrentHashMap<>();
     private final List<NatsBroker> brokers = new ArrayList<>();
-    private final List<String> streams = new ArrayList<>();
+    /** Streams made for one test alone, deleted after it. */
+    private final List<String> own = new ArrayList<>();
 
     @BeforeAll
     static void startNats() {
         Assumptions.assumeTrue(NatsServer.available(), "no nats-server");
         server = NatsServer.startNew();
+        SHARED.clear();
     }
 
     @AfterAll
@@ -74,13 +82,25 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
 
     @Override
     protected List<JobStore> stores(int n, JobPolicy policy) {
-        String id = UUID.randomUUID().toString().substring(0, 8);
-        String stream = "J" + id;
-        streams.add(stream);
+        return stores(n, policy, SHARED.computeIfAbsent(policy, p -> newStreamName()));
+    }
+
+    /** One store on a job stream and buckets of its own, to see what the store leaves in them. */
+    private JobStore ownStore() {
+        String stream = newStreamName();
+        own.add(stream);
+        return stores(1, CONTRACT_POLICY, stream).get(0);
+    }
+
+    private static String newStreamName() {
+        return "J" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private List<JobStore> stores(int n, JobPolicy policy, String stream) {
         List<JobStore> stores = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            NatsBroker broker = new NatsBroker(NatsBrokerSettings.of(servers(), "j" + id, stream, replicas(), RETENTION),
-                    BrokerMetrics.NONE);
+            NatsBroker broker = new NatsBroker(NatsBrokerSettings.of(servers(), stream.toLowerCase(), stream, replicas(),
+                    RETENTION), BrokerMetrics.NONE);
             brokers.add(broker);
             Awaitility.await().atMost(Duration.ofSeconds(30))
                     .until(() -> broker.isAvailable().await().atMost(Duration.ofSeconds(5)));
@@ -118,7 +138,7 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
 
     @Test
     void finishedJobsLeaveNeitherDocumentNorTicketBehindInTheJobsBucketAndStream() throws Exception {
-        JobStore store = node();
+        JobStore store = ownStore();
         for (int i = 0; i < 4; i++) {
             done(store.enqueue(EnqueueRequest.of(queue, "t", String.valueOf(i), 1)));
         }
@@ -127,7 +147,7 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
         done(store.ack(jobs.get(1).id(), jobs.get(1).lease(), null));
         done(store.nack(jobs.get(2).id(), jobs.get(2).lease(), new Nack("no", false, null)));
         done(store.nack(jobs.get(3).id(), jobs.get(3).lease(), new Nack("no", true, null))); // no attempt left
-        String stream = streams.get(streams.size() - 1);
+        String stream = own.get(0);
         try (Connection admin = Nats.connect(servers().get(0))) {
             var jsm = admin.jetStreamManagement();
             assertEquals(0, jsm.getStreamInfo(stream + "_jobq").getStreamState().getMsgCount(), "tickets acknowledged");
@@ -148,19 +168,18 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
     @Test
     void bucketsWrittenByCompareAndSetRememberMessageIdsForThirtySecondsAtMost() throws Exception {
         done(node().enqueue(EnqueueRequest.of(queue, "t", "1", 1)));
-        List<JobStore> shortLived = nodes(1, new JobPolicy(Duration.ofSeconds(5), Duration.ofMillis(50),
-                Duration.ofMillis(200)));
-        done(shortLived.get(0).enqueue(EnqueueRequest.of(queue, "t", "1", 1)));
+        JobPolicy shortLived = new JobPolicy(Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofMillis(200));
+        done(nodes(1, shortLived).get(0).enqueue(EnqueueRequest.of(queue, "t", "1", 1)));
         try (Connection admin = Nats.connect(servers().get(0))) {
             var jsm = admin.jetStreamManagement();
-            String stream = streams.get(0);
+            String stream = SHARED.get(CONTRACT_POLICY);
             assertEquals(Duration.ofSeconds(30), jsm.getStreamInfo("KV_" + stream + "_jobs").getConfiguration()
                     .getDuplicateWindow());
             assertEquals(Duration.ofSeconds(30), jsm.getStreamInfo("KV_" + stream + "_jobs_keys").getConfiguration()
                     .getDuplicateWindow());
             assertEquals(Duration.ofSeconds(30), jsm.getStreamInfo("KV_" + stream + "_presence").getConfiguration()
                     .getDuplicateWindow());
-            String retained = streams.get(1);
+            String retained = SHARED.get(shortLived);
             assertEquals(Duration.ofSeconds(5), jsm.getStreamInfo("KV_" + retained + "_jobs_keys").getConfiguration()
                     .getDuplicateWindow(), "no longer than the bucket's max age");
         }
@@ -194,11 +213,11 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
     void closeBrokers() throws Exception {
         brokers.forEach(NatsBroker::close);
         brokers.clear();
-        if (streams.isEmpty()) {
+        if (own.isEmpty()) {
             return;
         }
         try (Connection admin = Nats.connect(servers().get(0))) {
-            for (String stream : streams) {
+            for (String stream : own) {
                 for (String name : List.of(stream, stream + "_jobq", "KV_" + stream + "_presence", "KV_" + stream + "_jobs",
                         "KV_" + stream + "_jobs_done", "KV_" + stream + "_jobs_keys")) {
                     try {
@@ -209,6 +228,6 @@ class NatsJobStoreContractTest extends JobStoreContractTest {
                 }
             }
         }
-        streams.clear();
+        own.clear();
     }
 }
