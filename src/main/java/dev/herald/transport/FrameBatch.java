@@ -3,6 +3,7 @@ package dev.herald.transport;
 import dev.herald.metrics.HeraldMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -31,6 +32,15 @@ public final class FrameBatch {
         if (event) {
             events++;
         }
+    }
+
+    /**
+     * Adds an event's frame that many connections share ({@code shared}, whose position and limit nobody
+     * moves once it is made): the buffer added is Netty's wrapper, which keeps a slice of its own, so one
+     * object per connection and no duplicate of the shared buffer besides.
+     */
+    public void addShared(ByteBuffer shared) {
+        add(Unpooled.wrappedBuffer(shared), true);
     }
 
     /** Whether the batch holds its maximum: write it before adding more. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.herald.metrics.HeraldMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,28 @@ class FrameBatchTest {
         batch.add(frame("e3;"), true);
         batch.flush(this::write, meter);
         assertEquals(List.of("e1;n;e1;e2;", "e3;"), writes, "a flushed batch starts empty");
+    }
+
+    @Test
+    void aSharedDirectFrameGoesOutWholeFromEveryBatchAndIsNeverMoved() {
+        ByteBuffer shared = ByteBuffer.allocateDirect(3).put("e1;".getBytes(StandardCharsets.UTF_8)).flip();
+        List<ByteBuf> outs = new ArrayList<>();
+        for (int connection = 0; connection < 3; connection++) {
+            FrameBatch batch = new FrameBatch();
+            batch.addShared(shared);
+            batch.addShared(shared);
+            batch.flush(outs::add, meter);
+        }
+        for (ByteBuf out : outs) { // read as a channel would, one after the other: each its own indices
+            byte[] bytes = new byte[out.readableBytes()];
+            out.readBytes(bytes);
+            assertEquals("e1;e1;", new String(bytes, StandardCharsets.UTF_8));
+            out.release();
+        }
+        assertEquals(6, counted, "each shared frame is an event");
+        assertEquals(0, shared.position());
+        assertEquals(3, shared.limit());
+        assertEquals("e1;", StandardCharsets.UTF_8.decode(shared.duplicate()).toString(), "released views free nothing");
     }
 
     @Test

@@ -181,20 +181,17 @@ final class SseConnection implements Connection, DeliveryWriter, Drainable {
 
     @Override
     public void write(Event event, String cursor, boolean singleTopic, boolean replayed) {
-        ByteBuf frame;
         if (singleTopic && raw != null) {
             // A view of the event's shared, ready-made chunk in direct memory: no copy per connection.
-            frame = Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_CHUNK
-                    : SseFrames.UNNAMED_SINGLE_TOPIC_CHUNK).duplicate());
+            batch.addShared(event.encoded(named ? SseFrames.SINGLE_TOPIC_CHUNK : SseFrames.UNNAMED_SINGLE_TOPIC_CHUNK));
         } else if (singleTopic) {
             // Through Vert.x (HTTP/2, compression): the event's shared frame bytes, wrapped.
-            frame = Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_FRAME
-                    : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME));
+            batch.add(Unpooled.wrappedBuffer(event.encoded(named ? SseFrames.SINGLE_TOPIC_FRAME
+                    : SseFrames.UNNAMED_SINGLE_TOPIC_FRAME)), true);
         } else {
-            frame = own(SseFrames.concat(SseFrames.idLine(cursor),
-                    event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL)));
+            batch.add(own(SseFrames.concat(SseFrames.idLine(cursor),
+                    event.encoded(named ? SseFrames.TAIL : SseFrames.UNNAMED_TAIL))), true);
         }
-        batch.add(frame, true);
         if (!replayed) {
             meter.latency(System.currentTimeMillis() - event.ts());
         }

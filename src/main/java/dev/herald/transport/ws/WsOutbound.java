@@ -8,7 +8,6 @@ import dev.herald.metrics.HeraldMetrics;
 import dev.herald.transport.EventLoopWakeups;
 import dev.herald.transport.FrameBatch;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.Context;
@@ -91,8 +90,11 @@ final class WsOutbound {
     void writeEvent(Event event, String cursor, boolean singleTopic, boolean replayed) {
         if (raw != null) {
             // A view of the event's shared, ready-made frame in direct memory: no copy per connection.
-            batch.add(singleTopic ? Unpooled.wrappedBuffer(event.encoded(WsFrames.SINGLE_TOPIC_FRAME).duplicate())
-                    : RawFrames.heapFrame(WsFrames.event(cursor, event)), true);
+            if (singleTopic) {
+                batch.addShared(event.encoded(WsFrames.SINGLE_TOPIC_FRAME));
+            } else {
+                batch.add(RawFrames.heapFrame(WsFrames.event(cursor, event)), true);
+            }
         } else {
             send(singleTopic ? event.encoded(WsFrames.SINGLE_TOPIC_EVENT) : WsFrames.event(cursor, event));
             meter.delivered(1);
