@@ -9,19 +9,23 @@ import dev.herald.event.InvalidInputException;
 import dev.herald.event.Json;
 import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.JobStore;
 import dev.herald.jobs.LeaseRequest;
 import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.QueueName;
 import dev.herald.jobs.Settlement;
 import dev.herald.jobs.http.JobJson;
 import dev.herald.jobs.http.JobParser;
+import dev.herald.jobs.http.JobReports;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The worker side of one WebSocket connection (README, "Jobs"), RabbitMQ style: {@code consume} a queue
@@ -31,7 +35,10 @@ import java.util.Map;
  * connection closes, its unsettled jobs are released to their queue at once, their attempt not counted.
  *
  * <p>A connection settles only jobs it was pushed, with their lease: the {@code work} right was checked
- * at {@code consume}. Everything runs on the connection's event loop.
+ * at {@code consume}. The acks of one turn of the event loop (a worker that finishes several jobs sends
+ * them together) are settled together, one store call per queue where the store can ({@link
+ * JobReports#ackAll}), each answered as its own; the room they free is then filled by one lease.
+ * Everything runs on the connection's event loop.
  */
 final class WsWorker {
 
@@ -40,6 +47,10 @@ final class WsWorker {
     private static final long RETRY_MILLIS = 1000;
 
     private record Held(String lease, Consumer consumer) {
+    }
+
+    /** An ack received, to be settled with the others of its turn. */
+    private record PendingAck(WsRequest.Job op, Held holding, JobStore.Ack ack) {
     }
 
     private static final class Consumer {
@@ -60,6 +71,7 @@ final class WsWorker {
     private final Context context;
     private final Map<QueueName, Consumer> consumers = new HashMap<>();
     private final Map<String, Held> held = new HashMap<>();
+    private final List<PendingAck> acks = new ArrayList<>();
     private boolean closed;
 
     WsWorker(WsSession session, WsJobs jobs, Context context) {
@@ -148,21 +160,54 @@ final class WsWorker {
             session.sendError(new ConflictException("this connection holds no such lease of job " + id), op.ref());
             return;
         }
-        Uni<Settlement> settled = switch (op.op()) {
-            case "progress" -> jobs.reports.progress(id, report.lease(), report.progress(), report.message(),
-                    report.data());
-            case "ack" -> jobs.reports.ack(id, report.lease(), report.result());
-            default -> jobs.reports.nack(id, report.lease(), report.nack());
-        };
-        settled.subscribe().with(s -> session.onContext(() -> settled(op, id, holding, s)),
+        if (op.op().equals("ack")) {
+            if (acks.isEmpty()) {
+                context.runOnContext(v -> settleAcks());
+            }
+            acks.add(new PendingAck(op, holding, new JobStore.Ack(id, report.lease(), report.result())));
+            return;
+        }
+        Uni<Settlement> settled = op.op().equals("progress")
+                ? jobs.reports.progress(id, report.lease(), report.progress(), report.message(), report.data())
+                : jobs.reports.nack(id, report.lease(), report.nack());
+        settled.subscribe().with(s -> session.onContext(() -> {
+                    Consumer freed = settled(op, id, holding, s);
+                    if (freed != null) {
+                        pump(freed);
+                    }
+                }),
                 failure -> session.onContext(() -> session.sendError(failure, op.ref())));
     }
 
-    private void settled(WsRequest.Job op, String id, Held holding, Settlement s) {
+    /** Settles the acks of this turn together, answers each, then refills each consumer they freed room in once. */
+    private void settleAcks() {
+        if (acks.isEmpty()) {
+            return;
+        }
+        List<PendingAck> batch = List.copyOf(acks);
+        acks.clear();
+        jobs.reports.ackAll(batch.stream().map(PendingAck::ack).toList()).subscribe().with(
+                settlements -> session.onContext(() -> {
+                    Set<Consumer> freed = new LinkedHashSet<>();
+                    for (int i = 0; i < batch.size(); i++) {
+                        PendingAck a = batch.get(i);
+                        Consumer c = settled(a.op(), a.ack().id(), a.holding(), settlements.get(i));
+                        if (c != null) {
+                            freed.add(c);
+                        }
+                    }
+                    freed.forEach(this::pump);
+                }),
+                failure -> session.onContext(() -> batch.forEach(a -> session.sendError(failure, a.op().ref()))));
+    }
+
+    /** Answers one settled report; returns the consumer it freed room in, or null. */
+    private Consumer settled(WsRequest.Job op, String id, Held holding, Settlement s) {
+        Consumer freed = null;
         boolean lost = s.outcome() == Settlement.Outcome.CONFLICT || s.outcome() == Settlement.Outcome.NOT_FOUND;
         if ((lost || !op.op().equals("progress")) && held.remove(id, holding)) {
-            holding.consumer().held--;
-            pump(holding.consumer());
+            freed = holding.consumer();
+            freed.held--;
         }
         switch (s.outcome()) {
             case NOT_FOUND -> session.send(WsFrames.error(ErrorCode.NOT_FOUND, "no such job: " + id, op.ref()));
@@ -170,6 +215,7 @@ final class WsWorker {
                     + "lease; the job is " + s.status().state().wire()), op.ref());
             default -> session.send(frame("{\"type\":\"" + op.op() + "ed\",\"job\":" + s.status().toJson(), op.ref()));
         }
+        return freed;
     }
 
     private void release(String id, String lease) {
@@ -193,6 +239,7 @@ final class WsWorker {
             return;
         }
         closed = true;
+        settleAcks(); // before the releases: the jobs a worker acked are settled as it said, not given back
         consumers.values().forEach(WsWorker::stop);
         consumers.clear();
         List<Map.Entry<String, Held>> unsettled = new ArrayList<>(held.entrySet());

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.support.TestTokens;
@@ -14,8 +15,10 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -68,6 +71,68 @@ class WebSocketWorkerTest {
             ws.send("{\"op\":\"ack\",\"id\":\"" + second.get("id").asText() + "\",\"lease\":\""
                     + second.get("lease").asText() + "\",\"ref\":9}");
             assertEquals("conflict", ws.awaitMessage(m -> m.path("type").asText().equals("error")).get("code").asText());
+        }
+    }
+
+    private static String ack(JsonNode job, String lease, int ref) {
+        return "{\"op\":\"ack\",\"id\":\"" + job.get("id").asText() + "\",\"lease\":\"" + lease + "\",\"ref\":"
+                + ref + "}";
+    }
+
+    /** A worker that finishes several jobs at once sends their acks together: each answered, the room refilled. */
+    @Test
+    void acksSentTogetherAreEachAnsweredAndTheRoomTheyFreeIsFilledAgain() {
+        for (int i = 0; i < 8; i++) {
+            enqueueOk(client, queue, String.valueOf(i));
+        }
+        try (WsClient ws = connect(worker)) {
+            ws.send("{\"op\":\"consume\",\"queue\":\"" + queue + "\",\"prefetch\":4}");
+            ws.expect("consuming");
+            List<JsonNode> first = List.of(job(ws), job(ws), job(ws), job(ws));
+            for (int i = 0; i < 4; i++) {
+                ws.send(ack(first.get(i), first.get(i).get("lease").asText(), i + 1));
+            }
+            ws.send(ack(first.get(1), first.get(0).get("lease").asText(), 5)); // another job's lease
+            Map<Integer, JsonNode> answers = new HashMap<>();
+            Set<String> next = new HashSet<>();
+            while (answers.size() < 5 || next.size() < 4) {
+                JsonNode m = ws.next();
+                switch (m.get("type").asText()) {
+                    case "job" -> next.add(m.get("job").get("id").asText());
+                    case "acked", "error" -> answers.put(m.get("ref").asInt(), m);
+                    default -> throw new AssertionError("unexpected " + m);
+                }
+            }
+            for (int ref = 1; ref <= 4; ref++) {
+                assertEquals("acked", answers.get(ref).get("type").asText(), "ack " + ref);
+                assertEquals(first.get(ref - 1).get("id").asText(), answers.get(ref).get("job").get("id").asText());
+                assertEquals("succeeded", answers.get(ref).get("job").get("status").asText(), "ack " + ref);
+            }
+            assertEquals("conflict", answers.get(5).get("code").asText(), "a lease this connection does not hold");
+            Set<String> firstIds = new HashSet<>();
+            first.forEach(j -> firstIds.add(j.get("id").asText()));
+            assertEquals(4, next.size());
+            assertTrue(next.stream().noneMatch(firstIds::contains), "the other four jobs filled the room: " + next);
+            for (String id : firstIds) {
+                status(client, id).then().body("status", equalTo("succeeded"));
+            }
+        }
+    }
+
+    /** Acks that came just before the connection closed settle their jobs: the release on close does not undo them. */
+    @Test
+    void acksJustBeforeTheConnectionClosesAreSettledNotGivenBack() {
+        List<String> ids = List.of(enqueueOk(client, queue, "1"), enqueueOk(client, queue, "2"));
+        WsClient ws = connect(worker);
+        ws.send("{\"op\":\"consume\",\"queue\":\"" + queue + "\",\"prefetch\":2}");
+        List<JsonNode> jobs = List.of(job(ws), job(ws));
+        ws.send(ack(jobs.get(0), jobs.get(0).get("lease").asText(), 1));
+        ws.send(ack(jobs.get(1), jobs.get(1).get("lease").asText(), 2));
+        ws.close();
+        for (String id : ids) {
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !"active".equals(status(client, id).then().extract().path("status")));
+            status(client, id).then().body("status", equalTo("succeeded"));
         }
     }
 
