@@ -23,12 +23,14 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -281,7 +283,7 @@ public final class RedisJobStore implements JobStore {
 
     /** A job's status from its hash (HGETALL: field, value, ...). */
     static JobStatus status(String id, Response hash) {
-        String[] f = new String[Field.values().length];
+        String[] f = new String[Field.COUNT];
         for (int i = 0; i + 1 < hash.size(); i += 2) {
             Field field = Field.of(hash.get(i).toString());
             if (field != null) {
@@ -298,13 +300,13 @@ public final class RedisJobStore implements JobStore {
     private enum Field {
         q, t, s, a, ma, p, pm, pd, r, er, c, u, n, sa, o, tp;
 
+        static final int COUNT = values().length;
+        /** By name; not values(), which copies its array at every call (several statuses per job). */
+        private static final Map<String, Field> BY_NAME = Arrays.stream(values())
+                .collect(Collectors.toUnmodifiableMap(Field::name, f -> f));
+
         static Field of(String name) {
-            for (Field f : values()) {
-                if (f.name().equals(name)) {
-                    return f;
-                }
-            }
-            return null;
+            return BY_NAME.get(name);
         }
     }
 
