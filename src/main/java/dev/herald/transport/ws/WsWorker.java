@@ -167,6 +167,9 @@ final class WsWorker {
             acks.add(new PendingAck(op, holding, new JobStore.Ack(id, report.lease(), report.result())));
             return;
         }
+        if (acks.stream().anyMatch(a -> a.ack().id().equals(id))) {
+            settleAcks(); // this job's ack, sent first, is not held back behind its later report
+        }
         Uni<Settlement> settled = op.op().equals("progress")
                 ? jobs.reports.progress(id, report.lease(), report.progress(), report.message(), report.data())
                 : jobs.reports.nack(id, report.lease(), report.nack());
