@@ -22,6 +22,7 @@ import io.vertx.core.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,8 @@ final class WsWorker {
     private final Map<QueueName, Consumer> consumers = new HashMap<>();
     private final Map<String, Held> held = new HashMap<>();
     private final List<PendingAck> acks = new ArrayList<>();
+    /** Jobs whose acks are in flight: a close does not release them under their acks. */
+    private final Set<String> acking = new HashSet<>();
     private boolean closed;
 
     WsWorker(WsSession session, WsJobs jobs, Context context) {
@@ -189,8 +192,10 @@ final class WsWorker {
         }
         List<PendingAck> batch = List.copyOf(acks);
         acks.clear();
+        batch.forEach(a -> acking.add(a.ack().id()));
         jobs.reports.ackAll(batch.stream().map(PendingAck::ack).toList()).subscribe().with(
                 settlements -> session.onContext(() -> {
+                    batch.forEach(a -> acking.remove(a.ack().id()));
                     Set<Consumer> freed = new LinkedHashSet<>();
                     for (int i = 0; i < batch.size(); i++) {
                         PendingAck a = batch.get(i);
@@ -201,7 +206,10 @@ final class WsWorker {
                     }
                     freed.forEach(this::pump);
                 }),
-                failure -> session.onContext(() -> batch.forEach(a -> session.sendError(failure, a.op().ref()))));
+                failure -> session.onContext(() -> batch.forEach(a -> {
+                    acking.remove(a.ack().id());
+                    session.sendError(failure, a.op().ref());
+                })));
     }
 
     /** Answers one settled report; returns the consumer it freed room in, or null. */
@@ -242,12 +250,13 @@ final class WsWorker {
             return;
         }
         closed = true;
-        settleAcks(); // before the releases: the jobs a worker acked are settled as it said, not given back
+        settleAcks(); // what the worker acked is settled as it said: those jobs are not given back
         consumers.values().forEach(WsWorker::stop);
         consumers.clear();
         List<Map.Entry<String, Held>> unsettled = new ArrayList<>(held.entrySet());
         held.clear();
-        unsettled.forEach(e -> release(e.getKey(), e.getValue().lease()));
+        unsettled.stream().filter(e -> !acking.contains(e.getKey()))
+                .forEach(e -> release(e.getKey(), e.getValue().lease()));
     }
 
     private static String frame(String open, String ref) {
