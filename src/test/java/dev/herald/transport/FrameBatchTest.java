@@ -76,7 +76,8 @@ class FrameBatchTest {
         assertEquals(6, counted, "each shared frame is an event");
         assertEquals(0, shared.position());
         assertEquals(3, shared.limit());
-        assertEquals("e1;", StandardCharsets.UTF_8.decode(shared.duplicate()).toString(), "released views free nothing");
+        assertEquals("e1;", StandardCharsets.UTF_8.decode(shared.duplicate()).toString(),
+                "released views free nothing");
     }
 
     @Test

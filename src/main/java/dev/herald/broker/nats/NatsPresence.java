@@ -25,8 +25,8 @@ import java.util.function.Function;
  * Presence in a NATS key-value bucket: one entry per topic, a JSON object member → {@code [expiry, user]},
  * changed by compare-and-set on the entry's revision ({@link KeyValueSwap}; retried when another node
  * changed it first), so a user's join (first member anywhere) and leave (last member gone) are each
- * announced exactly once per change, on the topic's presence subject. An entry holds every member of its topic, so NATS's maximum
- * message size (1 MiB by default) bounds a topic to about ten thousand members.
+ * announced exactly once per change, on the topic's presence subject. An entry holds every member of its
+ * topic, so NATS's maximum message size (1 MiB by default) bounds a topic to about ten thousand members.
  */
 final class NatsPresence implements PresenceStore {
 
