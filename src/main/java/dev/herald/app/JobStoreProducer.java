@@ -8,6 +8,7 @@ import dev.herald.broker.redis.RedisBroker;
 import dev.herald.jobs.JobLifecycle;
 import dev.herald.jobs.JobPolicy;
 import dev.herald.jobs.JobStore;
+import dev.herald.jobs.QuietQueues;
 import dev.herald.jobs.memory.MemoryJobStore;
 import dev.herald.jobs.nats.NatsJobStore;
 import dev.herald.jobs.redis.RedisJobStore;
@@ -18,6 +19,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.util.List;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
@@ -29,7 +32,7 @@ public class JobStoreProducer {
 
     @Produces
     @ApplicationScoped
-    JobStore jobStore(HeraldConfig config, Broker broker, Vertx vertx, Instance<Redis> redis) {
+    JobStore jobStore(HeraldConfig config, Broker broker, Vertx vertx, Instance<Redis> redis, QuietQueues quiet) {
         JobsConfig jobs = config.jobs();
         if (jobs.visibility().compareTo(JobPolicy.MAX_VISIBILITY) > 0 || jobs.visibility().toMillis() < 1) {
             throw new IllegalStateException("herald.jobs.visibility must be between 1ms and "
@@ -49,7 +52,7 @@ public class JobStoreProducer {
             // A cluster's slots put a job's keys and its topic's apart: lifecycle events folded only on one Redis.
             boolean cluster = "cluster".equalsIgnoreCase(ConfigProvider.getConfig()
                     .getOptionalValue("quarkus.redis.client-type", String.class).orElse("standalone"));
-            return new RedisJobStore(redisBroker, vertx, redis.get(), policy, !cluster);
+            return new RedisJobStore(redisBroker, vertx, redis.get(), policy, !cluster, quiet);
         }
         if (backend instanceof NatsBroker natsBroker) {
             return new NatsJobStore(natsBroker, policy);
@@ -68,8 +71,14 @@ public class JobStoreProducer {
     }
 
     @Produces
+    @Singleton
+    QuietQueues quietQueues(HeraldConfig config) {
+        return QuietQueues.of(config.jobs().quietQueues().orElse(List.of()));
+    }
+
+    @Produces
     @ApplicationScoped
-    JobLifecycle lifecycle(Broker broker, JobStore store) {
-        return new JobLifecycle(broker, store.announcesLifecycle());
+    JobLifecycle lifecycle(Broker broker, JobStore store, QuietQueues quiet) {
+        return new JobLifecycle(broker, store.announcesLifecycle(), quiet);
     }
 }

@@ -19,6 +19,8 @@ import org.jboss.logging.Logger;
  * <p>When the store {@linkplain JobStore#announcesLifecycle announces} the events itself (in each
  * transition's own call), {@link #announce} publishes nothing: the events are already on the topic, in the
  * order of the transitions.
+ *
+ * <p>Jobs of {@linkplain QuietQueues quiet queues} announce nothing.
  */
 public final class JobLifecycle {
 
@@ -33,15 +35,21 @@ public final class JobLifecycle {
 
     private final Broker broker;
     private final boolean storeAnnounces;
+    private final QuietQueues quiet;
 
-    public JobLifecycle(Broker broker) {
-        this(broker, false);
-    }
-
-    /** @param storeAnnounces the job store publishes the events itself ({@link JobStore#announcesLifecycle}) */
-    public JobLifecycle(Broker broker, boolean storeAnnounces) {
+    /**
+     * @param storeAnnounces the job store publishes the events itself ({@link JobStore#announcesLifecycle})
+     * @param quiet          the queues whose jobs announce nothing
+     */
+    public JobLifecycle(Broker broker, boolean storeAnnounces, QuietQueues quiet) {
         this.broker = broker;
         this.storeAnnounces = storeAnnounces;
+        this.quiet = quiet;
+    }
+
+    /** True when the jobs of {@code queue} announce their lifecycle (it is not a quiet queue). */
+    public boolean announces(QueueName queue) {
+        return !quiet.contains(queue);
     }
 
     /** The event type announcing that a job reached {@code state}. */
@@ -55,9 +63,9 @@ public final class JobLifecycle {
         };
     }
 
-    /** Publishes {@code type} with the status as data, unless the store did; never fails. */
+    /** Publishes {@code type} with the status as data, unless the store did or the queue is quiet; never fails. */
     public Uni<Void> announce(String type, JobStatus status) {
-        if (storeAnnounces) {
+        if (storeAnnounces || !announces(status.queue())) {
             return Uni.createFrom().voidItem();
         }
         return broker.publish(new PublishRequest(JobIds.topic(status.id()), type, status.toJson(), null, status.trace()))

@@ -6,7 +6,9 @@ import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.QueueCounts;
+import dev.herald.jobs.QueueName;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The jobs API's answers, written by hand: ids, queue names and types carry no character JSON would
@@ -17,17 +19,18 @@ public final class JobJson {
     private JobJson() {
     }
 
-    static String enqueued(Enqueued e) {
+    /** An enqueue's answer; {@code topic} is null for a job of a queue whose jobs announce nothing. */
+    static String enqueued(Enqueued e, Predicate<QueueName> announces) {
         JobStatus s = e.status();
-        return "{\"id\":\"" + s.id() + "\",\"queue\":\"" + s.queue().name() + "\",\"topic\":\""
-                + JobIds.topic(s.id()).name() + "\",\"status\":\"" + s.state().wire() + "\",\"duplicate\":"
-                + e.duplicate() + "}";
+        String topic = announces.test(s.queue()) ? "\"" + JobIds.topic(s.id()).name() + "\"" : "null";
+        return "{\"id\":\"" + s.id() + "\",\"queue\":\"" + s.queue().name() + "\",\"topic\":" + topic
+                + ",\"status\":\"" + s.state().wire() + "\",\"duplicate\":" + e.duplicate() + "}";
     }
 
-    static String batch(List<Enqueued> results) {
+    static String batch(List<Enqueued> results, Predicate<QueueName> announces) {
         StringBuilder b = new StringBuilder("{\"results\":[");
         for (int i = 0; i < results.size(); i++) {
-            b.append(i == 0 ? "" : ",").append(enqueued(results.get(i)));
+            b.append(i == 0 ? "" : ",").append(enqueued(results.get(i), announces));
         }
         return b.append("]}").toString();
     }

@@ -137,7 +137,7 @@ public class JobRoutes {
             EnqueueRequest request = span == null ? parsed : parsed.withTrace(span.traceparent());
             announceQueued(request).chain(() -> store.enqueue(request)).invoke(this::count)
                     .invoke(e -> Tracing.Span.end(span, null)).onFailure().invoke(f -> Tracing.Span.end(span, f))
-                    .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e)), f -> routes.refuse(ctx, f));
+                    .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e, lifecycle::announces)), f -> routes.refuse(ctx, f));
         });
     }
 
@@ -156,7 +156,7 @@ public class JobRoutes {
                     .collect().last().chain(() -> store.enqueueAll(traced)).invoke(results -> results.forEach(this::count))
                     .invoke(results -> spans.forEach(span -> Tracing.Span.end(span, null)))
                     .onFailure().invoke(f -> spans.forEach(span -> Tracing.Span.end(span, f)))
-                    .subscribe().with(results -> routes.json(ctx, 202, JobJson.batch(results)),
+                    .subscribe().with(results -> routes.json(ctx, 202, JobJson.batch(results, lifecycle::announces)),
                             f -> routes.refuse(ctx, f));
         });
     }

@@ -16,6 +16,7 @@ import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.Nack;
 import dev.herald.jobs.QueueCounts;
 import dev.herald.jobs.QueueName;
+import dev.herald.jobs.QuietQueues;
 import dev.herald.jobs.Settlement;
 import dev.herald.jobs.Settlement.Outcome;
 import io.smallrye.mutiny.Uni;
@@ -47,7 +48,9 @@ import org.jboss.logging.Logger;
  * <p>On a single Redis every transition also appends its lifecycle event to the job's topic in the same
  * script call ({@code lifecycle.lua}, sharing the broker's {@code append.lua}), so the store
  * {@linkplain #announcesLifecycle announces} and a transition costs one round trip, not two. On a Redis
- * Cluster the topic's keys are on another slot than the job's: the node publishes the events itself.
+ * Cluster the topic's keys are on another slot than the job's: the node publishes the events itself. A job of
+ * a {@linkplain QuietQueues quiet queue} is marked so in its hash at enqueue, and its transitions append
+ * nothing.
  */
 public final class RedisJobStore implements JobStore {
 
@@ -61,15 +64,19 @@ public final class RedisJobStore implements JobStore {
     private final QueueNotices notices;
     /** The last argument of every transition: the broker's append options, or "0" (not folded). */
     private final String lifecycle;
+    private final QuietQueues quiet;
 
     /**
      * @param singleRedis true when {@code redis} reaches one Redis (standalone, sentinel or replication), not
      *                    a cluster: only then may a transition's script touch the job topic's keys. The caller
      *                    knows (the node from {@code quarkus.redis.client-type}); the client object does not
      *                    say so reliably (Quarkus hands out a wrapper whatever the client type)
+     * @param quiet       the queues whose jobs announce nothing
      */
-    public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy, boolean singleRedis) {
+    public RedisJobStore(RedisBroker broker, Vertx vertx, Redis redis, JobPolicy policy, boolean singleRedis,
+            QuietQueues quiet) {
         this.broker = broker;
+        this.quiet = quiet;
         this.lifecycle = singleRedis ? broker.appendOptions() : "0";
         this.policy = policy;
         this.retentionMillis = String.valueOf(policy.retention().toMillis());
@@ -116,7 +123,7 @@ public final class RedisJobStore implements JobStore {
                 String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
                 String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
                 request.owner() == null ? "" : request.owner(), request.id(),
-                Objects.requireNonNullElse(TraceParent.orNull(request.trace()), "")));
+                Objects.requireNonNullElse(TraceParent.orNull(request.trace()), ""), quiet.contains(queue) ? "1" : "0"));
         // Queue names cannot contain '#': the key cannot be read as another queue's.
         String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
         return transition(List.of(keyKey), args, true)

@@ -12,7 +12,8 @@
 --                     to timeout ms, o owner, c created, u updated, n next run, p progress, pm, pd,
 --                     r result, er error, e stream entry id, l lease, lu lease until, v visibility,
 --                     sa when the current attempt's lease began,
---                     sl/so the lease that settled it and how (ack|nack), tp the enqueue span's traceparent
+--                     sl/so the lease that settled it and how (ack|nack), tp the enqueue span's traceparent,
+--                     qt '1' when its queue is quiet (its transitions announce nothing)
 -- Leases: a job's pending entry is given the idle time MAXVIS - visibility whenever it is leased or its
 -- lease extended (XCLAIM ... IDLE), so XAUTOCLAIM with min-idle MAXVIS returns exactly the entries whose
 -- lease has expired, whatever each lease's visibility.
@@ -118,7 +119,8 @@ end
 
 if op == 'enqueue' then
   -- KEYS[1] the idempotency key; ARGV[4] queue, [5] type, [6] data, [7] '1' when keyed, [8] delay ms,
-  -- [9] max attempts, [10] timeout ms (0: none), [11] owner, [12] new job id, [13] traceparent or ''
+  -- [9] max attempts, [10] timeout ms (0: none), [11] owner, [12] new job id, [13] traceparent or '',
+  -- [14] '1' when the queue is quiet
   local q = ARGV[4]
   if ARGV[7] == '1' then
     local seen = redis.call('GET', KEYS[1])
@@ -148,6 +150,10 @@ if op == 'enqueue' then
   if ARGV[13] ~= nil and ARGV[13] ~= '' then
     state[#state + 1] = 'tp'
     state[#state + 1] = ARGV[13]
+  end
+  if ARGV[14] == '1' then
+    state[#state + 1] = 'qt'
+    state[#state + 1] = '1'
   end
   for _, x in ipairs(state) do
     kv[#kv + 1] = x

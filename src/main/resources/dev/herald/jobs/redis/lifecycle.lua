@@ -73,11 +73,11 @@ local function herald_status(id, f)
   return table.concat(b), f.tp or ''
 end
 
--- Appends event etype of job id, whose hash after the transition is h (field = value), at time now (ms).
--- An append that fails is counted, not raised: the transition stands (as when a node's own publish of the
--- event fails).
+-- Appends event etype of job id, whose hash after the transition is h (field = value), at time now (ms);
+-- nothing for a job of a quiet queue (qt). An append that fails is counted, not raised: the transition
+-- stands (as when a node's own publish of the event fails).
 local function herald_announce(etype, id, h, now)
-  if not herald_options then
+  if not herald_options or h.qt == '1' then
     return
   end
   local doc, trace = herald_status(id, h)

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.jobs.JobIds;
 import dev.herald.jobs.QueueName;
+import dev.herald.support.JobsApi;
 import dev.herald.support.Metrics;
 import dev.herald.support.RawHttp;
 import dev.herald.support.TestTokens;
@@ -335,5 +336,10 @@ class JobsApiTest {
         report(worker, id, "ack", "{\"lease\":\"not-a-lease\"}").then().statusCode(400)
                 .body("detail", startsWith("'lease'"));
         status(alice, id).then().body("status", equalTo("active"));
+    }
+
+    @Test
+    void aQuietQueuesJobsRunTheirCourseWithNoEventOnTheirTopics() {
+        JobsApi.assertQuietQueueAnnouncesNothing(queue);
     }
 }

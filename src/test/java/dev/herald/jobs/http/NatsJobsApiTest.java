@@ -133,4 +133,9 @@ class NatsJobsApiTest {
         });
         assertEquals(accepted, leased);
     }
+
+    @Test
+    void aQuietQueuesJobsRunTheirCourseWithNoEventOnTheirTopics() {
+        JobsApi.assertQuietQueueAnnouncesNothing(queue);
+    }
 }

@@ -18,11 +18,13 @@ import dev.herald.jobs.EnqueueRequest;
 import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobLifecycle;
 import dev.herald.jobs.JobPolicy;
+import dev.herald.jobs.JobState;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.LeaseRequest;
 import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.Nack;
 import dev.herald.jobs.QueueName;
+import dev.herald.jobs.QuietQueues;
 import dev.herald.jobs.Settlement;
 import dev.herald.support.BrokerRecorder;
 import dev.herald.support.CountingBrokerMetrics;
@@ -54,6 +56,8 @@ class FoldedLifecycleTest {
     private static final String ODD = "a\"b\\c\nd\re\tf\u0001g\u001f\u007fh\u2028i\u2029j é 😀 </script>";
     private static final JobPolicy POLICY =
             new JobPolicy(Duration.ofHours(1), Duration.ofMillis(10), Duration.ofSeconds(1));
+
+    private static final QuietQueues QUIET = QuietQueues.of(List.of("hush:*"));
 
     private static RedisBrokers redis;
 
@@ -92,8 +96,8 @@ class FoldedLifecycleTest {
                     Duration.ofHours(1), false);
             Redis client = redis.client(redis.server().url(), 4);
             RedisBroker broker = redis.broker(client, settings, metrics);
-            store = new RedisJobStore(broker, redis.vertx(), client, POLICY, fold);
-            lifecycle = new JobLifecycle(broker, store.announcesLifecycle());
+            store = new RedisJobStore(broker, redis.vertx(), client, POLICY, fold, QUIET);
+            lifecycle = new JobLifecycle(broker, store.announcesLifecycle(), QUIET);
             follower = redis.broker(redis.client(redis.server().url(), 4), settings, BrokerMetrics.NONE);
             follower.setListener(live);
             // Redis loads the publish script once (NOSCRIPT, then its text: two timed calls); not counted below.
@@ -185,6 +189,65 @@ class FoldedLifecycleTest {
         assertEquals(published.transitions, folded.metrics.commands("publish"));
         assertTrue(published.metrics.evicted("topic-bytes") > 0, "the byte bound acted");
         assertEquals(published.metrics.evicted("topic-bytes"), folded.metrics.evicted("topic-bytes"));
+    }
+
+    /**
+     * A quiet queue's job through every kind of transition (queued, active, progress, failed, active again,
+     * dead, queued again from the dead list, active, succeeded) appends and publishes nothing, folded or
+     * not; a job of another queue enqueued after it is announced, on both sides alike.
+     */
+    @Test
+    void aQuietQueuesJobAnnouncesNothing() {
+        Retention retention = new Retention(100, Duration.ofHours(1), 100_000, Duration.ofMinutes(5),
+                new Retention.ByteLimits(1 << 20, 64 << 20, 16 << 20));
+        for (boolean fold : List.of(true, false)) {
+            Side side = new Side(fold ? "hush-fold:" : "hush-pub:", fold, retention);
+            QueueName queue = QueueName.of("hush:jobs");
+            EnqueueRequest quiet = EnqueueRequest.of(queue, "t", "{}", 2);
+            done(side.follower.subscribe(JobIds.topic(quiet.id())));
+            side.lifecycle.announce(JobLifecycle.QUEUED, done(side.store.enqueue(quiet)).status()).await().indefinitely();
+            LeasedJob first = lease(side, queue);
+            side.lifecycle.announce(JobLifecycle.ACTIVE, first.status()).await().indefinitely();
+            quietly(side, JobLifecycle.PROGRESS, side.store.progress(first.id(), first.lease(), 50, null, null));
+            quietly(side, JobLifecycle.FAILED, side.store.nack(first.id(), first.lease(), new Nack("again", true, null)));
+            LeasedJob second = await().atMost(Duration.ofSeconds(10)).until(() -> leaseOrNull(side, queue),
+                    job -> job != null);
+            quietly(side, JobLifecycle.DEAD, side.store.nack(second.id(), second.lease(), new Nack("no", true, null)));
+            Settlement retried = done(side.store.retry(quiet.id()));
+            assertEquals(Settlement.Outcome.APPLIED, retried.outcome());
+            side.lifecycle.announce(JobLifecycle.QUEUED, retried.status()).await().indefinitely();
+            LeasedJob third = lease(side, queue);
+            quietly(side, JobLifecycle.SUCCEEDED, side.store.ack(third.id(), third.lease(), null));
+            assertEquals(JobState.SUCCEEDED, done(side.store.status(quiet.id())).state());
+
+            // The control: announced on both sides, and (one Redis, one subscriber connection) delivered after
+            // anything the quiet job's transitions would have published.
+            EnqueueRequest loud = EnqueueRequest.of(QueueName.of("loud"), "t", "{}", 2);
+            done(side.follower.subscribe(JobIds.topic(loud.id())));
+            side.announce(JobLifecycle.QUEUED, done(side.store.enqueue(loud)).status());
+            await().atMost(Duration.ofSeconds(10)).until(() -> live(side, loud.id()).size() == 1);
+            assertEquals(List.of(), live(side, quiet.id()), fold ? "folded" : "published");
+            assertEquals(List.of(), done(side.follower.read(JobIds.topic(quiet.id()), EventId.ZERO, 100)).events());
+            assertEquals(1, side.metrics.commands("publish"), "only the control's event was published");
+        }
+    }
+
+    private static LeasedJob leaseOrNull(Side side, QueueName queue) {
+        List<LeasedJob> jobs = done(side.store.lease(new LeaseRequest(queue, 1, Duration.ofMinutes(1)))).jobs();
+        return jobs.isEmpty() ? null : jobs.get(0);
+    }
+
+    private static LeasedJob lease(Side side, QueueName queue) {
+        LeasedJob job = leaseOrNull(side, queue);
+        assertTrue(job != null, "a job to lease");
+        return job;
+    }
+
+    /** A transition of a quiet queue's job, applied, announced as the HTTP layer does (nothing published). */
+    private static void quietly(Side side, String type, Uni<Settlement> call) {
+        Settlement s = done(call);
+        assertEquals(Settlement.Outcome.APPLIED, s.outcome());
+        side.lifecycle.announce(type, s.status()).await().indefinitely();
     }
 
     private static List<Event> live(Side side, String id) {

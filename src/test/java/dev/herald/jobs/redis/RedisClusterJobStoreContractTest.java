@@ -6,6 +6,7 @@ import dev.herald.broker.redis.RedisBrokerSettings;
 import dev.herald.jobs.JobPolicy;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.JobStoreContractTest;
+import dev.herald.jobs.QuietQueues;
 import dev.herald.support.RedisCluster;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.core.Vertx;
@@ -60,7 +61,7 @@ class RedisClusterJobStoreContractTest extends JobStoreContractTest {
                     RedisJobStoreContractTest.RETENTION, Duration.ofSeconds(5), Duration.ofHours(1), false),
                     BrokerMetrics.NONE);
             brokers.add(broker);
-            stores.add(new RedisJobStore(broker, vertx, client, policy, false));
+            stores.add(new RedisJobStore(broker, vertx, client, policy, false, QuietQueues.NONE));
         }
         return stores;
     }

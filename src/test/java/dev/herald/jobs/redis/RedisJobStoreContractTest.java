@@ -16,6 +16,7 @@ import dev.herald.jobs.LeaseRequest;
 import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.JobStoreContractTest;
+import dev.herald.jobs.QuietQueues;
 import dev.herald.support.RedisServer;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
@@ -74,7 +75,7 @@ class RedisJobStoreContractTest extends JobStoreContractTest {
                     RETENTION, Duration.ofSeconds(5), Duration.ofHours(1), false),
                     BrokerMetrics.NONE);
             brokers.add(broker);
-            stores.add(new RedisJobStore(broker, vertx, client, policy, true));
+            stores.add(new RedisJobStore(broker, vertx, client, policy, true, QuietQueues.NONE));
         }
         return stores;
     }
