@@ -11,18 +11,26 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.support.JobsApi;
+import dev.herald.support.Metrics;
 import dev.herald.support.Profiles;
+import dev.herald.support.RawWebSocket;
 import dev.herald.support.RedisServer;
 import dev.herald.support.RedisTestResource;
 import dev.herald.support.TestTokens;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
+import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +48,9 @@ class RedisJobsApiTest {
     private final String client = TestTokens.queues("carol", List.of("mail:*"), List.of(), List.of());
     private final String worker = TestTokens.queues("w", List.of(), List.of("mail:*"), List.of());
     private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @TestHTTPResource("/")
+    URI base;
 
     @AfterEach
     void stopPool() {
@@ -104,8 +115,53 @@ class RedisJobsApiTest {
     }
 
     private List<String> eventTypes(String id) {
-        return given().header("Authorization", "Bearer " + client).get("/v1/topics/{topic}/events", "job:" + id)
-                .then().statusCode(200).extract().path("events.type");
+        return JobsApi.eventTypes(client, id);
+    }
+
+    /**
+     * The acks a WebSocket worker sends at once reach the node in one read and are settled in one script call,
+     * and the room they free is refilled by one lease (which finds four more jobs, so no lease waits): the
+     * node's timer of the jobs script counts two calls where a call an ack (and a lease of one each) would be
+     * eight. A third call may be the node's own (the tests' gauge queue is read every 200 ms).
+     */
+    @Test
+    void webSocketAcksSentAtOnceAreSettledInOneScriptCall() {
+        for (int i = 0; i < 8; i++) {
+            enqueueOk(client, queue, String.valueOf(i));
+        }
+        try (RawWebSocket ws = RawWebSocket.connect(base, Map.of("Authorization", "Bearer " + worker), 0)) {
+            assertEquals(101, ws.status());
+            ws.sendText("{\"op\":\"consume\",\"queue\":\"" + queue + "\",\"prefetch\":4}");
+            List<String> acks = new ArrayList<>();
+            while (acks.size() < 4) {
+                JsonPath frame = JsonPath.from(ws.readText().text());
+                if (frame.getString("type").equals("job")) {
+                    acks.add("{\"op\":\"ack\",\"id\":\"" + frame.getString("job.id") + "\",\"lease\":\""
+                            + frame.getString("job.lease") + "\",\"ref\":" + acks.size() + "}");
+                }
+            }
+            double before = scriptCalls();
+            ws.sendTexts(acks);
+            int acked = 0;
+            int refilled = 0;
+            while (acked < 4 || refilled < 4) {
+                JsonPath frame = JsonPath.from(ws.readText().text());
+                switch (frame.getString("type")) {
+                    case "acked" -> {
+                        assertEquals(acked++, frame.getInt("ref"));
+                        assertEquals("succeeded", frame.getString("job.status"));
+                    }
+                    case "job" -> refilled++;
+                    default -> throw new AssertionError("unexpected " + frame.prettify());
+                }
+            }
+            double calls = scriptCalls() - before;
+            assertTrue(calls >= 2 && calls <= 3, calls + " calls of the jobs script for four acks and a refill");
+        }
+    }
+
+    private static double scriptCalls() {
+        return Metrics.value("herald_broker_command_latency_seconds_count", "broker=\"redis\"", "command=\"jobs\"");
     }
 
     @Test
@@ -129,5 +185,10 @@ class RedisJobsApiTest {
             return leased.size() >= 5;
         });
         assertEquals(accepted, leased);
+    }
+
+    @Test
+    void aQuietQueuesJobsRunTheirCourseWithNoEventOnTheirTopics() {
+        JobsApi.assertQuietQueueAnnouncesNothing(queue);
     }
 }
