@@ -308,6 +308,7 @@ public class LeaseWaiters {
                 return false;
             }
             if (done.get()) {
+                inFlight.set(false);
                 return false;
             }
             seen = line.notices();
