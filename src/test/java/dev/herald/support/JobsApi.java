@@ -109,7 +109,8 @@ public final class JobsApi {
         // a at once, b after its backoff (50-100 ms in the tests): each acked as it comes.
         Set<String> succeeded = new HashSet<>();
         await().atMost(Duration.ofSeconds(10)).until(() -> {
-            for (Object job : lease(worker, quiet, "max=2").then().statusCode(200).extract().jsonPath().getList("jobs")) {
+            List<Object> jobs = lease(worker, quiet, "max=2").then().statusCode(200).extract().jsonPath().getList("jobs");
+            for (Object job : jobs) {
                 Map<?, ?> leased = (Map<?, ?>) job;
                 report(worker, (String) leased.get("id"), "ack", "{\"lease\":\"" + leased.get("lease") + "\"}")
                         .then().statusCode(200).body("status", equalTo("succeeded"));

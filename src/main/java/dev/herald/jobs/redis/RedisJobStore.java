@@ -123,7 +123,8 @@ public final class RedisJobStore implements JobStore {
                 String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
                 String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
                 request.owner() == null ? "" : request.owner(), request.id(),
-                Objects.requireNonNullElse(TraceParent.orNull(request.trace()), ""), quiet.contains(queue) ? "1" : "0"));
+                Objects.requireNonNullElse(TraceParent.orNull(request.trace()), ""),
+                quiet.contains(queue) ? "1" : "0"));
         // Queue names cannot contain '#': the key cannot be read as another queue's.
         String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
         return transition(List.of(keyKey), args, true)

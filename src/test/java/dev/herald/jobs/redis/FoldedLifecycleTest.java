@@ -205,17 +205,18 @@ class FoldedLifecycleTest {
             QueueName queue = QueueName.of("hush:jobs");
             EnqueueRequest quiet = EnqueueRequest.of(queue, "t", "{}", 2);
             done(side.follower.subscribe(JobIds.topic(quiet.id())));
-            side.lifecycle.announce(JobLifecycle.QUEUED, done(side.store.enqueue(quiet)).status()).await().indefinitely();
+            done(side.lifecycle.announce(JobLifecycle.QUEUED, done(side.store.enqueue(quiet)).status()));
             LeasedJob first = lease(side, queue);
-            side.lifecycle.announce(JobLifecycle.ACTIVE, first.status()).await().indefinitely();
+            done(side.lifecycle.announce(JobLifecycle.ACTIVE, first.status()));
             quietly(side, JobLifecycle.PROGRESS, side.store.progress(first.id(), first.lease(), 50, null, null));
-            quietly(side, JobLifecycle.FAILED, side.store.nack(first.id(), first.lease(), new Nack("again", true, null)));
+            quietly(side, JobLifecycle.FAILED,
+                    side.store.nack(first.id(), first.lease(), new Nack("again", true, null)));
             LeasedJob second = await().atMost(Duration.ofSeconds(10)).until(() -> leaseOrNull(side, queue),
                     job -> job != null);
             quietly(side, JobLifecycle.DEAD, side.store.nack(second.id(), second.lease(), new Nack("no", true, null)));
             Settlement retried = done(side.store.retry(quiet.id()));
             assertEquals(Settlement.Outcome.APPLIED, retried.outcome());
-            side.lifecycle.announce(JobLifecycle.QUEUED, retried.status()).await().indefinitely();
+            done(side.lifecycle.announce(JobLifecycle.QUEUED, retried.status()));
             LeasedJob third = lease(side, queue);
             quietly(side, JobLifecycle.SUCCEEDED, side.store.ack(third.id(), third.lease(), null));
             assertEquals(JobState.SUCCEEDED, done(side.store.status(quiet.id())).state());
@@ -247,7 +248,7 @@ class FoldedLifecycleTest {
     private static void quietly(Side side, String type, Uni<Settlement> call) {
         Settlement s = done(call);
         assertEquals(Settlement.Outcome.APPLIED, s.outcome());
-        side.lifecycle.announce(type, s.status()).await().indefinitely();
+        done(side.lifecycle.announce(type, s.status()));
     }
 
     private static List<Event> live(Side side, String id) {
