@@ -137,7 +137,8 @@ public class JobRoutes {
             EnqueueRequest request = span == null ? parsed : parsed.withTrace(span.traceparent());
             announceQueued(request).chain(() -> store.enqueue(request)).invoke(this::count)
                     .invoke(e -> Tracing.Span.end(span, null)).onFailure().invoke(f -> Tracing.Span.end(span, f))
-                    .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e, lifecycle::announces)), f -> routes.refuse(ctx, f));
+                    .subscribe().with(e -> routes.json(ctx, 202, JobJson.enqueued(e, lifecycle::announces)),
+                            f -> routes.refuse(ctx, f));
         });
     }
 
