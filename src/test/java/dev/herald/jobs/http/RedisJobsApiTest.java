@@ -122,7 +122,7 @@ class RedisJobsApiTest {
      * The acks a WebSocket worker sends at once reach the node in one read and are settled in one script call,
      * and the room they free is refilled by one lease (which finds four more jobs, so no lease waits): the
      * node's timer of the jobs script counts two calls where a call an ack (and a lease of one each) would be
-     * eight. A third call may be the node's own (the tests' gauge queue is read every 200 ms).
+     * eight. Other calls may be the node's own: the tests' gauge queue is read every 200 ms.
      */
     @Test
     void webSocketAcksSentAtOnceAreSettledInOneScriptCall() {
@@ -141,6 +141,7 @@ class RedisJobsApiTest {
                 }
             }
             double before = scriptCalls();
+            long started = System.nanoTime();
             ws.sendTexts(acks);
             int acked = 0;
             int refilled = 0;
@@ -156,7 +157,11 @@ class RedisJobsApiTest {
                 }
             }
             double calls = scriptCalls() - before;
-            assertTrue(calls >= 2 && calls <= 3, calls + " calls of the jobs script for four acks and a refill");
+            // The gauge's reads that may have fallen in the window: one per 200 ms begun.
+            long gaugeReads = 1 + (System.nanoTime() - started) / 200_000_000L;
+            assertTrue(calls >= 2 && calls <= 2 + gaugeReads,
+                    calls + " calls of the jobs script for four acks and a refill (" + gaugeReads
+                            + " gauge reads allowed)");
         }
     }
 
