@@ -1,6 +1,5 @@
 package dev.herald.auth;
 
-import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
 import java.util.List;
 
@@ -34,7 +33,6 @@ public record QueueRights(List<TopicPattern> enqueue, List<TopicPattern> work, L
 
     /** Queue names follow the topic-name rule, so a queue pattern matches them as a topic pattern would. */
     private static boolean matches(List<TopicPattern> patterns, String queue) {
-        Topic asTopic = Topic.of(queue);
-        return patterns.stream().anyMatch(p -> p.matches(asTopic));
+        return patterns.stream().anyMatch(p -> p.matchesName(queue));
     }
 }

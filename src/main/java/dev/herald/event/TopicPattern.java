@@ -38,10 +38,19 @@ public record TopicPattern(String pattern) {
     }
 
     public boolean matches(Topic topic) {
-        if (isWildcard()) {
-            return topic.name().startsWith(pattern.substring(0, pattern.length() - 1));
+        return matchesName(topic.name());
+    }
+
+    /**
+     * As {@link #matches(Topic)}, for a name that already follows the topic-name rule (a queue's name): no
+     * {@code Topic} is made and the prefix is compared in place.
+     */
+    public boolean matchesName(String name) {
+        int prefix = pattern.length() - 1;
+        if (pattern.charAt(prefix) == '*') {
+            return name.regionMatches(0, pattern, 0, prefix);
         }
-        return topic.name().equals(pattern);
+        return name.equals(pattern);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.herald.jobs;
 
 import dev.herald.event.InvalidInputException;
-import dev.herald.event.Topic;
 import dev.herald.event.TopicPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,12 +37,8 @@ public record QuietQueues(List<TopicPattern> patterns) {
 
     /** True when {@code queue}'s jobs publish no lifecycle events. */
     public boolean contains(QueueName queue) {
-        if (patterns.isEmpty()) {
-            return false;
-        }
-        Topic asTopic = Topic.of(queue.name());
         for (TopicPattern pattern : patterns) {
-            if (pattern.matches(asTopic)) {
+            if (pattern.matchesName(queue.name())) {
                 return true;
             }
         }
