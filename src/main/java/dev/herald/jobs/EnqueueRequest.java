@@ -61,8 +61,9 @@ public record EnqueueRequest(QueueName queue, String type, String data, String i
     }
 
     /**
-     * The status document the job will have once stored: what its {@code job.queued} event carries when it is
-     * published before the job is stored (times by this node's clock).
+     * The status document the job has once stored at {@code now}: what its {@code job.queued} event carries
+     * when it is published before the job is stored (times by this node's clock), and what a store that
+     * does not read the stored job back answers (times by the store's clock).
      */
     public JobStatus expectedStatus(long now) {
         long delayMillis = delay.toMillis();

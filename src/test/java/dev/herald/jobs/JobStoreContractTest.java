@@ -149,6 +149,44 @@ public abstract class JobStoreContractTest {
         assertEquals("alice", done(store.status(first.id())).owner());
     }
 
+    /**
+     * A batch is stored as its enqueues one by one would be: in order, a key seen earlier in the same batch
+     * answers with the first job, and each answer is the job as stored (a store that stores several jobs in
+     * one call answers from the request, not from reading the job back).
+     */
+    @Test
+    void severalEnqueuesAreEachStoredAsTheirOwnWouldBeAndAnsweredInOrder() {
+        JobStore store = node();
+        QueueName other = QueueName.of("r" + queue.name().substring(1));
+        EnqueueRequest keyed = new EnqueueRequest(queue, "mail", "{\"to\":\"a\"}", "order-9", Duration.ZERO, 2, null,
+                "alice");
+        String trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        List<EnqueueRequest> batch = List.of(keyed,
+                EnqueueRequest.of(other, "resize", "2", 3),
+                new EnqueueRequest(queue, "mail", "{\"to\":\"b\"}", "order-9", Duration.ZERO, 2, null, "alice"),
+                new EnqueueRequest(queue, "later", "null", null, Duration.ofMinutes(1), 1, Duration.ofSeconds(5), null)
+                        .withTrace(trace),
+                keyed);
+        List<Enqueued> answers = done(store.enqueueAll(batch));
+
+        assertEquals(List.of(false, false, true, false, true), answers.stream().map(Enqueued::duplicate).toList());
+        assertEquals(keyed.id(), answers.get(0).id());
+        assertEquals(keyed.id(), answers.get(2).id(), "the key seen earlier in the batch");
+        assertEquals(keyed.id(), answers.get(4).id());
+        assertEquals(JobState.QUEUED, answers.get(1).status().state());
+        assertEquals(JobState.DELAYED, answers.get(3).status().state());
+        assertEquals(answers.get(3).status().createdAt() + 60_000, answers.get(3).status().nextRunAt());
+        for (int i : new int[] {0, 1, 3}) {
+            assertEquals(done(store.status(answers.get(i).id())), answers.get(i).status(), "answer " + i + " as stored");
+        }
+        assertEquals("{\"to\":\"a\"}", leaseOne(store, VISIBILITY).data());
+        QueueCounts counts = done(store.counts(queue));
+        assertEquals(1, counts.delayed());
+        assertEquals(1, counts.active());
+        assertEquals(0, counts.queued());
+        assertEquals(1, done(store.counts(other)).queued());
+    }
+
     @Test
     void aJobsTraceIsStoredWithItAndHandedToItsLeaseAndSettlement() {
         JobStore store = node();

@@ -19,6 +19,7 @@ import dev.herald.jobs.QueueName;
 import dev.herald.jobs.QuietQueues;
 import dev.herald.jobs.Settlement;
 import dev.herald.jobs.Settlement.Outcome;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
@@ -65,6 +66,7 @@ public final class RedisJobStore implements JobStore {
     /** The last argument of every transition: the broker's append options, or "0" (not folded). */
     private final String lifecycle;
     private final QuietQueues quiet;
+    private final EnqueueBatches batches;
 
     /**
      * @param singleRedis true when {@code redis} reaches one Redis (standalone, sentinel or replication), not
@@ -81,6 +83,7 @@ public final class RedisJobStore implements JobStore {
         this.policy = policy;
         this.retentionMillis = String.valueOf(policy.retention().toMillis());
         this.notices = new QueueNotices(vertx, redis, this::channel);
+        this.batches = new EnqueueBatches(this::enqueueTogether);
     }
 
     @Override
@@ -113,22 +116,62 @@ public final class RedisJobStore implements JobStore {
         return args;
     }
 
+    /** Together with the enqueues that reach this event loop in the same turn ({@link EnqueueBatches}). */
     @Override
     public Uni<Enqueued> enqueue(EnqueueRequest request) {
-        QueueName queue = request.queue();
-        String base = base(queue);
-        String key = request.idempotencyKey();
+        return batches.add(request);
+    }
+
+    /**
+     * One script call per run of consecutive jobs with the same hash tag (a queue's jobs share one), at most
+     * {@link EnqueueBatches#MAX_PER_CALL} jobs each; the calls one after the other, so that the jobs are
+     * stored in order and a failure leaves the jobs before it stored.
+     */
+    @Override
+    public Uni<List<Enqueued>> enqueueAll(List<EnqueueRequest> requests) {
+        List<List<EnqueueRequest>> calls = new ArrayList<>();
+        List<EnqueueRequest> run = null;
+        for (EnqueueRequest request : requests) {
+            if (run == null || run.size() == EnqueueBatches.MAX_PER_CALL
+                    || !JobIds.tagOf(run.get(0).id()).equals(JobIds.tagOf(request.id()))) {
+                run = new ArrayList<>();
+                calls.add(run);
+            }
+            run.add(request);
+        }
+        return Multi.createFrom().iterable(calls).onItem().transformToUniAndConcatenate(this::enqueueTogether)
+                .collect().in(ArrayList<Enqueued>::new, List::addAll).map(List::copyOf);
+    }
+
+    /** Jobs of one hash tag in one script call, in order: what the script answers, per job. */
+    private Uni<List<Enqueued>> enqueueTogether(List<EnqueueRequest> requests) {
+        String base = base(requests.get(0).queue());
         List<String> args = args(base, "enqueue");
-        args.addAll(List.of(queue.name(), request.type(), request.data(), key == null ? "0" : "1",
-                String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
-                String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
-                request.owner() == null ? "" : request.owner(), request.id(),
-                Objects.requireNonNullElse(TraceParent.orNull(request.trace()), ""),
-                quiet.contains(queue) ? "1" : "0"));
-        // Queue names cannot contain '#': the key cannot be read as another queue's.
-        String keyKey = base + "qi:" + queue.name() + "#" + (key == null ? "" : key);
-        return transition(List.of(keyKey), args, true)
-                .map(r -> new Enqueued(status(r.get(1).toString(), r.get(2)), r.get(0).toInteger() == 1));
+        for (EnqueueRequest request : requests) {
+            QueueName queue = request.queue();
+            String key = request.idempotencyKey();
+            // Queue names cannot contain '#': the key cannot be read as another queue's.
+            args.addAll(List.of(queue.name(), request.type(), request.data(),
+                    key == null ? "" : base + "qi:" + queue.name() + "#" + key,
+                    String.valueOf(request.delay().toMillis()), String.valueOf(request.maxAttempts()),
+                    String.valueOf(request.timeout() == null ? 0 : request.timeout().toMillis()),
+                    request.owner() == null ? "" : request.owner(), request.id(),
+                    Objects.requireNonNullElse(TraceParent.orNull(request.trace()), ""),
+                    quiet.contains(queue) ? "1" : "0"));
+        }
+        return transition(List.of(base + "j:" + requests.get(0).id()), args, true).map(r -> {
+            // A stored job's hash is what its request says, at the script's time: only duplicates carry one.
+            long now = r.get(0).toLong();
+            Response answers = r.get(1);
+            List<Enqueued> out = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                Response answer = answers.get(i);
+                out.add(answer.get(0).toInteger() == 1
+                        ? new Enqueued(status(answer.get(1).toString(), answer.get(2)), true)
+                        : new Enqueued(requests.get(i).expectedStatus(now), false));
+            }
+            return out;
+        });
     }
 
     @Override

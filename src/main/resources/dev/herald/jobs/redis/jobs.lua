@@ -118,53 +118,73 @@ local function unpend(q, e)
 end
 
 if op == 'enqueue' then
-  -- KEYS[1] the idempotency key; ARGV[4] queue, [5] type, [6] data, [7] '1' when keyed, [8] delay ms,
-  -- [9] max attempts, [10] timeout ms (0: none), [11] owner, [12] new job id, [13] traceparent or '',
-  -- [14] '1' when the queue is quiet
-  local q = ARGV[4]
-  if ARGV[7] == '1' then
-    local seen = redis.call('GET', KEYS[1])
+  -- One or more jobs of one queue's hash tag, stored in order as separate enqueues would be (a key seen
+  -- earlier in the same call is a duplicate, as it would be in a later call). Each job is 11 arguments
+  -- from ARGV[4]: queue, type, data, its idempotency key's name ('' without a key), delay ms, max
+  -- attempts, timeout ms (0: none), owner, new job id, traceparent or '', '1' when the queue is quiet.
+  -- KEYS[1] the first job's hash (for routing). The answer: the time stored, then per job {0, id} when
+  -- stored (its hash is what the request says, which the caller has) or {1, id, hash} for a duplicate.
+  -- A queue's stream is checked once per call, its count raised and its waiters woken once per call.
+  local out, added, order = {}, {}, {}
+  local function queueNew(q, id)
+    local s = qk('qs', q)
+    if not added[q] then
+      ensureGroup(s)
+      added[q] = 0
+      order[#order + 1] = q
+    end
+    added[q] = added[q] + 1
+    return redis.call('XADD', s, '*', 'j', id)
+  end
+  for i = 4, #ARGV - 1, 11 do
+    local q, key, id = ARGV[i], ARGV[i + 3], ARGV[i + 8]
+    local seen = nil
+    if key ~= '' then
+      seen = redis.call('GET', key)
+    end
+    local h = nil
     if seen then
-      local h = redis.call('HGETALL', jk(seen))
-      if #h > 0 then
-        return herald_report({1, seen, h})
+      h = redis.call('HGETALL', jk(seen))
+      if #h == 0 then h = nil end
+    end
+    local j = jk(id)
+    if not h and redis.call('EXISTS', j) == 1 then
+      seen, h = id, redis.call('HGETALL', j) -- the same request again
+    end
+    if h then
+      out[#out + 1] = {1, seen, h}
+    else
+      local kv = {'q', q, 't', ARGV[i + 1], 'd', ARGV[i + 2], 'a', 0, 'ma', ARGV[i + 5], 'to', ARGV[i + 6],
+        'o', ARGV[i + 7], 'c', now, 'u', now, 'p', 0}
+      local delay = tonumber(ARGV[i + 4])
+      if delay > 0 then
+        kv[#kv + 1], kv[#kv + 2], kv[#kv + 3], kv[#kv + 4] = 's', 'delayed', 'n', now + delay
+        redis.call('ZADD', qk('qz', q), now + delay, id)
+        redis.call('HINCRBY', qk('qm', q), 'd', 1)
+      else
+        kv[#kv + 1], kv[#kv + 2], kv[#kv + 3], kv[#kv + 4], kv[#kv + 5], kv[#kv + 6] =
+          's', 'queued', 'e', queueNew(q, id), 'n', 0
       end
+      if ARGV[i + 9] ~= '' then
+        kv[#kv + 1], kv[#kv + 2] = 'tp', ARGV[i + 9]
+      end
+      if ARGV[i + 10] == '1' then
+        kv[#kv + 1], kv[#kv + 2] = 'qt', '1'
+      end
+      local hv = {}
+      set(j, hv, unpack(kv))
+      if key ~= '' then
+        redis.call('SET', key, id, 'PX', retention)
+      end
+      herald_announce('job.queued', id, hv, now)
+      out[#out + 1] = {0, id}
     end
   end
-  local id = ARGV[12]
-  local j = jk(id)
-  if redis.call('EXISTS', j) == 1 then
-    return herald_report({1, id, redis.call('HGETALL', j)}) -- the same request again
+  for _, q in ipairs(order) do
+    redis.call('HINCRBY', qk('qm', q), 'q', added[q])
+    redis.call('PUBLISH', qk('qn', q), q)
   end
-  local kv = {'q', q, 't', ARGV[5], 'd', ARGV[6], 'a', 0, 'ma', ARGV[9], 'to', ARGV[10], 'o', ARGV[11],
-    'c', now, 'u', now, 'p', 0}
-  local delay = tonumber(ARGV[8])
-  local state
-  if delay > 0 then
-    state = {'s', 'delayed', 'n', now + delay}
-    redis.call('ZADD', qk('qz', q), now + delay, id)
-    redis.call('HINCRBY', qk('qm', q), 'd', 1)
-  else
-    state = {'s', 'queued', 'e', push(q, id), 'n', 0}
-  end
-  if ARGV[13] ~= nil and ARGV[13] ~= '' then
-    state[#state + 1] = 'tp'
-    state[#state + 1] = ARGV[13]
-  end
-  if ARGV[14] == '1' then
-    state[#state + 1] = 'qt'
-    state[#state + 1] = '1'
-  end
-  for _, x in ipairs(state) do
-    kv[#kv + 1] = x
-  end
-  local hv = {}
-  set(j, hv, unpack(kv))
-  if ARGV[7] == '1' then
-    redis.call('SET', KEYS[1], id, 'PX', retention)
-  end
-  herald_announce('job.queued', id, hv, now)
-  return herald_report({0, id, flat(hv)})
+  return herald_report({now, out})
 end
 
 if op == 'lease' then

@@ -8,6 +8,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,6 +37,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -163,6 +165,34 @@ class RedisJobsApiTest {
                     calls + " calls of the jobs script for four acks and a refill (" + gaugeReads
                             + " gauge reads allowed)");
         }
+    }
+
+    /**
+     * A batch of one queue's jobs is stored in one script call (a call per job before), and each job gets
+     * its lifecycle event as a lone enqueue's would.
+     */
+    @Test
+    void aBatchOfOneQueuesJobsIsStoredInOneScriptCall() {
+        StringBuilder body = new StringBuilder("{\"jobs\":[");
+        for (int i = 0; i < 20; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"queue\":\"").append(queue).append("\",\"data\":").append(i).append('}');
+        }
+        double before = scriptCalls();
+        long started = System.nanoTime();
+        List<String> ids = given().header("Authorization", "Bearer " + client).contentType("application/json")
+                .body(body.append("]}").toString()).post("/v1/jobs").then().statusCode(202)
+                .body("results.status", everyItem(equalTo("queued"))).extract().path("results.id");
+        double calls = scriptCalls() - before;
+        long gaugeReads = 1 + (System.nanoTime() - started) / 200_000_000L;
+        assertTrue(calls >= 1 && calls <= 1 + gaugeReads,
+                calls + " calls of the jobs script for a batch of 20 (" + gaugeReads + " gauge reads allowed)");
+        assertEquals(20, new HashSet<>(ids).size());
+        List<Integer> data = new ArrayList<>();
+        while (data.size() < 20) {
+            data.addAll(lease(worker, queue, "max=10").then().statusCode(200).extract().path("jobs.data"));
+        }
+        assertEquals(IntStream.range(0, 20).boxed().toList(), data, "stored in the batch's order");
+        assertEquals(List.of("job.queued", "job.active"), eventTypes(ids.get(19)));
     }
 
     private static double scriptCalls() {

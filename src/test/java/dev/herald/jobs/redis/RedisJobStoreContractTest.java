@@ -16,6 +16,8 @@ import dev.herald.jobs.LeaseRequest;
 import dev.herald.jobs.LeasedJob;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.JobStoreContractTest;
+import dev.herald.jobs.Enqueued;
+import dev.herald.jobs.QueueName;
 import dev.herald.jobs.QuietQueues;
 import dev.herald.support.RedisServer;
 import io.vertx.core.Vertx;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,6 +101,60 @@ class RedisJobStoreContractTest extends JobStoreContractTest {
             return pending(stream) == 0;
         });
         assertEquals(JobState.ACTIVE, done(store.status(job.id())).state(), "the job itself is not touched");
+    }
+
+    /**
+     * Enqueues that reach an event loop in the same turn go to Redis together: one script call per hash
+     * tag, each enqueue answered as its own would be (a key seen earlier in the turn is a duplicate). An
+     * enqueue from any other thread goes alone.
+     */
+    @Test
+    void enqueuesOfOneEventLoopTurnGoToRedisInOneCallPerHashTag() throws Exception {
+        JobStore store = nodes(1, CONTRACT_POLICY).get(0);
+        QueueName other = QueueName.of("r" + queue.name().substring(1));
+        done(store.enqueue(EnqueueRequest.of(queue, "t", "0", 3))); // the script is loaded by now
+        EnqueueRequest keyed = new EnqueueRequest(queue, "t", "1", "k-1", Duration.ZERO, 3, null, null);
+        List<EnqueueRequest> turn = List.of(keyed, EnqueueRequest.of(other, "t", "2", 3),
+                new EnqueueRequest(queue, "t", "3", "k-1", Duration.ZERO, 3, null, null),
+                EnqueueRequest.of(queue, "t", "4", 3), EnqueueRequest.of(other, "t", "5", 3));
+        List<CompletableFuture<Enqueued>> answers = turn.stream().map(r -> new CompletableFuture<Enqueued>()).toList();
+        long before = scriptCalls();
+        vertx.getOrCreateContext().runOnContext(v -> {
+            for (int i = 0; i < turn.size(); i++) {
+                CompletableFuture<Enqueued> answer = answers.get(i);
+                store.enqueue(turn.get(i)).subscribe().with(answer::complete, answer::completeExceptionally);
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> answers.stream().allMatch(CompletableFuture::isDone));
+        long tags = turn.stream().map(r -> JobIds.tag(r.queue())).distinct().count();
+        assertEquals(tags, scriptCalls() - before, "one call per hash tag for " + turn.size() + " enqueues");
+
+        List<Enqueued> got = answers.stream().map(CompletableFuture::join).toList();
+        assertEquals(List.of(false, false, true, false, false), got.stream().map(Enqueued::duplicate).toList());
+        assertEquals(keyed.id(), got.get(2).id(), "the key seen earlier in the turn");
+        for (int i : new int[] {0, 1, 3, 4}) {
+            assertEquals(turn.get(i).id(), got.get(i).id());
+            assertEquals(done(store.status(got.get(i).id())), got.get(i).status());
+        }
+        assertEquals(3, done(store.counts(queue)).queued());
+        assertEquals(2, done(store.counts(other)).queued());
+
+        before = scriptCalls();
+        done(store.enqueue(EnqueueRequest.of(queue, "t", "6", 3)));
+        done(store.enqueue(EnqueueRequest.of(queue, "t", "7", 3)));
+        assertEquals(2, scriptCalls() - before, "enqueues from another thread go one by one");
+    }
+
+    /** Script calls the server has run (EVALSHA and EVAL). */
+    private static long scriptCalls() {
+        String stats = server.command("INFO", "commandstats");
+        long calls = 0;
+        for (String line : stats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:calls=") || line.startsWith("cmdstat_eval:calls=")) {
+                calls += Long.parseLong(line.substring(line.indexOf('=') + 1, line.indexOf(',')));
+            }
+        }
+        return calls;
     }
 
     private static long pending(String stream) {
