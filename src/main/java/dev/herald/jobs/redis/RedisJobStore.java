@@ -7,7 +7,6 @@ import dev.herald.jobs.EnqueueRequest;
 import dev.herald.jobs.Enqueued;
 import dev.herald.jobs.JobIds;
 import dev.herald.jobs.JobPolicy;
-import dev.herald.jobs.JobState;
 import dev.herald.jobs.JobStatus;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.LeaseBatch;
@@ -25,14 +24,12 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -167,7 +164,7 @@ public final class RedisJobStore implements JobStore {
             for (int i = 0; i < requests.size(); i++) {
                 Response answer = answers.get(i);
                 out.add(answer.get(0).toInteger() == 1
-                        ? new Enqueued(status(answer.get(1).toString(), answer.get(2)), true)
+                        ? new Enqueued(JobHashes.status(answer.get(1).toString(), answer.get(2)), true)
                         : new Enqueued(requests.get(i).expectedStatus(now), false));
             }
             return out;
@@ -187,12 +184,12 @@ public final class RedisJobStore implements JobStore {
         return transition(List.of(base + "qs:" + queue.name()), args, false).map(r -> {
             List<LeasedJob> jobs = new ArrayList<>();
             for (Response job : r.get(0)) {
-                JobStatus status = status(job.get(0).toString(), job.get(3));
-                jobs.add(new LeasedJob(status, field(job.get(3), "d"), job.get(1).toString(), job.get(2).toLong()));
+                JobStatus status = JobHashes.status(job.get(0).toString(), job.get(3));
+                jobs.add(new LeasedJob(status, JobHashes.field(job.get(3), "d"), job.get(1).toString(), job.get(2).toLong()));
             }
             List<JobStatus> expired = new ArrayList<>();
             for (Response job : r.get(1)) {
-                expired.add(status(job.get(0).toString(), job.get(1)));
+                expired.add(JobHashes.status(job.get(0).toString(), job.get(1)));
             }
             return new LeaseBatch(jobs, expired, r.get(2).toInteger(), r.get(3).toLong());
         });
@@ -241,9 +238,9 @@ public final class RedisJobStore implements JobStore {
         String outcome = r.get(0).toString();
         return switch (outcome) {
             case "missing" -> Settlement.notFound();
-            case "ok" -> new Settlement(Outcome.APPLIED, status(id, r.get(1)));
-            case "repeat" -> new Settlement(Outcome.REPEATED, status(id, r.get(1)));
-            default -> new Settlement(Outcome.CONFLICT, status(id, r.get(1)));
+            case "ok" -> new Settlement(Outcome.APPLIED, JobHashes.status(id, r.get(1)));
+            case "repeat" -> new Settlement(Outcome.REPEATED, JobHashes.status(id, r.get(1)));
+            default -> new Settlement(Outcome.CONFLICT, JobHashes.status(id, r.get(1)));
         };
     }
 
@@ -305,7 +302,7 @@ public final class RedisJobStore implements JobStore {
     public Uni<JobStatus> status(String id) {
         String base = base(JobIds.tagOf(id));
         return broker.eval(JOBS, List.of(base + "j:" + id), args(base, "status"))
-                .map(r -> r == null || r.size() == 0 ? null : status(id, r));
+                .map(r -> r == null || r.size() == 0 ? null : JobHashes.status(id, r));
     }
 
     @Override
@@ -316,7 +313,7 @@ public final class RedisJobStore implements JobStore {
         return broker.eval(JOBS, List.of(base + "qd:" + queue.name()), args).map(r -> {
             List<JobStatus> out = new ArrayList<>();
             for (Response job : r) {
-                out.add(status(job.get(0).toString(), job.get(1)));
+                out.add(JobHashes.status(job.get(0).toString(), job.get(1)));
             }
             return out;
         });
@@ -330,58 +327,6 @@ public final class RedisJobStore implements JobStore {
         return broker.eval(JOBS, List.of(base + "qs:" + queue.name()), args).map(r -> new QueueCounts(queue,
                 r.get(0).toLong(), r.get(1).toLong(), r.get(2).toLong(), r.get(3).toLong(), r.get(4).toLong(),
                 r.get(5).toLong(), Math.max(0, r.get(6).toLong())));
-    }
-
-    /** A job's status from its hash (HGETALL: field, value, ...). */
-    static JobStatus status(String id, Response hash) {
-        String[] f = new String[Field.COUNT];
-        for (int i = 0; i + 1 < hash.size(); i += 2) {
-            Field field = Field.of(hash.get(i).toString());
-            if (field != null) {
-                f[field.ordinal()] = hash.get(i + 1).toString();
-            }
-        }
-        return new JobStatus(id, QueueName.of(f[Field.q.ordinal()]), f[Field.t.ordinal()],
-                JobState.ofWire(f[Field.s.ordinal()]), num(f, Field.a), num(f, Field.ma), num(f, Field.p),
-                text(f, Field.pm), text(f, Field.pd), text(f, Field.r), text(f, Field.er), lnum(f, Field.c),
-                lnum(f, Field.u), lnum(f, Field.n), lnum(f, Field.sa), text(f, Field.o), text(f, Field.tp));
-    }
-
-    /** The hash fields a status is read from (see jobs.lua). */
-    private enum Field {
-        q, t, s, a, ma, p, pm, pd, r, er, c, u, n, sa, o, tp;
-
-        static final int COUNT = values().length;
-        /** By name; not values(), which copies its array at every call (several statuses per job). */
-        private static final Map<String, Field> BY_NAME = Arrays.stream(values())
-                .collect(Collectors.toUnmodifiableMap(Field::name, f -> f));
-
-        static Field of(String name) {
-            return BY_NAME.get(name);
-        }
-    }
-
-    private static int num(String[] f, Field field) {
-        return (int) lnum(f, field);
-    }
-
-    private static long lnum(String[] f, Field field) {
-        String v = f[field.ordinal()];
-        return v == null || v.isEmpty() ? 0 : (long) Double.parseDouble(v);
-    }
-
-    private static String text(String[] f, Field field) {
-        String v = f[field.ordinal()];
-        return v == null || v.isEmpty() ? null : v;
-    }
-
-    private static String field(Response hash, String name) {
-        for (int i = 0; i + 1 < hash.size(); i += 2) {
-            if (hash.get(i).toString().equals(name)) {
-                return hash.get(i + 1).toString();
-            }
-        }
-        return null;
     }
 
     @Override

@@ -64,6 +64,13 @@ local function set(j, hv, ...)
   redis.call('HSET', j, unpack(kv))
 end
 
+-- Adds the values after t to the end of list t.
+local function append(t, ...)
+  for _, v in ipairs({...}) do
+    t[#t + 1] = v
+  end
+end
+
 local function ensureGroup(s)
   if redis.call('EXISTS', s) == 0 then
     redis.call('XGROUP', 'CREATE', s, 'w', '0', 'MKSTREAM')
@@ -158,18 +165,17 @@ if op == 'enqueue' then
         'o', ARGV[i + 7], 'c', now, 'u', now, 'p', 0}
       local delay = tonumber(ARGV[i + 4])
       if delay > 0 then
-        kv[#kv + 1], kv[#kv + 2], kv[#kv + 3], kv[#kv + 4] = 's', 'delayed', 'n', now + delay
+        append(kv, 's', 'delayed', 'n', now + delay)
         redis.call('ZADD', qk('qz', q), now + delay, id)
         redis.call('HINCRBY', qk('qm', q), 'd', 1)
       else
-        kv[#kv + 1], kv[#kv + 2], kv[#kv + 3], kv[#kv + 4], kv[#kv + 5], kv[#kv + 6] =
-          's', 'queued', 'e', queueNew(q, id), 'n', 0
+        append(kv, 's', 'queued', 'e', queueNew(q, id), 'n', 0)
       end
       if ARGV[i + 9] ~= '' then
-        kv[#kv + 1], kv[#kv + 2] = 'tp', ARGV[i + 9]
+        append(kv, 'tp', ARGV[i + 9])
       end
       if ARGV[i + 10] == '1' then
-        kv[#kv + 1], kv[#kv + 2] = 'qt', '1'
+        append(kv, 'qt', '1')
       end
       local hv = {}
       set(j, hv, unpack(kv))
