@@ -19,8 +19,8 @@ import java.util.function.Function;
  * last read of the sockets brought) go to Redis in one script call per hash tag, sent when the loop has
  * handled them all. Each enqueue is answered as if it had been sent alone; nothing waits for a timer, so a
  * lone enqueue goes out as soon as its turn ends, as it did before. Under load, several producers'
- * enqueues share one call: one round trip, one script run, and the queue's stream checked, its count
- * raised and its waiting workers woken once.
+ * enqueues share one call: one round trip, one script run, and the queue's stream checked and its count
+ * raised once (its waiting workers still get a notice per job, see {@code jobs.lua}).
  *
  * <p>Threads: {@link #add} from any thread; batching only on an event loop (elsewhere each enqueue is
  * sent alone). A batch belongs to its event loop and is only touched there.

@@ -131,7 +131,9 @@ if op == 'enqueue' then
   -- attempts, timeout ms (0: none), owner, new job id, traceparent or '', '1' when the queue is quiet.
   -- KEYS[1] the first job's hash (for routing). The answer: the time stored, then per job {0, id} when
   -- stored (its hash is what the request says, which the caller has) or {1, id, hash} for a duplicate.
-  -- A queue's stream is checked once per call, its count raised and its waiters woken once per call.
+  -- A queue's stream is checked and its count raised once per call. Its channel gets a notice per job,
+  -- as from separate enqueues: each notice wakes one waiting lease on each node, so k jobs wake k leases
+  -- at once (one notice would wake one, which would wake the next only once it had its jobs).
   local out, added, order = {}, {}, {}
   local function queueNew(q, id)
     local s = qk('qs', q)
@@ -188,7 +190,9 @@ if op == 'enqueue' then
   end
   for _, q in ipairs(order) do
     redis.call('HINCRBY', qk('qm', q), 'q', added[q])
-    redis.call('PUBLISH', qk('qn', q), q)
+    for _ = 1, added[q] do
+      redis.call('PUBLISH', qk('qn', q), q)
+    end
   end
   return herald_report({now, out})
 end

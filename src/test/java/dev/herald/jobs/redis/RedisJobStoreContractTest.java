@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,14 +106,22 @@ class RedisJobStoreContractTest extends JobStoreContractTest {
 
     /**
      * Enqueues that reach an event loop in the same turn go to Redis together: one script call per hash
-     * tag, each enqueue answered as its own would be (a key seen earlier in the turn is a duplicate). An
-     * enqueue from any other thread goes alone.
+     * tag, each enqueue answered as its own would be (a key seen earlier in the turn is a duplicate), and a
+     * notice per job stored, so that each wakes a waiting lease. An enqueue from any other thread goes alone.
      */
     @Test
     void enqueuesOfOneEventLoopTurnGoToRedisInOneCallPerHashTag() throws Exception {
         JobStore store = nodes(1, CONTRACT_POLICY).get(0);
         QueueName other = QueueName.of("r" + queue.name().substring(1));
         done(store.enqueue(EnqueueRequest.of(queue, "t", "0", 3))); // the script is loaded by now
+        AtomicInteger notices = new AtomicInteger();
+        store.setAvailabilityListener(q -> {
+            if (q.equals(queue)) {
+                notices.incrementAndGet();
+            }
+        });
+        store.watch(queue);
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices.get() == 1); // the subscription took effect
         EnqueueRequest keyed = new EnqueueRequest(queue, "t", "1", "k-1", Duration.ZERO, 3, null, null);
         List<EnqueueRequest> turn = List.of(keyed, EnqueueRequest.of(other, "t", "2", 3),
                 new EnqueueRequest(queue, "t", "3", "k-1", Duration.ZERO, 3, null, null),
@@ -138,11 +147,16 @@ class RedisJobStoreContractTest extends JobStoreContractTest {
         }
         assertEquals(3, done(store.counts(queue)).queued());
         assertEquals(2, done(store.counts(other)).queued());
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices.get() >= 3);
 
         before = scriptCalls();
         done(store.enqueue(EnqueueRequest.of(queue, "t", "6", 3)));
         done(store.enqueue(EnqueueRequest.of(queue, "t", "7", 3)));
         assertEquals(2, scriptCalls() - before, "enqueues from another thread go one by one");
+        // Notices come in order on one connection: the two lone enqueues' come after the turn's.
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices.get() >= 5);
+        assertEquals(5, notices.get(), "the subscription's own, two for the turn's two new jobs, one per lone enqueue");
+        store.unwatch(queue);
     }
 
     /** Script calls the server has run (EVALSHA and EVAL). */
