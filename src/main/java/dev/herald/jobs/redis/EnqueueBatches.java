@@ -42,17 +42,24 @@ final class EnqueueBatches {
 
     /** Stores {@code request}, together with the others of this event loop's turn. */
     Uni<Enqueued> add(EnqueueRequest request) {
-        return Uni.createFrom().emitter(emitter -> {
-            Context context = Vertx.currentContext();
-            if (context == null || !Context.isOnEventLoopThread()
-                    || !((ContextInternal) context).nettyEventLoop().inEventLoop()) {
-                Uni.createFrom().deferred(() -> send.apply(List.of(request))).map(results -> results.get(0))
-                        .subscribe().with(emitter::complete, emitter::fail);
-                return;
+        return Uni.createFrom().deferred(() -> {
+            ContextInternal loop = currentLoop();
+            if (loop == null) {
+                return send.apply(List.of(request)).map(results -> results.get(0));
             }
-            ContextInternal loop = ((ContextInternal) context).unwrap();
-            ((Turn) loop.contextData().computeIfAbsent(this, k -> new Turn(loop))).add(request, emitter);
+            Turn turn = (Turn) loop.contextData().computeIfAbsent(this, k -> new Turn(loop));
+            return Uni.createFrom().emitter(emitter -> turn.add(request, emitter));
         });
+    }
+
+    /** The event loop the caller runs on (its root context, not a request's duplicate), or null off a loop. */
+    private static ContextInternal currentLoop() {
+        Context context = Vertx.currentContext();
+        if (context == null || !Context.isOnEventLoopThread()
+                || !((ContextInternal) context).nettyEventLoop().inEventLoop()) {
+            return null;
+        }
+        return ((ContextInternal) context).unwrap();
     }
 
     private record Waiting(EnqueueRequest request, UniEmitter<? super Enqueued> emitter) {

@@ -142,7 +142,7 @@ public final class RedisJobStore implements JobStore {
 
     /** Jobs of one hash tag in one script call, in order: what the script answers, per job. */
     private Uni<List<Enqueued>> enqueueTogether(List<EnqueueRequest> requests) {
-        String base = base(requests.get(0).queue());
+        String base = base(JobIds.tagOf(requests.get(0).id())); // the id carries the tag: no hash to compute
         List<String> args = args(base, "enqueue");
         for (EnqueueRequest request : requests) {
             QueueName queue = request.queue();
