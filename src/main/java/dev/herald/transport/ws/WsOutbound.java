@@ -14,11 +14,14 @@ import io.vertx.core.Context;
 import java.util.function.Consumer;
 
 /**
- * What a WebSocket connection writes, on its event loop. Event frames are written below Vert.x where
- * the pipeline allows ({@link RawFrames}), the frames one drain gathers as one write; replies and
- * control frames go through WebSockets Next, in call order with them.
+ * What a WebSocket connection writes, on its event loop. Where the pipeline allows ({@link RawFrames}),
+ * event frames and replies are written below Vert.x as ready-made frames, gathered in one batch in
+ * call order: the frames of one drain go out as one write, and the replies of one turn of the event
+ * loop (the jobs one lease pushes, the answers to the acks one read brought) as one write at the end of
+ * that turn, not a write and a flush each. Control frames (ping, close) and, where the pipeline does
+ * not allow, everything go through WebSockets Next; a close first writes the replies gathered before it.
  *
- * <p>Backpressure: WebSockets Next writes without a bound, so event frames are written only while the
+ * <p>Backpressure: replies are written without a bound, so event frames are written only while the
  * channel is writable and fewer than {@link #MAX_IN_FLIGHT} replies are unflushed; the rest wait in the
  * subscriptions' bounded queues, and a subscription whose queue overflows closes the connection with
  * 4008. A client that sends but never reads is cut off at {@link #MAX_IN_FLIGHT_HARD} unflushed replies.
@@ -40,10 +43,14 @@ final class WsOutbound {
     private final FrameBatch batch = new FrameBatch();
     /** Where event frames are written as ready-made frames, below Vert.x; null: through Vert.x. */
     private ChannelHandlerContext raw;
-    private final Consumer<ByteBuf> writeRaw = frames -> raw.writeAndFlush(frames, raw.voidPromise());
+    private final Consumer<ByteBuf> writeRaw = this::writeRaw;
     private boolean rawChecked;
     private boolean blocked;
     private int inFlight;
+    /** Replies in {@link #batch}, counted in {@link #inFlight} until the write that carries them completes. */
+    private int batchedReplies;
+    /** Whether the end-of-turn write of the replies gathered is scheduled. */
+    private boolean replyWriteScheduled;
 
     WsOutbound(WsSession session, WebSocketConnection connection, Context context,
                HeraldMetrics.DeliveryMeter meter) {
@@ -62,6 +69,15 @@ final class WsOutbound {
 
     /** Drains one subscription's queue into frames: written as one batch per pass on the raw path. */
     void drain(Subscription subscription, DeliveryWriter writer) {
+        checkRaw();
+        do {
+            subscription.drain(writer);
+            // A full batch stops the drain (canWriteEvents); written, the drain goes on.
+        } while (writeBatch() && canWriteEvents());
+    }
+
+    /** Looks once, on the first write, whether this connection's frames can be written below Vert.x. */
+    private void checkRaw() {
         if (!rawChecked) {
             rawChecked = true;
             raw = RawFrames.below(connection.userData().get(UpgradeCheck.CHANNEL));
@@ -69,10 +85,6 @@ final class WsOutbound {
                 RawFrames.onWritable(raw, this::resume);
             }
         }
-        do {
-            subscription.drain(writer);
-            // A full batch stops the drain (canWriteEvents); written, the drain goes on.
-        } while (writeBatch() && canWriteEvents());
     }
 
     /** Whether event frames may be written now; when not, the subscriptions are drained once writes complete. */
@@ -118,8 +130,26 @@ final class WsOutbound {
         return batch.flush(session.closing() ? null : writeRaw, meter);
     }
 
-    /** A reply or notice through WebSockets Next, counted until it is flushed. */
+    /** Writes one batch below Vert.x; when it carries replies, they are counted out once it completes. */
+    private void writeRaw(ByteBuf frames) {
+        int replies = batchedReplies;
+        batchedReplies = 0;
+        if (replies == 0) {
+            raw.writeAndFlush(frames, raw.voidPromise());
+        } else {
+            raw.writeAndFlush(frames).addListener(done -> written(replies));
+        }
+    }
+
+    /**
+     * A reply or notice, counted until it is flushed: gathered with the others of this turn and the
+     * event frames around it where the pipeline allows, else through WebSockets Next.
+     */
     void send(String text) {
+        if (Thread.currentThread() != eventLoop) {
+            context.runOnContext(v -> send(text));
+            return;
+        }
         if (session.closing()) {
             return;
         }
@@ -127,15 +157,37 @@ final class WsOutbound {
             session.close(ErrorCode.SLOW_CONSUMER, "slow consumer: reconnect and resume with your cursor");
             return;
         }
-        connection.sendText(text).subscribe().with(ok -> written(), failure -> written());
-    }
-
-    private void written() {
-        if (Thread.currentThread() != eventLoop) {
-            context.runOnContext(v -> written());
+        checkRaw();
+        if (raw == null) {
+            connection.sendText(text).subscribe().with(ok -> written(1), failure -> written(1));
             return;
         }
-        inFlight--;
+        batch.add(RawFrames.heapFrame(text), false);
+        batchedReplies++;
+        if (batch.full()) {
+            writeBatch();
+        } else if (!replyWriteScheduled) {
+            replyWriteScheduled = true;
+            context.runOnContext(v -> {
+                replyWriteScheduled = false;
+                writeBatch();
+            });
+        }
+    }
+
+    /** Writes what is gathered now: before a close frame, which must come after the replies sent before it. */
+    void writeGathered() {
+        if (raw != null && Thread.currentThread() == eventLoop) {
+            batch.flush(writeRaw, meter);
+        }
+    }
+
+    private void written(int replies) {
+        if (Thread.currentThread() != eventLoop) {
+            context.runOnContext(v -> written(replies));
+            return;
+        }
+        inFlight -= replies;
         resume();
     }
 

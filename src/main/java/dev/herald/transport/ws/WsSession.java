@@ -232,6 +232,7 @@ final class WsSession implements Drainable {
         if (closing) {
             return;
         }
+        out.writeGathered();
         closing = true;
         connection.close(new CloseReason(code.closeCode(), reason)).subscribe().with(ok -> { }, failure -> { });
         cleanUp();

@@ -14,12 +14,17 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.net.URI;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
  * A WebSocket client that stops reading is closed with 4008 once its queue (20 here) is full, while
- * another client of the same topic keeps receiving every event as it is published.
+ * another client of the same topic keeps receiving every event as it is published; one that keeps
+ * sending requests but never reads their replies is closed once 1,024 replies wait unwritten.
  */
 @QuarkusTest
 @TestProfile(BrowserProfile.class)
@@ -55,6 +60,39 @@ class WebSocketSlowConsumerTest {
             assertEquals(4008, stalled.awaitCloseCode(), "slow consumer");
             String after = publishOk(topic, "1");
             assertEquals(after, healthy.expect("event").path("event").path("id").asText(), "the healthy one goes on");
+        }
+    }
+
+    @Test
+    void aClientThatSendsButNeverReadsIsClosedOnceItsRepliesPileUp() {
+        double open = Metrics.value("herald_connections", "transport=\"ws\"");
+        List<String> pings = Collections.nCopies(1_000, "{\"op\":\"ping\"}");
+        try (RawWebSocket stalled = RawWebSocket.connect(base, Map.of("Authorization", "Bearer " + ADMIN), 4096)) {
+            stalled.sendText("{\"op\":\"ping\"}");
+            assertTrue(stalled.readText().text().contains("pong"));
+            Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> Metrics.value("herald_connections", "transport=\"ws\"") == open + 1);
+            // From here it reads nothing. Each ping is answered with a pong of 17 bytes: past what the
+            // sockets of both ends hold (4 MiB at most by Linux's defaults, the client's 4 KiB here),
+            // the pongs wait unwritten at the node, which closes the connection at 1,024.
+            int sent = 0;
+            try {
+                while (Metrics.value("herald_connections", "transport=\"ws\"") > open) {
+                    assertTrue(sent < 600_000, "a client that never reads was never closed");
+                    for (int i = 0; i < 20; i++) {
+                        stalled.sendTexts(pings);
+                    }
+                    sent += 20 * pings.size();
+                }
+            } catch (AssertionError cannotSend) {
+                if (!(cannotSend.getCause() instanceof java.io.IOException)) {
+                    throw cannotSend;
+                }
+                // the node closed the socket while we were still sending: what the test waits for
+            }
+            System.out.printf("a WebSocket client that never reads was closed after about %d pings%n", sent);
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> Metrics.value("herald_connections", "transport=\"ws\"") == open);
         }
     }
 }
