@@ -8,8 +8,8 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The frames one drain of a connection gathers, written as one buffer (one flush, one system call)
- * instead of one write each. Frames are wrapped, not copied: an event's shared encoding goes out to
+ * The frames a connection gathers (one drain's events and notices; a WebSocket's replies of one turn),
+ * written as one buffer (one flush, one system call) instead of one write each. Frames are wrapped, not copied: an event's shared encoding goes out to
  * every connection from the same memory. Connection thread only.
  */
 public final class FrameBatch {
@@ -22,7 +22,7 @@ public final class FrameBatch {
     private int bytes;
     private int events;
 
-    /** Adds a frame; {@code event} says whether it delivers an event (counted) or is a notice. */
+    /** Adds a frame; {@code event} says whether it delivers an event (counted) or is a notice or reply. */
     public void add(ByteBuf frame, boolean event) {
         if (size == frames.length) {
             frames = Arrays.copyOf(frames, frames.length * 2);

@@ -136,6 +136,15 @@ public final class RawWebSocket implements AutoCloseable {
         write(all.toByteArray());
     }
 
+    /** Sends masked frames, each a first byte (as {@link #sendFrame}) and a payload, in one write. */
+    public void sendFramesTogether(List<Map.Entry<Integer, byte[]>> frames) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (Map.Entry<Integer, byte[]> f : frames) {
+            all.writeBytes(frame(f.getKey(), true, f.getValue()));
+        }
+        write(all.toByteArray());
+    }
+
     private void write(byte[] bytes) {
         try {
             out.write(bytes);

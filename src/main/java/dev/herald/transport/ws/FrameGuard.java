@@ -37,8 +37,9 @@ import org.jboss.logging.Logger;
  * <p>After the close frame it half-closes (FIN after the close frame) and reads and discards whatever
  * the client still sends, for at most {@link #DRAIN_MILLIS} and {@link #DRAIN_BYTES}, so that the
  * client's last bytes never turn the close into a reset; the connection closes when the client closes
- * its side or either bound is reached. Meanwhile Vert.x's writes and close are held back: nothing may
- * follow a close frame. Vert.x learns that the connection ended when it does (its session closes then).
+ * its side or either bound is reached. Meanwhile Vert.x's writes and close are held back, and the raw
+ * frames written below this handler are dropped by their writer ({@link #refused}): nothing may follow
+ * a close frame. Vert.x learns that the connection ended when it does (its session closes then).
  */
 final class FrameGuard extends ChannelDuplexHandler {
 
@@ -156,6 +157,15 @@ final class FrameGuard extends ChannelDuplexHandler {
 
     private static void closeNow(ChannelHandlerContext ctx) {
         ctx.close();
+    }
+
+    /**
+     * Whether this guard has refused a frame and sent its close frame. Frames written below it (event
+     * frames and replies on the raw path, {@link RawFrames}) do not pass through {@link #write}: their
+     * writer asks this instead.
+     */
+    boolean refused() {
+        return closing;
     }
 
     @Override

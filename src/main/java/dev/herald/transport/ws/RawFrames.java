@@ -15,8 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * Writes a WebSocket's event frames as ready-made frames straight into the Netty pipeline, below the
- * WebSocket frame encoder: the counterpart of the SSE stream's raw chunks.
+ * Writes a WebSocket's event frames and replies as ready-made frames straight into the Netty pipeline,
+ * below the WebSocket frame encoder: the counterpart of the SSE stream's raw chunks.
  *
  * <p>Why: the benchmark's profile of WebSocket rooms showed each delivery going through
  * {@code sendText} (the frame's UTF-8 encoding, a {@code Uni}, a promise and its listener), Vert.x's
@@ -26,8 +26,9 @@ import java.util.Map;
  * go out in one write.
  *
  * <p>Safe because every write of the connection happens on its event loop in call order: the
- * handshake, replies and control frames go through Vert.x, event frames below it, and both land in
- * the same outbound buffer in that order; Netty counts raw bytes in its writability too. Used only
+ * handshake and control frames go through Vert.x, event frames and replies below it, and both land in
+ * the same outbound buffer in that order; Netty counts raw bytes in its writability too. Raw frames pass
+ * below {@link FrameGuard}, so once it has sent a close frame their writer drops them. Used only
  * once the upgrade is complete (no HTTP encoder left) and without a WebSocket extension in the
  * pipeline (permessage-deflate: Quarkus 3.31's WebSockets Next does not negotiate it, even with
  * {@code per-message-compression-supported}; should a later version do so, such connections write
@@ -41,7 +42,7 @@ final class RawFrames {
     }
 
     /**
-     * The context to write event frames from, or null when this connection must write through Vert.x:
+     * The context to write frames from, or null when this connection must write through Vert.x:
      * no channel known, an extension in the pipeline (compression), or an upgrade not yet complete
      * (an HTTP encoder still there; never seen once the client could send its first message).
      */

@@ -25,7 +25,7 @@ public class UpgradeCheck implements HttpUpgradeCheck {
     static final UserData.TypedKey<String> TOKEN = new UserData.TypedKey<>("herald.token");
     static final UserData.TypedKey<io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper> REQUEST =
             new UserData.TypedKey<>("herald.upgrade-request");
-    /** The connection's Netty channel, for writing event frames below Vert.x (see {@link RawFrames}). */
+    /** The connection's Netty channel, for writing frames below Vert.x (see {@link RawFrames}). */
     static final UserData.TypedKey<Channel> CHANNEL = new UserData.TypedKey<>("herald.channel");
 
     private final AllowedOrigins origins;

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  */
 final class WsOutbound {
 
-    /** Replies written but not yet flushed to the socket before the subscriptions wait. */
+    /** Replies gathered or written but not yet flushed to the socket before the subscriptions wait. */
     static final int MAX_IN_FLIGHT = 64;
     /** Replies too: a client that sends but never reads is cut off here. */
     private static final int MAX_IN_FLIGHT_HARD = 1024;
@@ -39,10 +39,12 @@ final class WsOutbound {
     private final Thread eventLoop;
     private final EventLoopWakeups wakeups;
     private final HeraldMetrics.DeliveryMeter meter;
-    /** Event frames drained but not yet written (raw path only). */
+    /** Event frames and replies gathered but not yet written, in call order (raw path only). */
     private final FrameBatch batch = new FrameBatch();
-    /** Where event frames are written as ready-made frames, below Vert.x; null: through Vert.x. */
+    /** Where frames are written as ready-made frames, below Vert.x; null: through Vert.x. */
     private ChannelHandlerContext raw;
+    /** The connection's frame guard (raw path): once it has sent a close frame, nothing more is written. */
+    private FrameGuard guard;
     private final Consumer<ByteBuf> writeRaw = this::writeRaw;
     private boolean rawChecked;
     private boolean blocked;
@@ -83,6 +85,7 @@ final class WsOutbound {
             raw = RawFrames.below(connection.userData().get(UpgradeCheck.CHANNEL));
             if (raw != null) {
                 RawFrames.onWritable(raw, this::resume);
+                guard = raw.pipeline().get(FrameGuard.class);
             }
         }
     }
@@ -125,9 +128,22 @@ final class WsOutbound {
         }
     }
 
-    /** Writes the gathered frames as one buffer; returns whether the batch was full. */
+    /**
+     * Writes the gathered frames as one buffer; returns whether the batch was full. Once the connection
+     * is closing, or its frame guard has sent a close frame (raw writes pass below the guard), they are
+     * dropped: nothing may follow a close frame.
+     */
     private boolean writeBatch() {
-        return batch.flush(session.closing() ? null : writeRaw, meter);
+        if (session.closing() || refused()) {
+            inFlight -= batchedReplies;
+            batchedReplies = 0;
+            return batch.flush(null, meter);
+        }
+        return batch.flush(writeRaw, meter);
+    }
+
+    private boolean refused() {
+        return guard != null && guard.refused();
     }
 
     /** Writes one batch below Vert.x; when it carries replies, they are counted out once it completes. */
@@ -164,7 +180,8 @@ final class WsOutbound {
         }
         batch.add(RawFrames.heapFrame(text), false);
         batchedReplies++;
-        if (batch.full()) {
+        // Written at once when full, or when the replies gathered would hold the events back.
+        if (batch.full() || batchedReplies >= MAX_IN_FLIGHT) {
             writeBatch();
         } else if (!replyWriteScheduled) {
             replyWriteScheduled = true;
@@ -175,9 +192,12 @@ final class WsOutbound {
         }
     }
 
-    /** Writes what is gathered now: before a close frame, which must come after the replies sent before it. */
+    /**
+     * Writes what is gathered now, as the session closes: before its close frame, which must come after
+     * the replies sent before it (unless the frame guard has already sent one).
+     */
     void writeGathered() {
-        if (raw != null && Thread.currentThread() == eventLoop) {
+        if (raw != null && Thread.currentThread() == eventLoop && !refused()) {
             batch.flush(writeRaw, meter);
         }
     }

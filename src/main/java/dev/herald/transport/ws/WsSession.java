@@ -232,8 +232,8 @@ final class WsSession implements Drainable {
         if (closing) {
             return;
         }
-        out.writeGathered();
         closing = true;
+        out.writeGathered();
         connection.close(new CloseReason(code.closeCode(), reason)).subscribe().with(ok -> { }, failure -> { });
         cleanUp();
     }

@@ -148,6 +148,24 @@ class WsProtocolHardeningTest {
     }
 
     @Test
+    void aReplyGatheredBeforeARefusedFrameNeverFollowsTheCloseFrame() {
+        try (RawWebSocket ws = authenticated()) {
+            // A valid request and a frame with reserved bits reach the node in one read: the pong, gathered
+            // for the end of the turn, must not be written after the close frame the refusal sends.
+            byte[] ping = "{\"op\":\"ping\"}".getBytes(StandardCharsets.US_ASCII);
+            ws.sendFramesTogether(List.of(Map.entry(FIN | TEXT, ping), Map.entry(FIN | 0x40 | TEXT, ping)));
+            RawWebSocket.Frame frame = ws.read();
+            if (frame != null && frame.opcode() == TEXT) {
+                frame = ws.read(); // the pong may come first, before the close frame
+            }
+            assertNotNull(frame, "a close frame, not a bare end of the connection");
+            assertEquals(0x8, frame.opcode(), "the close frame");
+            assertEquals(1002, frame.closeCode());
+            assertNull(ws.read(), "nothing after the close frame");
+        }
+    }
+
+    @Test
     void reservedBitsWithoutAnExtensionGetClose1002() {
         try (RawWebSocket ws = authenticated()) {
             ws.sendFrame(FIN | 0x40 | TEXT, true, "{\"op\":\"ping\"}".getBytes(StandardCharsets.US_ASCII));
