@@ -184,8 +184,9 @@ final class WsOutbound {
         if (batch.full() || batchedReplies >= MAX_IN_FLIGHT) {
             writeBatch();
         } else if (!replyWriteScheduled) {
+            // With the loop's other wake-ups (EventLoopWakeups): one task per loop, not per connection.
             replyWriteScheduled = true;
-            context.runOnContext(v -> {
+            wake(() -> {
                 replyWriteScheduled = false;
                 writeBatch();
             });
